@@ -9,9 +9,11 @@
 #include <stdio.h>
 
 #include "tl-ctl.h"
+#include "tl-ctl-kws.h"
 #include "tl-version.h"
 
 static const TlCtlCommand commands[] = {
+  { "kws", N_("Spot “unlock”/“lock” in a WAV file or live; evaluate on a corpus"), tl_ctl_kws },
   { NULL, NULL, NULL }
 };
 

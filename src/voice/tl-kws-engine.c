@@ -1,0 +1,929 @@
+/* tl-kws-engine.c — synchronous keyword spotting core (PocketSphinx)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "tl-kws-engine.h"
+
+#include <glib/gi18n.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+#include <math.h>
+#include <string.h>
+
+#include <pocketsphinx.h>
+#include <sphinxbase/err.h>
+#include <sphinxbase/feat.h>
+#include <sphinxbase/cmn.h>
+#include <sphinxbase/logmath.h>
+
+#define DEFAULT_MODEL_DIR "/usr/share/pocketsphinx/model/en-us"
+
+/* PocketSphinx keeps search scores shifted right by this many bits, and
+ * reports a keyphrase's score offset by a constant (KWS_MAX) so that it
+ * reads as a log probability. */
+#define SENSCR_SHIFT 10
+#define KWS_OFFSET   1500
+
+#define RING_SECONDS     6
+#define RING_SAMPLES     (RING_SECONDS * TL_KWS_SAMPLE_RATE)
+#define SAMPLES_PER_FRAME (TL_KWS_SAMPLE_RATE / 100)
+#define RING_FRAMES      (RING_SAMPLES / SAMPLES_PER_FRAME)
+/* A candidate is decided once the search is this many frames past its end:
+ * late enough for the search to settle on the best end frame. */
+#define SETTLE_FRAMES    10
+/* Audio around the candidate the second pass also sees. */
+#define MARGIN_FRAMES    5
+/* Restart the keyphrase search's utterance after this long (bounded
+ * memory), preferably in a pause. */
+#define UTT_SOFT_FRAMES  2000
+#define UTT_HARD_FRAMES  6000
+
+/* Words that sound like the keyphrases: the second pass's grammar must
+ * prefer the spotted phrase over all of them.  Every word is in the
+ * en-us dictionary. */
+static const char * const competitors[] = {
+  "unlock", "lock", "and lock", "on lock", "in luck", "a lock", "unload",
+  "clock", "a lot", "block", "look", "luck", "alarm", "online", "hello",
+  "allow", "i'll look", "o'clock", "unlike", "unless", "knock", "lot",
+  NULL
+};
+
+typedef struct
+{
+  const char *phrase;   /* owned by the Phrase */
+  int         sf, ef;
+} Span;
+
+typedef struct
+{
+  char   *phrase;
+  double  threshold;
+  double  min_dur_s;
+  double  max_dur_s;
+} Phrase;
+
+struct _TlKwsEngine
+{
+  ps_decoder_t *ps;        /* continuous keyphrase search */
+  ps_decoder_t *verifier;  /* second pass: grammar and phone loop */
+  cmd_ln_t     *config;
+  cmd_ln_t     *vconfig;
+  GArray       *phrases;   /* Phrase */
+  TlKwsStages   stages;
+  double        candidate_floor;
+  char         *model_dir;
+
+  /* stream */
+  gint64        n_fed;          /* samples fed since reset */
+  gint64        utt_start;      /* sample index where the utterance began */
+  gboolean      in_utt;
+  GArray       *handled;        /* Span: detections decided in this utterance */
+
+  gint16       *ring;           /* last RING_SAMPLES samples */
+  float        *frame_db;       /* per 10 ms frame energy, dBFS */
+  float        *frame_floor;    /* running noise floor per frame */
+  gint64        n_frames;       /* complete energy frames so far */
+  double        acc;            /* energy accumulator for the open frame */
+  int           acc_n;
+  double        floor_db;
+};
+
+void
+tl_kws_candidate_free (TlKwsCandidate *candidate)
+{
+  if (candidate == NULL)
+    return;
+  g_free (candidate->phrase);
+  g_free (candidate->winner);
+  g_free (candidate);
+}
+
+static void
+silence_sphinx_log (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      /* PocketSphinx logs to stderr by default; our own g_debug lines say
+       * what matters.  TL_SPHINX_LOG=1 keeps its log for debugging. */
+      if (g_getenv ("TL_SPHINX_LOG") == NULL)
+        err_set_logfp (NULL);
+      g_once_init_leave (&once, 1);
+    }
+}
+
+double
+tl_kws_default_threshold (const char  *phrase,
+                          TlKwsStages  stages)
+{
+  /* Calibrated with `twinlockctl kws eval` on the corpus that
+   * tests/make-kws-corpus.py builds: see README "Voice". */
+  if (stages & TL_KWS_STAGE_LLR)
+    return g_str_equal (phrase, "lock") ? 0.0 : 0.0;
+  return -10.0;
+}
+
+static Phrase *
+find_phrase (TlKwsEngine *self,
+             const char  *phrase)
+{
+  for (guint i = 0; i < self->phrases->len; i++)
+    {
+      Phrase *p = &g_array_index (self->phrases, Phrase, i);
+      if (g_str_equal (p->phrase, phrase))
+        return p;
+    }
+  return NULL;
+}
+
+static gboolean
+check_words (ps_decoder_t  *ps,
+             const char    *phrase,
+             GError       **error)
+{
+  g_auto (GStrv) words = g_strsplit (phrase, " ", -1);
+
+  if (words[0] == NULL || *phrase == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("An empty keyphrase cannot be spotted"));
+      return FALSE;
+    }
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      char *pron;
+
+      if (*words[i] == '\0')
+        continue;
+      pron = ps_lookup_word (ps, words[i]);
+      if (pron == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("The word “%s” of the keyphrase “%s” is not in the pronunciation dictionary"),
+                       words[i], phrase);
+          return FALSE;
+        }
+      ckd_free (pron);
+    }
+  return TRUE;
+}
+
+static gboolean
+setup_searches (TlKwsEngine  *self,
+                GError      **error)
+{
+  g_autoptr (GString) list = g_string_new (NULL);
+  g_autoptr (GString) grammar = g_string_new ("#JSGF V1.0;\ngrammar tlkws;\npublic <s> = ");
+  g_autofree char *tmp = NULL;
+  g_autofree char *phone_lm = NULL;
+  g_autoptr (GError) local = NULL;
+  gboolean first = TRUE;
+  int fd;
+  int rc;
+
+  for (guint i = 0; i < self->phrases->len; i++)
+    {
+      Phrase *p = &g_array_index (self->phrases, Phrase, i);
+      g_string_append_printf (list, "%s /1e%d/\n", p->phrase,
+                              (int) floor (self->candidate_floor));
+      g_string_append_printf (grammar, "%s%s", first ? "" : " | ", p->phrase);
+      first = FALSE;
+    }
+  for (guint i = 0; competitors[i] != NULL; i++)
+    if (find_phrase (self, competitors[i]) == NULL &&
+        check_words (self->verifier, competitors[i], NULL))
+      g_string_append_printf (grammar, " | %s", competitors[i]);
+  g_string_append (grammar, ";\n");
+
+  /* The 5prealpha API reads a keyphrase list with per-phrase thresholds
+   * only from a file. */
+  fd = g_file_open_tmp ("twinlock-kws-XXXXXX.txt", &tmp, &local);
+  if (fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("Cannot write the keyphrase list: %s"), local->message);
+      return FALSE;
+    }
+  close (fd);
+  if (!g_file_set_contents (tmp, list->str, list->len, &local))
+    {
+      g_unlink (tmp);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("Cannot write the keyphrase list: %s"), local->message);
+      return FALSE;
+    }
+  rc = ps_set_kws (self->ps, "kws", tmp);
+  g_unlink (tmp);
+  if (rc < 0 || ps_set_search (self->ps, "kws") < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("PocketSphinx refused the keyphrase list"));
+      return FALSE;
+    }
+
+  if (ps_set_jsgf_string (self->verifier, "grammar", grammar->str) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("PocketSphinx refused the verification grammar"));
+      return FALSE;
+    }
+  for (guint i = 0; i < self->phrases->len; i++)
+    {
+      Phrase *p = &g_array_index (self->phrases, Phrase, i);
+      g_autofree char *name = g_strconcat ("kw:", p->phrase, NULL);
+      g_autofree char *jsgf = g_strdup_printf ("#JSGF V1.0;\ngrammar tlkw;\npublic <s> = %s;\n",
+                                               p->phrase);
+      if (ps_set_jsgf_string (self->verifier, name, jsgf) < 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       _("PocketSphinx refused the grammar for “%s”"), p->phrase);
+          return FALSE;
+        }
+    }
+  phone_lm = g_build_filename (self->model_dir, "en-us-phone.lm.bin", NULL);
+  if (ps_set_allphone_file (self->verifier, "phones", phone_lm) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("Cannot load the phone language model “%s”"), phone_lm);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static cmd_ln_t *
+make_config (const char *model_dir,
+             GError    **error)
+{
+  g_autofree char *hmm = g_build_filename (model_dir, "en-us", NULL);
+  g_autofree char *dict = g_build_filename (model_dir, "cmudict-en-us.dict", NULL);
+  cmd_ln_t *config;
+
+  if (!g_file_test (hmm, G_FILE_TEST_IS_DIR) ||
+      !g_file_test (dict, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("No PocketSphinx en-us model in “%s” (install the pocketsphinx-en-us package)"),
+                   model_dir);
+      return NULL;
+    }
+  /* remove_silence off: frame numbers must stay sample-exact stream time;
+   * Twinlock gates on energy itself. */
+  config = cmd_ln_init (NULL, ps_args (), TRUE,
+                        "-hmm", hmm,
+                        "-dict", dict,
+                        "-remove_silence", "no",
+                        "-kws_delay", "2",
+                        /* the verifier's free phone loop: context-independent
+                         * phones keep its network small enough to restart
+                         * for every candidate */
+                        "-allphone_ci", "yes",
+                        /* PocketSphinx normalises each frame's scores by the
+                         * best active senone; scoring all of them makes the
+                         * verifier's searches comparable with each other. */
+                        "-compallsen", "yes",
+                        "-samprate", "16000",
+                        NULL);
+  if (config == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 _("PocketSphinx refused its configuration"));
+  return config;
+}
+
+TlKwsEngine *
+tl_kws_engine_new (const char          *model_dir,
+                   const char * const  *phrases,
+                   GError             **error)
+{
+  g_autoptr (GPtrArray) list = g_ptr_array_new ();
+  TlKwsEngine *self;
+
+  silence_sphinx_log ();
+  if (phrases == NULL)
+    {
+      g_ptr_array_add (list, (gpointer) "unlock");
+      g_ptr_array_add (list, (gpointer) "lock");
+    }
+  else
+    for (guint i = 0; phrases[i] != NULL; i++)
+      g_ptr_array_add (list, (gpointer) phrases[i]);
+  if (list->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("No keyphrase to spot"));
+      return NULL;
+    }
+
+  self = g_new0 (TlKwsEngine, 1);
+  self->model_dir = g_strdup (model_dir ? model_dir : DEFAULT_MODEL_DIR);
+  self->stages = TL_KWS_STAGE_ALL;
+  self->candidate_floor = -25;
+  self->phrases = g_array_new (FALSE, TRUE, sizeof (Phrase));
+  self->handled = g_array_new (FALSE, FALSE, sizeof (Span));
+  self->ring = g_new0 (gint16, RING_SAMPLES);
+  self->frame_db = g_new0 (float, RING_FRAMES);
+  self->frame_floor = g_new0 (float, RING_FRAMES);
+
+  self->config = make_config (self->model_dir, error);
+  if (self->config == NULL)
+    goto fail;
+  self->vconfig = make_config (self->model_dir, error);
+  if (self->vconfig == NULL)
+    goto fail;
+  self->ps = ps_init (self->config);
+  self->verifier = ps_init (self->vconfig);
+  if (self->ps == NULL || self->verifier == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("PocketSphinx could not load its model from “%s”"),
+                   self->model_dir);
+      goto fail;
+    }
+
+  for (guint i = 0; i < list->len; i++)
+    {
+      g_autofree char *norm = g_strstrip (g_ascii_strdown (list->pdata[i], -1));
+      Phrase p = { 0 };
+
+      if (!check_words (self->ps, norm, error))
+        goto fail;
+      if (find_phrase (self, norm) != NULL)
+        continue;
+      p.phrase = g_steal_pointer (&norm);
+      p.threshold = tl_kws_default_threshold (p.phrase, self->stages);
+      /* A spoken keyphrase of n syllables: plausible durations. */
+      p.min_dur_s = 0.12;
+      p.max_dur_s = 1.6;
+      g_array_append_val (self->phrases, p);
+    }
+
+  if (!tl_kws_engine_reset (self, error))
+    goto fail;
+  return self;
+
+fail:
+  tl_kws_engine_free (self);
+  return NULL;
+}
+
+void
+tl_kws_engine_free (TlKwsEngine *self)
+{
+  if (self == NULL)
+    return;
+  if (self->ps && self->in_utt)
+    ps_end_utt (self->ps);
+  g_clear_pointer (&self->ps, ps_free);
+  g_clear_pointer (&self->verifier, ps_free);
+  g_clear_pointer (&self->config, cmd_ln_free_r);
+  g_clear_pointer (&self->vconfig, cmd_ln_free_r);
+  for (guint i = 0; self->phrases && i < self->phrases->len; i++)
+    g_free (g_array_index (self->phrases, Phrase, i).phrase);
+  g_clear_pointer (&self->phrases, g_array_unref);
+  g_clear_pointer (&self->handled, g_array_unref);
+  g_free (self->ring);
+  g_free (self->frame_db);
+  g_free (self->frame_floor);
+  g_free (self->model_dir);
+  g_free (self);
+}
+
+void
+tl_kws_engine_set_stages (TlKwsEngine *self,
+                          TlKwsStages  stages)
+{
+  g_return_if_fail (self != NULL);
+  self->stages = stages & TL_KWS_STAGE_ALL;
+  for (guint i = 0; i < self->phrases->len; i++)
+    {
+      Phrase *p = &g_array_index (self->phrases, Phrase, i);
+      p->threshold = tl_kws_default_threshold (p->phrase, self->stages);
+    }
+}
+
+gboolean
+tl_kws_engine_set_threshold (TlKwsEngine *self,
+                             const char  *phrase,
+                             double       threshold)
+{
+  Phrase *p;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (phrase != NULL, FALSE);
+  p = find_phrase (self, phrase);
+  if (p == NULL || !isfinite (threshold))
+    return FALSE;
+  p->threshold = threshold;
+  return TRUE;
+}
+
+double
+tl_kws_engine_get_threshold (TlKwsEngine *self,
+                             const char  *phrase)
+{
+  Phrase *p;
+
+  g_return_val_if_fail (self != NULL, NAN);
+  p = find_phrase (self, phrase);
+  return p ? p->threshold : NAN;
+}
+
+void
+tl_kws_engine_set_candidate_floor (TlKwsEngine *self,
+                                   double       log10_floor)
+{
+  g_return_if_fail (self != NULL);
+  self->candidate_floor = CLAMP (log10_floor, -80, 0);
+}
+
+gint64
+tl_kws_engine_get_stream_time (TlKwsEngine *self)
+{
+  return self->n_fed * G_USEC_PER_SEC / TL_KWS_SAMPLE_RATE;
+}
+
+gboolean
+tl_kws_engine_reset (TlKwsEngine  *self,
+                     GError      **error)
+{
+  if (self->in_utt)
+    ps_end_utt (self->ps);
+  self->in_utt = FALSE;
+  if (!setup_searches (self, error))
+    return FALSE;
+  self->n_fed = 0;
+  self->utt_start = 0;
+  self->n_frames = 0;
+  self->acc = 0;
+  self->acc_n = 0;
+  self->floor_db = NAN;
+  memset (self->ring, 0, RING_SAMPLES * sizeof (gint16));
+  g_array_set_size (self->handled, 0);
+  /* Frame numbers count from the start of the stream, not the utterance. */
+  if (ps_start_stream (self->ps) < 0 || ps_start_utt (self->ps) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("PocketSphinx could not start listening"));
+      return FALSE;
+    }
+  self->in_utt = TRUE;
+  return TRUE;
+}
+
+/* Energy per 10 ms frame and a noise floor that falls fast and rises
+ * slowly (≈ 5 s time constant), so speech barely lifts it. */
+static void
+track_energy (TlKwsEngine  *self,
+              const gint16 *samples,
+              gsize         n)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      double x = samples[i] / 32768.0;
+
+      self->acc += x * x;
+      if (++self->acc_n == SAMPLES_PER_FRAME)
+        {
+          double db = 10.0 * log10 (self->acc / SAMPLES_PER_FRAME + 1e-10);
+          gsize slot = self->n_frames % RING_FRAMES;
+
+          if (isnan (self->floor_db))
+            self->floor_db = db;
+          else if (db < self->floor_db)
+            self->floor_db += 0.3 * (db - self->floor_db);
+          else
+            self->floor_db += 0.002 * (db - self->floor_db);
+          self->frame_db[slot] = db;
+          self->frame_floor[slot] = self->floor_db;
+          self->n_frames++;
+          self->acc = 0;
+          self->acc_n = 0;
+        }
+    }
+}
+
+static int
+compare_float (gconstpointer a,
+               gconstpointer b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+  return (x > y) - (x < y);
+}
+
+/* Loudest 10 % of the frames in [f0, f1) (stream frames), and the noise
+ * floor just before them. */
+static void
+segment_energy (TlKwsEngine *self,
+                gint64       f0,
+                gint64       f1,
+                double      *peak_db,
+                double      *floor_db)
+{
+  g_autofree float *v = NULL;
+  gint64 oldest = MAX (0, self->n_frames - RING_FRAMES);
+  int n = 0;
+
+  f0 = CLAMP (f0, oldest, self->n_frames);
+  f1 = CLAMP (f1, f0, self->n_frames);
+  *floor_db = f0 > oldest ? self->frame_floor[(f0 - 1) % RING_FRAMES]
+                          : (isnan (self->floor_db) ? -100 : self->floor_db);
+  if (f1 <= f0)
+    {
+      *peak_db = -100;
+      return;
+    }
+  v = g_new (float, f1 - f0);
+  for (gint64 f = f0; f < f1; f++)
+    v[n++] = self->frame_db[f % RING_FRAMES];
+  qsort (v, n, sizeof (float), compare_float);
+  *peak_db = v[(int) (0.9 * (n - 1))];
+}
+
+/* Copies [s0, s1) stream samples out of the ring. */
+static gint16 *
+ring_copy (TlKwsEngine *self,
+           gint64       s0,
+           gint64       s1,
+           gsize       *n_out)
+{
+  gint64 oldest = MAX (0, self->n_fed - RING_SAMPLES);
+  gint16 *out;
+
+  s0 = CLAMP (s0, oldest, self->n_fed);
+  s1 = CLAMP (s1, s0, self->n_fed);
+  out = g_new (gint16, MAX (s1 - s0, 1));
+  for (gint64 s = s0; s < s1; s++)
+    out[s - s0] = self->ring[s % RING_SAMPLES];
+  *n_out = s1 - s0;
+  return out;
+}
+
+/* Starts the verifier's cepstral mean where the live stream's is, so a
+ * short segment is normalised like the stream around it. */
+static void
+share_cmn (TlKwsEngine *self)
+{
+  cmn_t *from = ps_get_feat (self->ps)->cmn_struct;
+  cmn_t *to = ps_get_feat (self->verifier)->cmn_struct;
+
+  if (from == NULL || to == NULL || from->veclen != to->veclen)
+    return;
+  memcpy (to->cmn_mean, from->cmn_mean, from->veclen * sizeof (mfcc_t));
+  memcpy (to->sum, from->sum, from->veclen * sizeof (mfcc_t));
+  to->nframe = from->nframe;
+}
+
+/* Decodes @samples with the verifier's search @name; returns the total
+ * acoustic score (log base of the decoder) and the hypothesis. */
+static gboolean
+decode_segment (TlKwsEngine  *self,
+                const char   *name,
+                const gint16 *samples,
+                gsize         n,
+                double       *ascr_ln,
+                int          *n_frames,
+                char        **hyp_out)
+{
+  logmath_t *lmath = ps_get_logmath (self->verifier);
+  const char *hyp;
+  gint64 total = 0;
+
+  if (ps_set_search (self->verifier, name) < 0)
+    return FALSE;
+  share_cmn (self);
+  if (ps_start_utt (self->verifier) < 0)
+    return FALSE;
+  ps_process_raw (self->verifier, samples, n, FALSE, TRUE);
+  ps_end_utt (self->verifier);
+  hyp = ps_get_hyp (self->verifier, NULL);
+  for (ps_seg_t *seg = ps_seg_iter (self->verifier); seg; seg = ps_seg_next (seg))
+    {
+      int32 ascr = 0, lscr = 0, lback = 0;
+      ps_seg_prob (seg, &ascr, &lscr, &lback);
+      total += ascr;
+    }
+  *ascr_ln = logmath_log_to_ln (lmath, 1) * (double) (total << SENSCR_SHIFT);
+  *n_frames = ps_get_n_frames (self->verifier);
+  if (hyp_out)
+    *hyp_out = g_strdup (hyp ? hyp : "");
+  return TRUE;
+}
+
+static void
+second_pass (TlKwsEngine    *self,
+             TlKwsCandidate *c,
+             gint64          s0,
+             gint64          s1)
+{
+  g_autofree gint16 *audio = NULL;
+  g_autofree char *kw_search = g_strconcat ("kw:", c->phrase, NULL);
+  double a_grammar = 0, a_phones = 0, a_kw = 0;
+  int nf_grammar = 0, nf_phones = 0, nf_kw = 0;
+  gint64 t0 = g_get_monotonic_time ();
+  gsize n;
+
+  audio = ring_copy (self, s0 - MARGIN_FRAMES * SAMPLES_PER_FRAME,
+                     s1 + MARGIN_FRAMES * SAMPLES_PER_FRAME, &n);
+  if (n < 10 * SAMPLES_PER_FRAME ||
+      !decode_segment (self, kw_search, audio, n, &a_kw, &nf_kw, NULL) ||
+      !decode_segment (self, "grammar", audio, n, &a_grammar, &nf_grammar, &c->winner) ||
+      !decode_segment (self, "phones", audio, n, &a_phones, &nf_phones, NULL) ||
+      nf_kw <= 0 || a_kw == 0)
+    {
+      g_free (c->winner);
+      c->winner = g_strdup ("");
+      c->llr = -INFINITY;
+      c->margin = -INFINITY;
+    }
+  else
+    {
+      c->llr = (a_kw - a_phones) / nf_kw;
+      c->margin = MIN (0.0, (a_kw - a_grammar) / nf_kw);
+    }
+  c->verify_us = g_get_monotonic_time () - t0;
+}
+
+double
+tl_kws_candidate_score (const TlKwsCandidate *c,
+                        TlKwsStages           stages)
+{
+  if (!(stages & TL_KWS_STAGE_LLR))
+    return c->kws_score;
+  if (stages & TL_KWS_STAGE_COMPETITORS)
+    return c->llr + TL_KWS_MARGIN_WEIGHT * c->margin;
+  return c->llr;
+}
+
+gboolean
+tl_kws_candidate_passes (const TlKwsCandidate *c,
+                         TlKwsStages           stages,
+                         double                threshold,
+                         const char          **reason)
+{
+  const char *why = "accepted";
+  gboolean ok = FALSE;
+
+  if ((stages & TL_KWS_STAGE_GATE) && !c->gate_ok)
+    why = "gate: implausible duration or too quiet";
+  else if (!(tl_kws_candidate_score (c, stages) >= threshold))
+    why = (stages & TL_KWS_STAGE_COMPETITORS) && c->margin < 0
+            ? "score below threshold (a confusable phrase fits better)"
+            : "score below threshold";
+  else
+    ok = TRUE;
+  if (reason)
+    *reason = why;
+  return ok;
+}
+
+static void
+decide (TlKwsEngine    *self,
+        TlKwsCandidate *c,
+        const Phrase   *p)
+{
+  double dur = (c->end_us - c->start_us) / (double) G_USEC_PER_SEC;
+
+  c->gate_ok = dur >= p->min_dur_s && dur <= p->max_dur_s &&
+               c->peak_db >= -60.0 && c->peak_db - c->floor_db >= 9.0;
+  c->score = tl_kws_candidate_score (c, self->stages);
+  c->accepted = tl_kws_candidate_passes (c, self->stages, p->threshold, &c->reason);
+}
+
+void
+tl_kws_resolve_overlaps (GPtrArray *candidates)
+{
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      TlKwsCandidate *a = candidates->pdata[i];
+      if (!a->accepted)
+        continue;
+      for (guint j = 0; j < candidates->len; j++)
+        {
+          TlKwsCandidate *b = candidates->pdata[j];
+          gint64 la = a->end_us - a->start_us, lb = b->end_us - b->start_us;
+
+          if (i == j || !b->accepted)
+            continue;
+          if (b->start_us < a->end_us && a->start_us < b->end_us &&
+              (lb > la || (lb == la && j < i)))
+            {
+              a->accepted = FALSE;
+              a->reason = "inside a longer accepted phrase";
+              break;
+            }
+        }
+    }
+}
+
+static void
+log_candidate (const TlKwsCandidate *c)
+{
+  g_debug ("kws %s “%s” %.2f–%.2f s: kws %.1f, second pass llr %.3f, "
+           "margin %.3f (grammar heard “%s”), peak %.1f dB over floor %.1f dB, "
+           "score %.3f: %s",
+           c->accepted ? "ACCEPT" : "reject", c->phrase,
+           c->start_us / 1e6, c->end_us / 1e6, c->kws_score, c->llr,
+           c->margin, c->winner ? c->winner : "", c->peak_db, c->floor_db,
+           c->score, c->reason);
+}
+
+typedef struct
+{
+  char  *word;
+  int    sf, ef;
+  int32  prob;
+} Detection;
+
+static void
+detection_clear (gpointer data)
+{
+  g_free (((Detection *) data)->word);
+}
+
+/* A detection the search later widens or improves overlaps the span it
+ * had when we decided it: it is the same word, not a new one. */
+static gboolean
+already_handled (TlKwsEngine *self,
+                 const char  *word,
+                 int          sf,
+                 int          ef)
+{
+  for (guint i = 0; i < self->handled->len; i++)
+    {
+      Span *h = &g_array_index (self->handled, Span, i);
+      if (g_str_equal (h->phrase, word) && h->sf <= ef && sf <= h->ef)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Looks at the keyphrase search's detections; decides those that have
+ * settled (and anything overlapping them) once. */
+static void
+collect (TlKwsEngine *self,
+         gboolean     final,
+         GPtrArray   *decided)
+{
+  g_autoptr (GArray) fresh = g_array_new (FALSE, TRUE, sizeof (Detection));
+  g_autoptr (GPtrArray) batch = g_ptr_array_new ();
+  logmath_t *lmath = ps_get_logmath (self->ps);
+  int n_frames = ps_get_n_frames (self->ps);
+  int settled_lo = G_MAXINT, settled_hi = G_MININT;
+  gint64 t0 = g_get_monotonic_time ();
+
+  g_array_set_clear_func (fresh, detection_clear);
+  ps_get_hyp (self->ps, NULL);
+  for (ps_seg_t *seg = ps_seg_iter (self->ps); seg; seg = ps_seg_next (seg))
+    {
+      Detection d = { 0 };
+
+      ps_seg_frames (seg, &d.sf, &d.ef);
+      /* The keyphrase list parser leaves the blank before "/threshold/". */
+      d.word = g_strstrip (g_strdup (ps_seg_word (seg)));
+      if (already_handled (self, d.word, d.sf, d.ef))
+        {
+          g_free (d.word);
+          continue;
+        }
+      d.prob = ps_seg_prob (seg, NULL, NULL, NULL);
+      g_array_append_val (fresh, d);
+      if (final || d.ef + SETTLE_FRAMES <= n_frames)
+        {
+          settled_lo = MIN (settled_lo, d.sf);
+          settled_hi = MAX (settled_hi, d.ef);
+        }
+    }
+  if (settled_lo > settled_hi)
+    return;
+
+  for (guint i = 0; i < fresh->len; i++)
+    {
+      Detection *d = &g_array_index (fresh, Detection, i);
+      const Phrase *p = find_phrase (self, d->word);
+      TlKwsCandidate *c;
+      Span span;
+      gint64 s0, s1;
+
+      if (d->ef < settled_lo || d->sf > settled_hi || p == NULL)
+        continue;
+      span.phrase = p->phrase;
+      span.sf = d->sf;
+      span.ef = d->ef;
+      g_array_append_val (self->handled, span);
+      s0 = self->utt_start + (gint64) d->sf * SAMPLES_PER_FRAME;
+      s1 = self->utt_start + (gint64) (d->ef + 1) * SAMPLES_PER_FRAME;
+      c = g_new0 (TlKwsCandidate, 1);
+      c->phrase = g_strdup (d->word);
+      c->start_us = s0 * G_USEC_PER_SEC / TL_KWS_SAMPLE_RATE;
+      c->end_us = s1 * G_USEC_PER_SEC / TL_KWS_SAMPLE_RATE;
+      c->kws_score = logmath_log_to_ln (lmath, d->prob + KWS_OFFSET) * (1 << SENSCR_SHIFT) / G_LN10;
+      segment_energy (self, s0 / SAMPLES_PER_FRAME, s1 / SAMPLES_PER_FRAME,
+                      &c->peak_db, &c->floor_db);
+      c->llr = -INFINITY;
+      c->margin = -INFINITY;
+      decide (self, c, p);
+      /* The second pass is the costly part: only for what the gate lets by. */
+      if ((self->stages & (TL_KWS_STAGE_COMPETITORS | TL_KWS_STAGE_LLR)) &&
+          (c->gate_ok || !(self->stages & TL_KWS_STAGE_GATE)))
+        {
+          second_pass (self, c, s0, s1);
+          decide (self, c, p);
+        }
+      g_ptr_array_add (batch, c);
+    }
+  tl_kws_resolve_overlaps (batch);
+  for (guint i = 0; i < batch->len; i++)
+    {
+      TlKwsCandidate *c = batch->pdata[i];
+      c->decided_at_us = tl_kws_engine_get_stream_time (self);
+      c->decide_us = g_get_monotonic_time () - t0;
+      log_candidate (c);
+      g_ptr_array_add (decided, c);
+    }
+}
+
+static gboolean
+maybe_restart (TlKwsEngine  *self,
+               GPtrArray    *decided,
+               GError      **error)
+{
+  int n = ps_get_n_frames (self->ps);
+  gboolean quiet = TRUE;
+
+  if (n < UTT_SOFT_FRAMES)
+    return TRUE;
+  for (gint64 f = MAX (0, self->n_frames - 30); f < self->n_frames; f++)
+    if (self->frame_db[f % RING_FRAMES] > self->frame_floor[f % RING_FRAMES] + 6)
+      quiet = FALSE;
+  if (!quiet && n < UTT_HARD_FRAMES)
+    return TRUE;
+
+  ps_end_utt (self->ps);
+  self->in_utt = FALSE;
+  collect (self, TRUE, decided);
+  g_array_set_size (self->handled, 0);
+  /* The new utterance starts at the next sample fed; the search has
+   * consumed whole frames only, the rest is dropped with the old one. */
+  self->utt_start = self->n_fed;
+  if (ps_start_stream (self->ps) < 0 || ps_start_utt (self->ps) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("PocketSphinx could not restart listening"));
+      return FALSE;
+    }
+  self->in_utt = TRUE;
+  return TRUE;
+}
+
+gboolean
+tl_kws_engine_process (TlKwsEngine   *self,
+                       const gint16  *samples,
+                       gsize          n_samples,
+                       GPtrArray     *decided,
+                       GError       **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (samples != NULL || n_samples == 0, FALSE);
+  g_return_val_if_fail (decided != NULL, FALSE);
+
+  while (n_samples > 0)
+    {
+      /* Small steps so a candidate is decided as soon as it settles. */
+      gsize n = MIN (n_samples, (gsize) 320);
+
+      for (gsize i = 0; i < n; i++)
+        self->ring[(self->n_fed + i) % RING_SAMPLES] = samples[i];
+      track_energy (self, samples, n);
+      if (ps_process_raw (self->ps, samples, n, FALSE, FALSE) < 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       _("PocketSphinx failed to process audio"));
+          return FALSE;
+        }
+      self->n_fed += n;
+      samples += n;
+      n_samples -= n;
+      collect (self, FALSE, decided);
+      if (!maybe_restart (self, decided, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+tl_kws_engine_finish (TlKwsEngine  *self,
+                      GPtrArray    *decided,
+                      GError      **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (!self->in_utt)
+    return TRUE;
+  ps_end_utt (self->ps);
+  self->in_utt = FALSE;
+  collect (self, TRUE, decided);
+  return TRUE;
+}

@@ -1,0 +1,125 @@
+/* tl-kws-engine.h — synchronous keyword spotting core (PocketSphinx)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The engine eats 16 kHz mono S16 samples and decides, for every keyphrase
+ * candidate PocketSphinx's keyphrase search proposes, whether it is the
+ * word.  It owns no thread and no main context: TlKeywordSpotter runs it on
+ * a worker thread, `twinlockctl kws eval` runs it directly over files.
+ *
+ * Decision cascade for a candidate (each stage can be switched off to
+ * measure what it buys):
+ *   1. keyphrase search at a permissive floor proposes [start, end] and the
+ *      search's own log ratio against its phone loop ("kws score");
+ *   2. gate: the word's duration must be plausible and its loudest frames
+ *      must stand above the running noise floor;
+ *   3. second pass over the buffered audio of the segment: a grammar of the
+ *      keyphrases and their confusable neighbours ("and lock", "clock",
+ *      "unload" …) must pick the candidate's phrase ("competitors");
+ *   4. the same grammar's acoustic score against a free phone loop over the
+ *      same frames, per frame, is the final score ("LLR"), compared with
+ *      the phrase's threshold.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define TL_KWS_SAMPLE_RATE 16000
+#define TL_KWS_FRAME_US    10000    /* one PocketSphinx frame: 10 ms */
+
+/* Stages of the decision cascade, as flags. */
+typedef enum
+{
+  TL_KWS_STAGE_GATE        = 1 << 0,
+  TL_KWS_STAGE_COMPETITORS = 1 << 1,
+  TL_KWS_STAGE_LLR         = 1 << 2,
+  TL_KWS_STAGE_ALL         = 0x7,
+} TlKwsStages;
+
+/* One proposed detection and everything that decided its fate. */
+typedef struct
+{
+  char    *phrase;
+  gint64   start_us;      /* stream time of the word's first frame */
+  gint64   end_us;        /* stream time just past the word's last frame */
+  double   kws_score;     /* keyphrase search: log10 p(phrase)/p(phone loop) */
+  double   llr;           /* second pass: nats/frame, phrase − free phone loop */
+  double   margin;        /* second pass: nats/frame, phrase − best of the
+                             phrase and its confusables (≤ 0) */
+  char    *winner;        /* second pass: what the confusable grammar heard */
+  double   peak_db;       /* loudest 10 % of the word's frames, dBFS */
+  double   floor_db;      /* running noise floor at that time, dBFS */
+  gboolean gate_ok;
+  gboolean accepted;
+  const char *reason;     /* static string: why accepted or rejected */
+  double   score;         /* the score the threshold was compared with */
+  gint64   decided_at_us; /* stream time of the audio consumed at decision */
+  gint64   verify_us;     /* wall time of the second pass */
+  gint64   decide_us;     /* wall time from seeing the detection to deciding */
+} TlKwsCandidate;
+
+/* Weight of the confusable margin in the final score. */
+#define TL_KWS_MARGIN_WEIGHT 1.0
+
+void     tl_kws_candidate_free   (TlKwsCandidate       *candidate);
+/* The score that @stages compare with the threshold. */
+double   tl_kws_candidate_score  (const TlKwsCandidate *candidate,
+                                  TlKwsStages           stages);
+/* Whether @stages accept the candidate at @threshold (reason: static). */
+gboolean tl_kws_candidate_passes (const TlKwsCandidate *candidate,
+                                  TlKwsStages           stages,
+                                  double                threshold,
+                                  const char          **reason);
+/* Among accepted candidates, un-accepts those inside a longer accepted
+ * one ("lock" heard inside "unlock"). */
+void     tl_kws_resolve_overlaps (GPtrArray            *candidates);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlKwsCandidate, tl_kws_candidate_free)
+
+typedef struct _TlKwsEngine TlKwsEngine;
+
+/* Model directory with the en-us acoustic model, dictionary and phone
+ * language model; NULL picks the system's PocketSphinx model. */
+TlKwsEngine *tl_kws_engine_new        (const char        *model_dir,
+                                       const char * const *phrases,
+                                       GError           **error);
+void         tl_kws_engine_free       (TlKwsEngine       *self);
+
+/* Which stages decide (default TL_KWS_STAGE_ALL).  Without LLR the score
+ * compared with the threshold is the kws score. */
+void         tl_kws_engine_set_stages (TlKwsEngine       *self,
+                                       TlKwsStages        stages);
+/* Per-phrase threshold on the final score (LLR in nats/frame, or the kws
+ * score's log10 when LLR is off).  FALSE if the phrase is not spotted. */
+gboolean     tl_kws_engine_set_threshold (TlKwsEngine   *self,
+                                          const char    *phrase,
+                                          double         threshold);
+double       tl_kws_engine_get_threshold (TlKwsEngine   *self,
+                                          const char    *phrase);
+/* The keyphrase search's floor (log10, default -25): candidates below it
+ * are never proposed.  Takes effect at the next reset. */
+void         tl_kws_engine_set_candidate_floor (TlKwsEngine *self,
+                                                double       log10_floor);
+
+/* Feeds samples; appends every candidate decided so far (accepted or not)
+ * to @decided (element free func: tl_kws_candidate_free). */
+gboolean     tl_kws_engine_process    (TlKwsEngine       *self,
+                                       const gint16      *samples,
+                                       gsize              n_samples,
+                                       GPtrArray         *decided,
+                                       GError           **error);
+/* End of stream: decides what is still pending. */
+gboolean     tl_kws_engine_finish     (TlKwsEngine       *self,
+                                       GPtrArray         *decided,
+                                       GError           **error);
+/* Starts a new stream at time 0. */
+gboolean     tl_kws_engine_reset      (TlKwsEngine       *self,
+                                       GError           **error);
+
+gint64       tl_kws_engine_get_stream_time (TlKwsEngine *self);
+/* The model's default thresholds, calibrated by `twinlockctl kws eval`. */
+double       tl_kws_default_threshold (const char        *phrase,
+                                       TlKwsStages        stages);
+
+G_END_DECLS

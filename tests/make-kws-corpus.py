@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Builds the keyword-spotting corpus that `twinlockctl kws eval` measures.
+
+    tests/make-kws-corpus.py [OUTDIR] [--seed N] [--scale F] [--jobs N]
+
+OUTDIR (default /tmp/kws-corpus) receives 16 kHz mono 16-bit WAVs and
+manifest.tsv, one line per file:
+
+    path  class  phrase  duration_s  word_start_s  word_end_s  condition  voice  text
+
+class is `positive` (exactly one spoken keyphrase, named in phrase),
+`ordinary` (speech without any keyphrase or confusable word) or
+`confusable` (speech full of words that sound like the keyphrases; phrase
+then lists keyphrases that are legitimately spoken in it, e.g. "lock" in
+"and lock the door", or "-").  word_start/end_s is the spoken extent of the
+synthesised text inside the file (the keyphrase itself for bare-word
+positives).
+
+Speech comes from espeak-ng with many voices, variants, rates and pitches,
+and (half of the files) from Festival's American voices with sox tempo and
+pitch changes;
+noise (pink, brown or white, or LibriVox babble) is mixed by sox at 20 and
+10 dB SNR; "clean" files carry only a -70 dBFS noise floor, as any real
+microphone does.  Ordinary speech is read from the licence texts in
+/usr/share/common-licenses (plain English prose that every Debian system
+has); the LibriVox clips of Debian's pocketsphinx-testdata are added as they
+are.  Nothing here is committed: the corpus is rebuilt from this script.
+"""
+
+import argparse
+import array
+import math
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import wave
+from concurrent.futures import ThreadPoolExecutor
+
+RATE = 16000
+LIBRIVOX = "/usr/share/pocketsphinx/test/data/librivox"
+LICENSES = "/usr/share/common-licenses"
+LICENSE_FILES = ["GPL-3", "Apache-2.0", "MPL-2.0", "GFDL-1.3", "LGPL-2.1",
+                 "Artistic", "CC0-1.0", "GPL-2", "MPL-1.1"]
+
+VOICES = ["en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-029",
+          "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us-nyc"]
+VARIANTS = ["", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3",
+            "f4", "f5", "klatt", "klatt2", "klatt4", "croak", "Andy", "Annie",
+            "belinda", "john", "linda", "max", "steph", "david", "aunty"]
+
+# Festival's diphone and HTS voices (Debian festvox-kallpc16k,
+# festvox-kdlpc16k, festvox-us-slt-hts): American English that PocketSphinx's
+# en-us model was trained for, where espeak-ng's formant voices are far from
+# it.  Both are used; `kws eval` reports them apart.
+FESTIVAL = {
+    "festival:kal": "voice_kal_diphone",
+    "festival:ked": "voice_ked_diphone",
+    "festival:slt": "voice_cmu_us_slt_arctic_hts",
+}
+HAVE_FESTIVAL = shutil.which("text2wave") is not None
+
+UNLOCK = ["unlock", "unlock", "unlock", "please unlock", "unlock it",
+          "unlock the screen", "okay, unlock", "computer, unlock",
+          "unlock please"]
+LOCK = ["lock", "lock", "lock", "lock it", "please lock", "lock the screen",
+        "okay, lock"]
+
+# Sentences built around words that sound like "unlock" / "lock".  The
+# second field lists the keyphrases legitimately spoken in the sentence.
+CONFUSABLE_WORDS = [
+    ("and lock", "lock"), ("on lock", "lock"), ("a lock", "lock"),
+    ("in luck", ""), ("unload", ""), ("clock", ""), ("a lot", ""),
+    ("block", ""), ("look", ""), ("luck", ""), ("o'clock", ""),
+    ("unless", ""), ("unlike", ""), ("online", ""), ("hello", ""),
+    ("allow", ""), ("alarm", ""), ("knock", ""), ("flock", ""),
+    ("unlucky", ""), ("a log", ""), ("in love", ""), ("unpack", ""),
+    ("undo", ""), ("long", ""), ("unknown", ""), ("anklet", ""),
+]
+CONFUSABLE_TEMPLATES = [
+    "I think we should {w} before we leave.",
+    "She said {w}, and then she walked away.",
+    "The word was {w}, if I remember it correctly.",
+    "We were talking about {w} all afternoon.",
+    "Did you hear him say {w} just now?",
+    "There is {w} written on the note by the door.",
+    "Maybe {w} is what he meant.",
+    "{w}, that is what the sign said.",
+    "They argued for an hour, {w} or not.",
+    "It was {w} from the very start.",
+]
+CONFUSABLE_SENTENCES = [
+    "Please unload the truck and lock the gate.",
+    "We were in luck, the shop was still open.",
+    "The clock on the wall stopped at nine o'clock.",
+    "There is a lot of work left to do.",
+    "Turn left at the next block.",
+    "Take a look at this, it is unlike anything else.",
+    "Unless you hurry you will miss the train.",
+    "He keeps his bike on lock in the shed.",
+    "She bought a lock for the new locker.",
+    "A flock of birds flew over the old log cabin.",
+    "Knock twice and wait for an answer.",
+    "The alarm went off at six in the morning.",
+    "Hello, is anybody home?",
+    "They unload the van and lock the doors every night.",
+    "Good luck with the exam tomorrow.",
+    "It is an unknown number, do not answer it.",
+    "Unpack the boxes and put the books on the shelf.",
+    "The online shop will allow returns for thirty days.",
+    "It has been a long day and I am unlucky.",
+    "I will look for the key in a lot of places.",
+]
+
+
+def run(cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def read_wav(path):
+    with wave.open(path, "rb") as w:
+        assert w.getsampwidth() == 2 and w.getnchannels() == 1
+        a = array.array("h")
+        a.frombytes(w.readframes(w.getnframes()))
+        return a, w.getframerate()
+
+
+def write_wav(path, samples):
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(samples.tobytes())
+
+
+def rms(samples):
+    if not samples:
+        return 0.0
+    return math.sqrt(sum(x * x for x in samples) / len(samples))
+
+
+def extent(samples):
+    """First and last 10 ms frame louder than 1/30 of the loudest one."""
+    frames = [rms(samples[i:i + 160]) for i in range(0, len(samples), 160)]
+    if not frames or max(frames) == 0:
+        return 0, 0
+    thr = max(frames) / 30.0
+    loud = [i for i, f in enumerate(frames) if f > thr]
+    return loud[0] * 160, (loud[-1] + 1) * 160
+
+
+def say(text, voice, rate, pitch, tmp):
+    """espeak-ng or Festival → 16 kHz mono, trimmed to the spoken extent.
+    For Festival, rate is a tempo factor in percent and pitch a shift in
+    cents, both applied by sox."""
+    raw = os.path.join(tmp, "raw.wav")
+    out = os.path.join(tmp, "16k.wav")
+    if voice.startswith("festival:"):
+        txt = os.path.join(tmp, "text.txt")
+        with open(txt, "w") as f:
+            f.write(text + "\n")
+        run(["text2wave", "-eval", "(%s)" % FESTIVAL[voice], "-o", raw, txt])
+        run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", out,
+             "tempo", "%.2f" % (rate / 100.0), "pitch", str(pitch)])
+    else:
+        run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch),
+             "-w", raw, text])
+        run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", out])
+    samples, _ = read_wav(out)
+    a, b = extent(samples)
+    return samples[a:b]
+
+
+def noise(kind, n, tmp, rnd, babble):
+    if kind == "babble":
+        start = rnd.randrange(0, max(1, len(babble) - n))
+        out = babble[start:start + n]
+        while len(out) < n:
+            out.extend(babble[:n - len(out)])
+        return out
+    path = os.path.join(tmp, "noise.wav")
+    run(["sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", path,
+         "synth", "%.3f" % (n / RATE + 0.1), kind + "noise", "vol", "0.3"])
+    samples, _ = read_wav(path)
+    return samples[:n]
+
+
+def mix(speech, pre, post, condition, tmp, rnd, babble):
+    """Pads speech with pauses and adds noise at the condition's SNR; the
+    SNR is measured against the speech's own RMS.  sox does the mixing."""
+    n = pre + len(speech) + post
+    body = array.array("h", [0] * pre) + speech + array.array("h", [0] * post)
+    s_rms = rms(speech) or 1.0
+    if condition == "clean":
+        # a -70 dBFS floor regardless of the speech level
+        kind, target = "pink", 32768 * 10 ** (-70 / 20)
+    else:
+        kind = rnd.choice(["pink", "brown", "white", "babble"])
+        snr = float(condition.rstrip("dB"))
+        target = s_rms / 10 ** (snr / 20)
+    nz = noise(kind, n, tmp, rnd, babble)
+    gain = target / (rms(nz) or 1.0)
+    a = os.path.join(tmp, "a.wav")
+    b = os.path.join(tmp, "b.wav")
+    out = os.path.join(tmp, "mix.wav")
+    write_wav(a, body)
+    write_wav(b, nz)
+    # -m sums the inputs; the gains keep the mix below clipping.
+    peak = max(1, max(abs(x) for x in body))
+    scale = min(1.0, 30000.0 / (peak + 3 * target))
+    run(["sox", "-m", "-v", "%.6f" % scale, a, "-v", "%.6f" % (gain * scale), b,
+         "-b", "16", out])
+    mixed, _ = read_wav(out)
+    return mixed[:n]
+
+
+def voice_pick(rnd):
+    if HAVE_FESTIVAL and rnd.random() < 0.5:
+        return (rnd.choice(sorted(FESTIVAL)), rnd.randint(88, 115),
+                rnd.randint(-150, 150))
+    v = rnd.choice(VOICES)
+    var = rnd.choice(VARIANTS)
+    return v + ("+" + var if var else ""), rnd.randint(120, 200), rnd.randint(25, 75)
+
+
+def license_chunks(rnd, words_wanted):
+    bad = re.compile(r"lock|luck|clock|unload|a lot|unl|knock|flock|block",
+                     re.IGNORECASE)
+    sentences = []
+    for name in LICENSE_FILES:
+        path = os.path.join(LICENSES, name)
+        if not os.path.exists(path):
+            continue
+        text = open(path, encoding="utf-8", errors="replace").read()
+        text = re.sub(r"\s+", " ", text)
+        for s in re.split(r"(?<=[.;:])\s+", text):
+            s = re.sub(r"[^A-Za-z0-9,.;:'()\- ]", " ", s).strip()
+            if len(s.split()) >= 4 and not bad.search(s):
+                sentences.append(s)
+    chunks, cur, total = [], [], 0
+    for s in sentences:
+        cur.append(s)
+        if sum(len(x.split()) for x in cur) >= 35:
+            chunks.append(" ".join(cur))
+            total += sum(len(x.split()) for x in cur)
+            cur = []
+        if total >= words_wanted:
+            break
+    return chunks
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("outdir", nargs="?", default="/tmp/kws-corpus")
+    ap.add_argument("--seed", type=int, default=20261128)
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="multiply the number of files (0.1 for a quick look)")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args()
+
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            sys.exit("make-kws-corpus: %s is missing (apt-get install %s)" % (tool, tool))
+
+    rnd = random.Random(args.seed)
+    out = args.outdir
+    os.makedirs(out, exist_ok=True)
+    for sub in ("positive", "ordinary", "confusable", "librivox"):
+        os.makedirs(os.path.join(out, sub), exist_ok=True)
+
+    babble = array.array("h")
+    if os.path.isdir(LIBRIVOX):
+        for f in sorted(os.listdir(LIBRIVOX)):
+            if f.endswith(".wav"):
+                s, r = read_wav(os.path.join(LIBRIVOX, f))
+                if r == RATE:
+                    babble.extend(s)
+
+    jobs = []  # (relpath, class, phrase, text, voice, rate, pitch, condition, seed)
+    conds = ["clean", "20dB", "10dB"]
+    n_unlock = int(300 * args.scale)
+    n_lock = int(120 * args.scale)
+    for i in range(n_unlock):
+        text = rnd.choice(UNLOCK)
+        jobs.append(("positive/unlock-%04d.wav" % i, "positive", "unlock", text)
+                    + voice_pick(rnd) + (conds[i % 3], rnd.random()))
+    for i in range(n_lock):
+        text = rnd.choice(LOCK)
+        jobs.append(("positive/lock-%04d.wav" % i, "positive", "lock", text)
+                    + voice_pick(rnd) + (conds[i % 3], rnd.random()))
+    for i, text in enumerate(license_chunks(rnd, int(5200 * args.scale))):
+        jobs.append(("ordinary/text-%04d.wav" % i, "ordinary", "-", text)
+                    + voice_pick(rnd) + (conds[i % 3], rnd.random()))
+    conf = list(CONFUSABLE_SENTENCES)
+    for w, _ in CONFUSABLE_WORDS:
+        for t in rnd.sample(CONFUSABLE_TEMPLATES, 4):
+            conf.append(t.format(w=w).capitalize() if t.startswith("{") else t.format(w=w))
+    n_conf = int(len(conf) * 2 * args.scale)
+    for i in range(n_conf):
+        text = conf[i % len(conf)]
+        allowed = "lock" if re.search(r"\block\b", text, re.IGNORECASE) else "-"
+        jobs.append(("confusable/conf-%04d.wav" % i, "confusable", allowed, text)
+                    + voice_pick(rnd) + (conds[i % 3], rnd.random()))
+
+    def build(job):
+        rel, cls, phrase, text, voice, rate, pitch, cond, seed = job
+        r = random.Random(seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            speech = say(text, voice, rate, pitch, tmp)
+            pre = int(RATE * r.uniform(0.3, 1.0))
+            post = int(RATE * r.uniform(0.5, 1.0))
+            mixed = mix(speech, pre, post, cond, tmp, r, babble)
+            write_wav(os.path.join(out, rel), mixed)
+        return "\t".join([rel, cls, phrase, "%.3f" % (len(mixed) / RATE),
+                          "%.3f" % (pre / RATE), "%.3f" % ((pre + len(speech)) / RATE),
+                          cond, voice + "/s%d/p%d" % (rate, pitch), text])
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        lines = list(pool.map(build, jobs))
+
+    if os.path.isdir(LIBRIVOX):
+        for f in sorted(os.listdir(LIBRIVOX)):
+            if f.endswith(".wav"):
+                rel = "librivox/" + f
+                shutil.copy(os.path.join(LIBRIVOX, f), os.path.join(out, rel))
+                s, _ = read_wav(os.path.join(out, rel))
+                lines.append("\t".join([rel, "ordinary", "-", "%.3f" % (len(s) / RATE),
+                                        "0", "%.3f" % (len(s) / RATE), "recorded",
+                                        "librivox", "LibriVox: Sense and Sensibility"]))
+
+    with open(os.path.join(out, "manifest.tsv"), "w") as m:
+        m.write("# path\tclass\tphrase\tduration_s\tword_start_s\tword_end_s\t"
+                "condition\tvoice\ttext\n")
+        for line in lines:
+            m.write(line + "\n")
+    total = {}
+    for line in lines:
+        f = line.split("\t")
+        total[f[1]] = total.get(f[1], 0.0) + float(f[3])
+    for k, v in sorted(total.items()):
+        print("%-10s %6.1f min" % (k, v / 60))
+
+
+if __name__ == "__main__":
+    main()
