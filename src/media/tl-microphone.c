@@ -13,6 +13,7 @@
 #include <math.h>
 
 #define LEVEL_INTERVAL_US 50000
+#define WATCHDOG_MS       3000
 
 struct _TlMicrophone
 {
@@ -37,6 +38,8 @@ struct _TlMicrophone
   gboolean           level_queued;
 
   double             level;         /* main context */
+  GSource           *watchdog;
+  guint64            watchdog_samples;
 };
 
 G_DEFINE_FINAL_TYPE (TlMicrophone, tl_microphone, G_TYPE_OBJECT)
@@ -179,6 +182,11 @@ describe_error (GstMessage *message)
 static void
 teardown (TlMicrophone *self)
 {
+  if (self->watchdog)
+    {
+      g_source_destroy (self->watchdog);
+      g_clear_pointer (&self->watchdog, g_source_unref);
+    }
   if (self->bus_watch)
     {
       g_source_remove (self->bus_watch);
@@ -224,9 +232,30 @@ on_bus_message (GstBus     *bus,
     }
 }
 
-gboolean
-tl_microphone_start (TlMicrophone  *self,
-                     GError       **error)
+/* A device that stops delivering (unplugged, suspended, a source that never
+ * starts) posts no error: notice the silence of the pipeline itself. */
+static gboolean
+check_flow (gpointer data)
+{
+  TlMicrophone *self = data;
+  guint64 n = tl_microphone_get_n_samples (self);
+
+  if (n > self->watchdog_samples)
+    {
+      self->watchdog_samples = n;
+      return G_SOURCE_CONTINUE;
+    }
+  g_clear_pointer (&self->watchdog, g_source_unref);
+  teardown (self);
+  set_state (self, TL_MICROPHONE_STATE_ERROR,
+             _("The microphone stopped delivering sound (was it unplugged?)"));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+start_one (TlMicrophone  *self,
+           const char    *source,
+           GError       **error)
 {
   g_autoptr (GError) local = NULL;
   g_autofree char *description = NULL;
@@ -236,31 +265,18 @@ tl_microphone_start (TlMicrophone  *self,
   GstStateChangeReturn ret;
   GstAppSinkCallbacks callbacks = { 0 };
 
-  g_return_val_if_fail (TL_IS_MICROPHONE (self), FALSE);
-
   callbacks.new_sample = on_new_sample;
-  if (self->pipeline != NULL)
-    return TRUE;
-  if (!gst_init_check (NULL, NULL, &local))
-    {
-      set_state (self, TL_MICROPHONE_STATE_ERROR, local->message);
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
 
   description = g_strdup_printf ("%s ! queue ! audioconvert ! audioresample ! "
                                  "audio/x-raw,format=S16LE,rate=%d,channels=1,layout=interleaved ! "
                                  "appsink name=tlsink sync=false max-buffers=200",
-                                 self->source ? self->source : "autoaudiosrc",
-                                 TL_MICROPHONE_RATE);
+                                 source, TL_MICROPHONE_RATE);
   self->pipeline = gst_parse_launch (description, &local);
   if (self->pipeline == NULL || local != NULL)
     {
       g_autofree char *msg = g_strdup_printf (_("Cannot use the audio source “%s”: %s"),
-                                              self->source ? self->source : "autoaudiosrc",
-                                              local ? local->message : _("unknown error"));
+                                              source, local ? local->message : _("unknown error"));
       g_clear_object (&self->pipeline);
-      set_state (self, TL_MICROPHONE_STATE_ERROR, msg);
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, msg);
       return FALSE;
     }
@@ -292,10 +308,8 @@ tl_microphone_start (TlMicrophone  *self,
       bus = gst_element_get_bus (self->pipeline);
       message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
       text = message ? describe_error (message) : g_strdup (_("it refused to start"));
-      msg = g_strdup_printf (_("Cannot open the audio source “%s”: %s"),
-                             self->source ? self->source : _("default microphone"), text);
+      msg = g_strdup_printf (_("Cannot open the audio source “%s”: %s"), source, text);
       teardown (self);
-      set_state (self, TL_MICROPHONE_STATE_ERROR, msg);
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, msg);
       return FALSE;
     }
@@ -307,8 +321,60 @@ tl_microphone_start (TlMicrophone  *self,
     self->bus_watch = g_source_attach (watch, self->context);
     g_source_unref (watch);
   }
+  self->watchdog_samples = 0;
+  self->watchdog = g_timeout_source_new (WATCHDOG_MS);
+  g_source_set_callback (self->watchdog, check_flow, self, NULL);
+  g_source_attach (self->watchdog, self->context);
   set_state (self, TL_MICROPHONE_STATE_LISTENING, NULL);
   return TRUE;
+}
+
+/* The desktop's microphone: PipeWire, then PulseAudio, then ALSA.  Not
+ * autoaudiosrc: with no device at all it falls back to a fake source that
+ * "listens" to silence forever instead of failing. */
+static const char * const automatic_sources[] = {
+  "pipewiresrc", "pulsesrc", "alsasrc", NULL
+};
+
+gboolean
+tl_microphone_start (TlMicrophone  *self,
+                     GError       **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GString) reasons = NULL;
+
+  g_return_val_if_fail (TL_IS_MICROPHONE (self), FALSE);
+
+  if (self->pipeline != NULL)
+    return TRUE;
+  if (!gst_init_check (NULL, NULL, &local))
+    {
+      set_state (self, TL_MICROPHONE_STATE_ERROR, local->message);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (self->source != NULL)
+    {
+      if (start_one (self, self->source, &local))
+        return TRUE;
+      set_state (self, TL_MICROPHONE_STATE_ERROR, local->message);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+
+  reasons = g_string_new (NULL);
+  for (guint i = 0; automatic_sources[i] != NULL; i++)
+    {
+      g_clear_error (&local);
+      if (start_one (self, automatic_sources[i], &local))
+        return TRUE;
+      g_debug ("microphone: %s", local->message);
+      g_string_append_printf (reasons, "%s%s", reasons->len ? "; " : "", local->message);
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+               _("No microphone found (%s)"), reasons->str);
+  set_state (self, TL_MICROPHONE_STATE_ERROR, (*error)->message);
+  return FALSE;
 }
 
 void

@@ -36,7 +36,7 @@ G_DECLARE_FINAL_TYPE (TlMicrophone, tl_microphone, TL, MICROPHONE, GObject)
 
 /* @source: a GStreamer source description ("filesrc location=a.wav !
  * decodebin", "pulsesrc device=…"), or NULL for the desktop's default
- * microphone (PipeWire, PulseAudio, whatever autoaudiosrc finds). */
+ * microphone (PipeWire, else PulseAudio, else ALSA). */
 TlMicrophone      *tl_microphone_new              (const char             *source);
 
 void               tl_microphone_set_sample_func  (TlMicrophone           *self,

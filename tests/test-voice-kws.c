@@ -1,0 +1,382 @@
+/* test-voice-kws.c — the keyword spotter hears "unlock" and "lock" where
+ * they are spoken, nothing in other speech, and refuses bad audio
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "tl-keyword-spotter.h"
+#include "tl-kws-engine.h"
+#include "tl-wav.h"
+
+#define LIBRIVOX "/usr/share/pocketsphinx/test/data/librivox"
+/* How far a detected boundary may lie outside the spoken word. */
+#define SLACK_S 0.06
+
+/* The spoken extent of a clip: first and last 10 ms frame louder than a
+ * thirtieth of the loudest frame's RMS. */
+static void
+spoken_extent (const TlWav *wav,
+               double      *start_s,
+               double      *end_s)
+{
+  gsize n_frames = wav->n_frames / 160;
+  g_autofree double *rms = g_new0 (double, n_frames);
+  double peak = 0;
+  gssize first = -1, last = -1;
+
+  for (gsize f = 0; f < n_frames; f++)
+    {
+      double sum = 0;
+      for (gsize i = 0; i < 160; i++)
+        {
+          double x = wav->samples[f * 160 + i];
+          sum += x * x;
+        }
+      rms[f] = sqrt (sum / 160);
+      peak = MAX (peak, rms[f]);
+    }
+  for (gsize f = 0; f < n_frames; f++)
+    if (rms[f] > peak / 30)
+      {
+        if (first < 0)
+          first = f;
+        last = f;
+      }
+  g_assert_cmpint (first, >=, 0);
+  *start_s = first * 0.01;
+  *end_s = (last + 1) * 0.01;
+}
+
+static GPtrArray *
+spot_file (TlKwsEngine *engine,
+           const char  *path,
+           TlWav      **wav_out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlWav) wav = tl_wav_load_16k_mono (path, &error);
+  GPtrArray *decided = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_kws_candidate_free);
+
+  g_assert_no_error (error);
+  g_assert_true (tl_kws_engine_reset (engine, &error));
+  g_assert_true (tl_kws_engine_process (engine, wav->samples, wav->n_frames, decided, &error));
+  g_assert_true (tl_kws_engine_finish (engine, decided, &error));
+  g_assert_no_error (error);
+  if (wav_out)
+    *wav_out = g_steal_pointer (&wav);
+  return decided;
+}
+
+static TlKwsEngine *
+shared_engine (void)
+{
+  static TlKwsEngine *engine;
+
+  if (engine == NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      engine = tl_kws_engine_new (NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+  return engine;
+}
+
+static void
+check_keyword (const char *file,
+               const char *phrase)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", file, NULL);
+  g_autoptr (TlWav) wav = NULL;
+  g_autoptr (GPtrArray) decided = spot_file (shared_engine (), path, &wav);
+  double w0, w1;
+  guint n_accepted = 0;
+
+  spoken_extent (wav, &w0, &w1);
+  g_test_message ("%s: spoken %.2f–%.2f s", file, w0, w1);
+  for (guint i = 0; i < decided->len; i++)
+    {
+      TlKwsCandidate *c = decided->pdata[i];
+
+      g_test_message ("  %s “%s” %.2f–%.2f s score %.3f (%s)", c->accepted ? "accepted" : "rejected",
+                      c->phrase, c->start_us / 1e6, c->end_us / 1e6, c->score, c->reason);
+      if (!c->accepted)
+        continue;
+      n_accepted++;
+      g_assert_cmpstr (c->phrase, ==, phrase);
+      g_assert_cmpfloat (c->start_us / 1e6, >=, w0 - SLACK_S);
+      g_assert_cmpfloat (c->end_us / 1e6, <=, w1 + SLACK_S);
+      g_assert_cmpfloat (c->start_us, <, c->end_us);
+      g_assert_cmpfloat (c->score, >=, tl_kws_engine_get_threshold (shared_engine (), phrase));
+    }
+  g_assert_cmpuint (n_accepted, ==, 1);
+}
+
+static void
+test_unlock (void)
+{
+  check_keyword ("kws-unlock.wav", "unlock");
+}
+
+static void
+test_lock (void)
+{
+  check_keyword ("kws-lock.wav", "lock");
+}
+
+static void
+check_silent (const char *path)
+{
+  g_autoptr (GPtrArray) decided = spot_file (shared_engine (), path, NULL);
+  guint n = 0;
+
+  for (guint i = 0; i < decided->len; i++)
+    {
+      TlKwsCandidate *c = decided->pdata[i];
+      g_test_message ("  %s “%s” %.2f–%.2f s score %.3f (%s)", c->accepted ? "ACCEPTED" : "rejected",
+                      c->phrase, c->start_us / 1e6, c->end_us / 1e6, c->score, c->reason);
+      n += c->accepted;
+    }
+  g_test_message ("%s: %u candidates, %u accepted", path, decided->len, n);
+  g_assert_cmpuint (n, ==, 0);
+}
+
+static void
+test_no_keyword (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "speech-no-keyword.wav", NULL);
+  check_silent (path);
+}
+
+static void
+test_librivox (void)
+{
+  g_autoptr (GDir) dir = g_dir_open (LIBRIVOX, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  if (dir == NULL)
+    {
+      g_test_skip ("pocketsphinx-testdata is not installed");
+      return;
+    }
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".wav"))
+      {
+        g_autofree char *path = g_build_filename (LIBRIVOX, name, NULL);
+        check_silent (path);
+        n++;
+      }
+  g_assert_cmpuint (n, >, 0);
+}
+
+/* The stages that decide can be switched off; without them the raw search
+ * fires on the second syllable of "unlock" as "lock" too. */
+static void
+test_raw_engine_confuses (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock.wav", NULL);
+  g_autoptr (GError) error = NULL;
+  TlKwsEngine *engine = tl_kws_engine_new (NULL, NULL, &error);
+  g_autoptr (GPtrArray) decided = NULL;
+  gboolean lock_inside = FALSE;
+
+  g_assert_no_error (error);
+  tl_kws_engine_set_stages (engine, 0);
+  tl_kws_engine_set_threshold (engine, "lock", 0.0);
+  tl_kws_engine_set_threshold (engine, "unlock", 0.0);
+  decided = spot_file (engine, path, NULL);
+  for (guint i = 0; i < decided->len; i++)
+    {
+      TlKwsCandidate *c = decided->pdata[i];
+      g_test_message ("raw: %s “%s” kws %.1f", c->accepted ? "accepted" : "rejected", c->phrase, c->kws_score);
+      if (c->accepted && g_str_equal (c->phrase, "lock"))
+        lock_inside = TRUE;
+    }
+  /* Both fired, overlap resolution kept the longer one. */
+  g_assert_false (lock_inside);
+  tl_kws_engine_free (engine);
+}
+
+static void
+test_bad_audio (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tl-kws-XXXXXX", NULL);
+  g_autofree char *empty = g_build_filename (dir, "empty.wav", NULL);
+  g_autofree char *garbage = g_build_filename (dir, "garbage.wav", NULL);
+  g_autofree char *truncated = g_build_filename (dir, "truncated.wav", NULL);
+  g_autofree char *wrong_rate = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock-22k-stereo.wav", NULL);
+  g_autofree char *good = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock.wav", NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+  TlWav *wav;
+
+  wav = tl_wav_load_16k_mono ("/nonexistent/unlock.wav", &error);
+  g_assert_null (wav);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_test_message ("missing: %s", error->message);
+  g_clear_error (&error);
+
+  g_assert_true (g_file_set_contents (empty, "", 0, NULL));
+  wav = tl_wav_load_16k_mono (empty, &error);
+  g_assert_null (wav);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_test_message ("empty: %s", error->message);
+  g_clear_error (&error);
+
+  g_assert_true (g_file_set_contents (garbage, "RIFF\xff\xff\xff\x7fWAVEfmt \xff\xff\xff\x7f", 20, NULL));
+  wav = tl_wav_load_16k_mono (garbage, &error);
+  g_assert_null (wav);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_test_message ("garbage: %s", error->message);
+  g_clear_error (&error);
+
+  /* A header cut short: no data chunk. */
+  g_assert_true (g_file_get_contents (good, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (truncated, contents, 30, NULL));
+  wav = tl_wav_load_16k_mono (truncated, &error);
+  g_assert_null (wav);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  /* The engine takes 16 kHz mono only; the microphone resamples (see
+   * test-microphone). */
+  wav = tl_wav_load_16k_mono (wrong_rate, &error);
+  g_assert_null (wav);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "16000"));
+  g_test_message ("wrong rate: %s", error->message);
+  g_clear_error (&error);
+
+  g_unlink (empty);
+  g_unlink (garbage);
+  g_unlink (truncated);
+  g_rmdir (dir);
+}
+
+static void
+test_bad_setup (void)
+{
+  g_autoptr (GError) error = NULL;
+  const char *unknown[] = { "unlock", "zzyzxqq", NULL };
+  const char *empty[] = { "", NULL };
+  TlKwsEngine *engine;
+
+  engine = tl_kws_engine_new ("/nonexistent/model", NULL, &error);
+  g_assert_null (engine);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  engine = tl_kws_engine_new (NULL, unknown, &error);
+  g_assert_null (engine);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "zzyzxqq"));
+  g_clear_error (&error);
+
+  engine = tl_kws_engine_new (NULL, empty, &error);
+  g_assert_null (engine);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
+typedef struct
+{
+  GMainLoop *loop;
+  GPtrArray *events;
+  gboolean   finished;
+} Collect;
+
+static void
+on_detected (TlKeywordSpotter *spotter,
+             TlKeywordEvent   *event,
+             Collect          *c)
+{
+  /* Emitted on the main context: this thread. */
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  g_ptr_array_add (c->events, tl_keyword_event_copy (event));
+}
+
+static void
+on_finished (TlKeywordSpotter *spotter,
+             Collect          *c)
+{
+  c->finished = TRUE;
+  g_main_loop_quit (c->loop);
+}
+
+/* The threaded spotter: samples pushed in 20 ms chunks as a microphone
+ * would, event on the main context, times on both clocks. */
+static void
+test_spotter_thread (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock.wav", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlWav) wav = tl_wav_load_16k_mono (path, &error);
+  g_autoptr (TlKeywordSpotter) spotter = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_keyword_event_free);
+  Collect c = { loop, events, FALSE };
+  const gint64 t0 = 1000000000;   /* capture time of the first sample */
+  TlKeywordEvent *ev;
+
+  g_assert_no_error (error);
+  spotter = tl_keyword_spotter_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (tl_keyword_spotter_get_threshold (spotter, "unlock"), ==,
+                     tl_kws_default_threshold ("unlock", TL_KWS_STAGE_ALL));
+  g_assert_false (tl_keyword_spotter_set_threshold (spotter, "open sesame", 1.0));
+  g_signal_connect (spotter, "detected", G_CALLBACK (on_detected), &c);
+  g_signal_connect (spotter, "finished", G_CALLBACK (on_finished), &c);
+  for (gsize i = 0; i < wav->n_frames; i += 320)
+    tl_keyword_spotter_push (spotter, wav->samples + i, MIN (320, wav->n_frames - i),
+                             t0 + (gint64) i * G_USEC_PER_SEC / 16000);
+  tl_keyword_spotter_finish (spotter);
+  g_main_loop_run (loop);
+
+  g_assert_true (c.finished);
+  g_assert_cmpuint (events->len, ==, 1);
+  ev = events->pdata[0];
+  g_assert_cmpstr (ev->phrase, ==, "unlock");
+  g_assert_cmpint (ev->end_us, >, ev->start_us);
+  g_assert_cmpint (ABS (ev->start_monotonic_us - (t0 + ev->start_us)), <=, 100);
+  g_assert_cmpint (ABS (ev->end_monotonic_us - (t0 + ev->end_us)), <=, 100);
+  g_signal_handlers_disconnect_by_data (spotter, &c);
+}
+
+/* A stricter sensitivity from the settings' a{sd} silences the word. */
+static void
+test_spotter_thresholds (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlKeywordSpotter) spotter = tl_keyword_spotter_new (NULL, &error);
+  GVariantBuilder b;
+
+  g_assert_no_error (error);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sd}"));
+  g_variant_builder_add (&b, "{sd}", "unlock", 1.5);
+  g_variant_builder_add (&b, "{sd}", "nonsense", 2.0);
+  tl_keyword_spotter_apply_thresholds (spotter, g_variant_builder_end (&b));
+  g_assert_cmpfloat (tl_keyword_spotter_get_threshold (spotter, "unlock"), ==, 1.5);
+  g_assert_true (isnan (tl_keyword_spotter_get_threshold (spotter, "nonsense")));
+  g_assert_cmpstrv (tl_keyword_spotter_get_phrases (spotter), ((const char *[]) { "unlock", "lock", NULL }));
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/twinlock/voice/kws/unlock", test_unlock);
+  g_test_add_func ("/twinlock/voice/kws/lock", test_lock);
+  g_test_add_func ("/twinlock/voice/kws/no-keyword", test_no_keyword);
+  g_test_add_func ("/twinlock/voice/kws/librivox", test_librivox);
+  g_test_add_func ("/twinlock/voice/kws/raw-overlap", test_raw_engine_confuses);
+  g_test_add_func ("/twinlock/voice/kws/bad-audio", test_bad_audio);
+  g_test_add_func ("/twinlock/voice/kws/bad-setup", test_bad_setup);
+  g_test_add_func ("/twinlock/voice/spotter/thread", test_spotter_thread);
+  g_test_add_func ("/twinlock/voice/spotter/thresholds", test_spotter_thresholds);
+  return g_test_run ();
+}
