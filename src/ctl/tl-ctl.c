@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "tl-ctl.h"
+#include "tl-nn.h"
 #include "tl-version.h"
 
 static const TlCtlCommand commands[] = {
@@ -47,6 +48,8 @@ static void
 print_version (void)
 {
   g_print ("twinlockctl %s\n", tl_version_string ());
+  g_print ("%s: %s, %d threads\n", _("BLIS kernels"), tl_nn_kernels_name (),
+           tl_nn_get_threads ());
 }
 
 static void
