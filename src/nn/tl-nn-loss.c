@@ -54,6 +54,14 @@ sq_dist (const float *x,
   return s;
 }
 
+double
+tl_embedding_distance (const float *x,
+                       const float *y,
+                       int          d)
+{
+  return sqrt (sq_dist (x, y, d));
+}
+
 static void
 fill_dist (double      *dist,
            const float *emb,

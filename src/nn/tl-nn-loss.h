@@ -35,6 +35,9 @@ typedef struct
   int n_active;
 } TlLossStats;
 
+/* Euclidean distance of two d-float embeddings, summed in double. */
+double tl_embedding_distance (const float *x, const float *y, int d);
+
 /* Bytes of scratch the batch losses need for a batch of b embeddings. */
 size_t tl_loss_scratch_size (int b);
 
