@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "nn-test-util.h"
-#include "tl-nn-model.h"
+#include "tl-model.h"
 
 /* Every op at least once: a conv stem with batch norm, two branches joined
  * by a residual add, a concat, pools, padding, and an embedding head. */
@@ -250,24 +250,6 @@ test_model_roundtrip (void)
   tl_net_free (net); tl_net_free (back); tl_net_free (fresh);
 }
 
-static uint64_t
-fnv_words (const guint8 *p,
-           size_t        n)
-{
-  uint64_t h = 0xcbf29ce484222325ull;
-  size_t i = 0;
-
-  for (; i + 8 <= n; i += 8)
-    {
-      uint64_t w;
-      memcpy (&w, p + i, 8);
-      h = (h ^ GUINT64_FROM_LE (w)) * 0x100000001b3ull;
-    }
-  for (; i < n; i++)
-    h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
-}
-
 /* A hostile edit: change a field, then make the checksum right again, so
  * that the structural checks (not the checksum) must catch it. */
 static void
@@ -280,7 +262,7 @@ poke_u32 (guint8  *data,
 
   value = GUINT32_TO_LE (value);
   memcpy (data + at, &value, 4);
-  sum = GUINT64_TO_LE (fnv_words (data + 128, size - 128));
+  sum = GUINT64_TO_LE (tl_nn_model_checksum (data, size));
   memcpy (data + 80, &sum, 8);
 }
 
@@ -402,6 +384,28 @@ test_model_corpus (void)
   g_assert_cmpint (loaded, >, 0);
 }
 
+/* The GLib face: the engine's error as a GError a person can act on. */
+static void
+test_model_gerror (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "tl-nn-test-not-a-model", NULL);
+  g_autoptr (TlNet) net = NULL;
+
+  net = tl_model_load ("/nonexistent/face.tlnn", &error);
+  g_assert_null (net);
+  g_assert_error (error, TL_MODEL_ERROR, TL_MODEL_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/face.tlnn"));
+  g_clear_error (&error);
+
+  g_assert_true (g_file_set_contents (path, "TLNNMODL but far too short", -1, NULL));
+  net = tl_model_load (path, &error);
+  g_assert_null (net);
+  g_assert_error (error, TL_MODEL_ERROR, TL_MODEL_ERROR_TRUNCATED);
+  g_test_message ("%s", error->message);
+  g_unlink (path);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -416,6 +420,7 @@ main (int   argc,
   g_test_add_func ("/twinlock/nn/model/roundtrip", test_model_roundtrip);
   g_test_add_func ("/twinlock/nn/model/refusals", test_model_refusals);
   g_test_add_func ("/twinlock/nn/model/corpus", test_model_corpus);
+  g_test_add_func ("/twinlock/nn/model/gerror", test_model_gerror);
 
   return g_test_run ();
 }

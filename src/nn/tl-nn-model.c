@@ -87,6 +87,14 @@ checksum (const uint8_t *p,
   return h;
 }
 
+uint64_t
+tl_nn_model_checksum (const void *file,
+                      size_t      size)
+{
+  return size < HEADER_SIZE ? 0 : checksum ((const uint8_t *) file + HEADER_SIZE,
+                                            size - HEADER_SIZE);
+}
+
 /* ---- writing ---------------------------------------------------------------- */
 
 static size_t
