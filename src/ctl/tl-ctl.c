@@ -9,10 +9,12 @@
 #include <stdio.h>
 
 #include "tl-ctl.h"
+#include "tl-ctl-bench.h"
 #include "tl-nn.h"
 #include "tl-version.h"
 
 static const TlCtlCommand commands[] = {
+  { "bench", N_("Measure the engine and the pipeline (bench nn, …)"), tl_ctl_bench },
   { NULL, NULL, NULL }
 };
 
