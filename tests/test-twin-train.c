@@ -12,8 +12,8 @@
  * encoder, are the bars to clear.
  *
  * (Judged on subjects it never saw instead, s15–s20 after training on
- * s1–s14, this encoder does not beat the pixels: 14 people are too few to
- * learn features that carry over to new faces.)
+ * s1–s14, this encoder reaches 77–83 % against the pixels' 85 %: 14 people
+ * are too few to learn features that carry over to every new face.)
  */
 #include "config.h"
 

@@ -10,11 +10,13 @@
 
 #include "tl-ctl.h"
 #include "tl-ctl-bench.h"
+#include "tl-ctl-train.h"
 #include "tl-nn.h"
 #include "tl-version.h"
 
 static const TlCtlCommand commands[] = {
   { "bench", N_("Measure the engine and the pipeline (bench nn, …)"), tl_ctl_bench },
+  { "train", N_("Train a twin face encoder from a folder per person"), tl_ctl_train },
   { NULL, NULL, NULL }
 };
 

@@ -531,8 +531,9 @@ tl_twin_train (TlNet                    *net,
   for (step = 0; step < opts->steps; step++)
     {
       TlLossStats stats = { 0, 0 };
+      /* Short runs (quick checks) keep most of their steps for learning. */
       float lr = tl_lr_cosine (opts->learning_rate, opts->learning_rate / 20, step,
-                               opts->steps, opts->warmup_steps);
+                               opts->steps, MIN (opts->warmup_steps, opts->steps / 5));
       int b = sample_batch (&tr);
       const float *emb = tl_net_forward (net, tr.input, b, true);
       double loss = loss_step (&tr, emb, b, dim, &stats);
