@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "tl-model.h"
 #include "tl-nn-optim.h"
 #include "tl-twin-trainer.h"
 
@@ -157,15 +158,6 @@ tl_twin_init_params (TlNet   *net,
     }
 }
 
-static gboolean
-nn_error (GError          **error,
-          const TlNnError  *err,
-          const char       *what)
-{
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what, err->message);
-  return FALSE;
-}
-
 TlNet *
 tl_twin_encoder_new (int       height,
                      int       width,
@@ -200,7 +192,7 @@ tl_twin_encoder_new (int       height,
   if (!tl_net_build (net, &err))
     {
       tl_net_free (net);
-      nn_error (error, &err, _("Cannot build the twin encoder"));
+      tl_model_set_error (error, &err, _("Cannot build the twin encoder"));
       return NULL;
     }
   tl_twin_init_params (net, seed);
@@ -522,7 +514,8 @@ tl_twin_train (TlNet                    *net,
   if (!tl_net_prepare (net, b_max, true, &err))
     {
       trainer_clear (&tr);
-      return nn_error (error, &err, _("Cannot prepare the encoder for training"));
+      tl_model_set_error (error, &err, _("Cannot prepare the encoder for training"));
+      return FALSE;
     }
   tl_net_params (net, &n_params);
   tr.adam_m = g_new0 (float, n_params);
@@ -592,7 +585,7 @@ tl_twin_embed (TlNet               *net,
     }
   if (!tl_net_prepare (net, EMBED_BATCH, false, &err))
     {
-      nn_error (error, &err, _("Cannot prepare the encoder"));
+      tl_model_set_error (error, &err, _("Cannot prepare the encoder"));
       return NULL;
     }
   input = g_new (float, (gsize) EMBED_BATCH * tile);
