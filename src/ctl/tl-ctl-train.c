@@ -40,7 +40,7 @@ parse_size (const char *text,
     return FALSE;
   text = end + 1;
   h = g_ascii_strtoll (text, &end, 10);
-  if (end == text || *end != '\0' || w < 8 || h < 8 || w > 512 || h > 512)
+  if (end == text || *end != '\0' || w < 8 || h < 8 || w > 256 || h > 256)
     return FALSE;
   *width = (int) w;
   *height = (int) h;
@@ -192,7 +192,7 @@ tl_ctl_train (int    argc,
   if (mining_name != NULL && !tl_triplet_mining_from_string (mining_name, &opts.mining))
     return tl_ctl_fail (_("unknown mining “%s” (use all, hard or semi-hard)"), mining_name), 2;
   if (size_text != NULL && !parse_size (size_text, &width, &height))
-    return tl_ctl_fail (_("--size takes WIDTHxHEIGHT, each 8 to 512, e.g. 32x32")), 2;
+    return tl_ctl_fail (_("--size takes WIDTHxHEIGHT, each 8 to 256, e.g. 32x32")), 2;
   if (margin >= 0)
     opts.margin = (float) margin;
   if (threshold >= 0)
@@ -214,6 +214,8 @@ tl_ctl_train (int    argc,
     return tl_ctl_fail (_("counts must not be negative (and --min-images, --threads at least 1)")), 2;
   if (held_out_images > 0 && min_images < held_out_images + 2)
     min_images = held_out_images + 2;
+  if (!tl_twin_train_options_check (&opts, &error))
+    return tl_ctl_fail ("%s", error->message), 2;
   tl_nn_set_threads (threads);
 
   all = tl_face_dataset_load_folders (argv[1], width, height, crop, min_images, max_images,

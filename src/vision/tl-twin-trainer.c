@@ -416,9 +416,9 @@ trainer_clear (Trainer *tr)
     g_rand_free (tr->rng);
 }
 
-static gboolean
-check_options (const TlTwinTrainOptions *o,
-               GError                  **error)
+gboolean
+tl_twin_train_options_check (const TlTwinTrainOptions *o,
+                             GError                  **error)
 {
   const char *bad = NULL;
 
@@ -428,6 +428,8 @@ check_options (const TlTwinTrainOptions *o,
     bad = _("a batch must hold 2 to 256 people");
   else if (o->images_per_person < 2 || o->images_per_person > 64)
     bad = _("a batch must hold 2 to 64 images of each person");
+  else if (o->people_per_batch * o->images_per_person > 512)
+    bad = _("a batch must hold at most 512 images (people × images per person)");
   else if (!(o->learning_rate > 0.0f && o->learning_rate < 10.0f))
     bad = _("the learning rate must be positive (and below 10)");
   else if (!(o->margin >= 0.0f && o->margin <= 4.0f))
@@ -464,7 +466,7 @@ tl_twin_train (TlNet                    *net,
 
   g_return_val_if_fail (net != NULL && ds != NULL && opts != NULL, FALSE);
 
-  if (!check_options (opts, error))
+  if (!tl_twin_train_options_check (opts, error))
     return FALSE;
   in_node = tl_net_node (net, 0);
   out_node = tl_net_node (net, tl_net_output (net));
