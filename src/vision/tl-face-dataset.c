@@ -458,17 +458,19 @@ tl_face_dataset_split_images (const TlFaceDataset  *ds,
                               TlFaceDataset       **first,
                               TlFaceDataset       **last)
 {
-  int p, i;
+  g_autofree int *count = NULL;
+  int i, rank = 0;
 
   g_return_if_fail (ds != NULL && first != NULL && last != NULL);
 
+  count = g_new0 (int, MAX (ds->n_people, 1));
+  for (i = 0; i < ds->n_images; i++)
+    count[ds->labels[i]]++;
   *first = dataset_like (ds);
   *last = dataset_like (ds);
-  for (p = 0; p < ds->n_people; p++)
+  for (i = 0; i < ds->n_images; i++)
     {
-      int start = 0, n = tl_face_dataset_count (ds, p, &start);
-
-      for (i = 0; i < n; i++)
-        dataset_append (i < n - n_last ? *first : *last, ds, start + i);
+      rank = (i > 0 && ds->labels[i] == ds->labels[i - 1]) ? rank + 1 : 0;
+      dataset_append (rank < count[ds->labels[i]] - n_last ? *first : *last, ds, i);
     }
 }

@@ -462,7 +462,7 @@ tl_twin_train (TlNet                    *net,
   Trainer tr = { 0 };
   double loss_sum = 0.0, active_sum = 0.0;
   size_t n_params = 0;
-  int dim, max_count = 0, p, step, since = 0, b_max;
+  int dim, max_count = 0, p, i, step, since = 0, b_max;
 
   g_return_val_if_fail (net != NULL && ds != NULL && opts != NULL, FALSE);
 
@@ -485,9 +485,14 @@ tl_twin_train (TlNet                    *net,
   tr.first = g_new0 (int, ds->n_people);
   tr.count = g_new0 (int, ds->n_people);
   tr.eligible = g_new0 (int, ds->n_people);
+  for (i = ds->n_images - 1; i >= 0; i--)
+    {
+      /* Images of a person are contiguous: the last one seen is the first. */
+      tr.first[ds->labels[i]] = i;
+      tr.count[ds->labels[i]]++;
+    }
   for (p = 0; p < ds->n_people; p++)
     {
-      tr.count[p] = tl_face_dataset_count (ds, p, &tr.first[p]);
       max_count = MAX (max_count, tr.count[p]);
       if (tr.count[p] >= 2)
         tr.eligible[tr.n_eligible++] = p;
