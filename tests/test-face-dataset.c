@@ -277,6 +277,7 @@ test_ctl_train (Fixture       *f,
   g_autofree char *model = g_build_filename (f->dir, "encoder.tlnn", NULL);
   g_autofree char *roc = g_build_filename (f->dir, "roc.png", NULL);
   g_autofree char *roc_csv = g_build_filename (f->dir, "roc.csv", NULL);
+  g_autofree char *curve = g_build_filename (f->dir, "curve.png", NULL);
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (TlNet) net = NULL;
@@ -292,7 +293,7 @@ test_ctl_train (Fixture       *f,
   {
     const char *args[] = { "train", data_dir, "--loss", "hinge", "--steps", "12",
                            "--dim", "16", "--held-out-images", "3", "--held-out-people", "2",
-                           "--roc", roc, "-o", model, NULL };
+                           "--roc", roc, "--curve", curve, "-o", model, NULL };
     out = run_ctl (args, &status, &err);
   }
   g_test_message ("%s%s", out, err);
@@ -302,6 +303,7 @@ test_ctl_train (Fixture       *f,
   g_assert_nonnull (strstr (out, "held-out people (2 people, 12 images)"));
   g_assert_true (g_file_test (roc, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (roc_csv, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (curve, G_FILE_TEST_EXISTS));
 
   /* The saved model is the encoder: grey 23×28 in, 16 unit-length out. */
   net = tl_model_load (model, &error);

@@ -15,6 +15,12 @@
 #include "tl-plot.h"
 #include "tl-twin-trainer.h"
 
+typedef struct
+{
+  GArray *steps;
+  GArray *losses;
+} Curve;
+
 static void
 print_progress (int      step,
                 int      steps,
@@ -23,6 +29,11 @@ print_progress (int      step,
                 float    lr,
                 gpointer user_data)
 {
+  Curve *curve = user_data;
+  double x = step;
+
+  g_array_append_val (curve->steps, x);
+  g_array_append_val (curve->losses, loss);
   g_print (_("step %d/%d  loss %.4f  active %.1f %%  learning rate %.2g\n"),
            step, steps, loss, 100 * active, lr);
 }
@@ -118,6 +129,10 @@ tl_ctl_train (int    argc,
   g_autofree char *size_text = NULL;
   g_autofree char *output = NULL;
   g_autofree char *roc_path = NULL;
+  g_autofree char *curve_path = NULL;
+  g_autoptr (GArray) curve_steps = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) curve_losses = g_array_new (FALSE, FALSE, sizeof (double));
+  Curve curve = { curve_steps, curve_losses };
   TlTwinTrainOptions opts;
   TlTwinLoss loss = TL_TWIN_LOSS_TRIPLET;
   double margin = -1.0, threshold = -1.0, lr = -1.0, crop = 1.0;
@@ -172,6 +187,8 @@ tl_ctl_train (int    argc,
     { "roc", 0, 0, G_OPTION_ARG_FILENAME, &roc_path,
       N_("Plot the held-out ROC to this PNG (and its table to the same name .csv)"),
       N_("FILE") },
+    { "curve", 0, 0, G_OPTION_ARG_FILENAME, &curve_path,
+      N_("Plot the training loss against the step to this PNG"), N_("FILE") },
     { NULL }
   };
 
@@ -253,9 +270,21 @@ tl_ctl_train (int    argc,
     return tl_ctl_fail ("%s", error->message);
   t0 = g_get_monotonic_time ();
   if (!tl_twin_train (net, train, &opts, every > 0 ? every : MAX (1, opts.steps / 10),
-                      print_progress, NULL, &error))
+                      print_progress, &curve, &error))
     return tl_ctl_fail ("%s", error->message);
   g_print (_("Trained in %.1f s\n"), (g_get_monotonic_time () - t0) / 1e6);
+
+  if (curve_path != NULL)
+    {
+      g_autoptr (TlPlot) plot = tl_plot_new (_("Training"), _("step"), _("loss"));
+
+      tl_plot_add_curve (plot, tl_twin_loss_to_string (opts.loss),
+                         (const double *) curve_steps->data, (const double *) curve_losses->data,
+                         curve_steps->len);
+      if (!tl_plot_write_png (plot, curve_path, 800, 600, &error))
+        return tl_ctl_fail ("%s", error->message);
+      g_print (_("Training curve written to %s\n"), curve_path);
+    }
 
   if (!report (net, train, _("training images"), NULL, &error) ||
       (held_images != NULL &&
