@@ -54,9 +54,12 @@ tl_conv2d_shape (TlConv2dShape *s,
                  int            groups)
 {
   memset (s, 0, sizeof *s);
+  /* Bounds first: with them no sum or product below can overflow. */
   if (n <= 0 || h <= 0 || w <= 0 || c <= 0 || oc <= 0 || kh <= 0 ||
-      kw <= 0 || stride <= 0 || groups <= 0 || c % groups != 0 ||
-      oc % groups != 0)
+      kw <= 0 || stride <= 0 || groups <= 0 || n > (1 << 20) ||
+      h > (1 << 16) || w > (1 << 16) || c > (1 << 20) || oc > (1 << 20) ||
+      kh > 1024 || kw > 1024 || stride > 1024 || pad < TL_PAD_SAME ||
+      pad > 1024 || c % groups != 0 || oc % groups != 0)
     return false;
   s->n = n; s->h = h; s->w = w; s->c = c;
   s->oc = oc; s->kh = kh; s->kw = kw; s->stride = stride; s->groups = groups;
@@ -102,6 +105,33 @@ tl_conv2d_flops (const TlConv2dShape *s)
          (s->kh * s->kw * (s->c / s->groups));
 }
 
+/* One row of kernel taps (fixed ky) for groups == 1: the in-image taps
+ * are contiguous in NHWC (kw·c floats at most), so each row is one copy
+ * plus zeros for the taps that fall in the padding. */
+static void
+im2col_row (float               *dst,
+            const float         *img,
+            int                  iy,
+            int                  ox,
+            const TlConv2dShape *s)
+{
+  int ix0 = ox * s->stride - s->pad_l;
+  int kx0 = ix0 < 0 ? -ix0 : 0;
+  int kx1 = ix0 + s->kw > s->w ? s->w - ix0 : s->kw;
+
+  if (iy < 0 || iy >= s->h || kx1 <= kx0)
+    {
+      memset (dst, 0, (size_t) s->kw * s->c * sizeof (float));
+      return;
+    }
+  if (kx0 > 0)
+    memset (dst, 0, (size_t) kx0 * s->c * sizeof (float));
+  memcpy (dst + (size_t) kx0 * s->c, img + ((size_t) iy * s->w + ix0 + kx0) * s->c,
+          (size_t) (kx1 - kx0) * s->c * sizeof (float));
+  if (kx1 < s->kw)
+    memset (dst + (size_t) kx1 * s->c, 0, (size_t) (s->kw - kx1) * s->c * sizeof (float));
+}
+
 static void
 im2col (float               *cols,
         const float         *in,
@@ -117,6 +147,13 @@ im2col (float               *cols,
           float *row = cols + (((size_t) b * s->oh + oy) * s->ow + ox) * row_len;
           const float *img = in + (size_t) b * s->h * s->w * s->c;
 
+          if (s->groups == 1)
+            {
+              for (int ky = 0; ky < s->kh; ky++)
+                im2col_row (row + (size_t) ky * s->kw * s->c, img,
+                            oy * s->stride - s->pad_t + ky, ox, s);
+              continue;
+            }
           for (int g = 0; g < s->groups; g++)
             for (int ky = 0; ky < s->kh; ky++)
               {

@@ -16,7 +16,7 @@
 #define MAX_CHANNELS    65536
 #define MAX_KERNEL      64
 #define MAX_IMAGE_FLOATS ((int64_t) 1 << 28)
-#define MAX_PARAM_FLOATS ((int64_t) 1 << 28)
+#define MAX_PARAM_FLOATS ((int64_t) 1 << 27)     /* 512 MiB, the largest model file */
 
 struct _TlNet
 {
@@ -265,7 +265,8 @@ tl_net_add_node (TlNet           *net,
     }
   if (!infer (net, &node, why, sizeof why))
     return net_fail (net, TL_NN_ERROR_SHAPE, why);
-  if ((int64_t) node.h * node.w * node.c > MAX_IMAGE_FLOATS)
+  if (node.h > MAX_SIDE || node.w > MAX_SIDE || node.c > MAX_CHANNELS ||
+      (int64_t) node.h * node.w * node.c > MAX_IMAGE_FLOATS)
     return net_fail (net, TL_NN_ERROR_LIMIT, "a layer's output is too large");
 
   if (net->n_nodes == net->cap_nodes)
