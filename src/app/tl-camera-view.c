@@ -135,8 +135,14 @@ tl_camera_view_snapshot (GtkWidget   *widget,
                          GtkSnapshot *snapshot)
 {
   TlCameraView *self = TL_CAMERA_VIEW (widget);
+  /* Letterbox bars stay dark in light and dark style alike, as around any
+   * photo or video. */
+  const GdkRGBA background = { 0x1e / 255.f, 0x1e / 255.f, 0x1e / 255.f, 1.f };
   Layout layout;
 
+  gtk_snapshot_append_color (snapshot, &background,
+                             &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (widget),
+                                                  gtk_widget_get_height (widget)));
   if (self->texture == NULL || !compute_layout (self, &layout))
     return;
 
