@@ -18,6 +18,8 @@ struct _TlWindow
   GtkSpinner           *spinner;
   TlCameraView         *camera_view;
   AdwStatusPage        *error_page;
+  GtkButton            *retry_button;
+  GtkButton            *choose_button;
 
   TlSettings           *settings;
   TlCamera             *camera;
@@ -159,8 +161,28 @@ retry_activated (GSimpleAction *action,
   restart_camera (TL_WINDOW (user_data));
 }
 
+static void
+mirror_change_state (GSimpleAction *action,
+                     GVariant      *state,
+                     gpointer       user_data)
+{
+  TlWindow *self = user_data;
+
+  tl_settings_set_mirror_preview (self->settings, g_variant_get_boolean (state));
+}
+
+static void
+on_mirror_setting_changed (TlWindow *self)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "mirror");
+
+  g_simple_action_set_state (G_SIMPLE_ACTION (action),
+                             g_variant_new_boolean (tl_settings_get_mirror_preview (self->settings)));
+}
+
 static const GActionEntry win_actions[] = {
   { "retry", retry_activated, NULL, NULL, NULL, { 0 } },
+  { "mirror", NULL, NULL, "false", mirror_change_state, { 0 } },
 };
 
 /* GtkWindow:application is set after construction, so this runs from
@@ -169,8 +191,6 @@ static void
 setup (TlWindow      *self,
        TlApplication *app)
 {
-  g_autoptr (GPropertyAction) mirror = NULL;
-
   self->settings = g_object_ref (tl_application_get_settings (app));
 
   g_object_bind_property (self->settings, "window-width", self, "default-width",
@@ -182,10 +202,11 @@ setup (TlWindow      *self,
   g_object_bind_property (self->settings, "mirror-preview", self->camera_view, "mirrored",
                           G_BINDING_SYNC_CREATE);
 
-  mirror = g_property_action_new ("mirror", self->settings, "mirror-preview");
-  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (mirror));
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions,
                                    G_N_ELEMENTS (win_actions), self);
+  on_mirror_setting_changed (self);
+  g_signal_connect_object (self->settings, "notify::mirror-preview",
+                           G_CALLBACK (on_mirror_setting_changed), self, G_CONNECT_SWAPPED);
 
   g_signal_connect_object (self->settings, "notify::camera-source",
                            G_CALLBACK (on_source_setting_changed), self, G_CONNECT_SWAPPED);
@@ -232,6 +253,8 @@ tl_window_class_init (TlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlWindow, spinner);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, camera_view);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, choose_button);
 }
 
 static void
