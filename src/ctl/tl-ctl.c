@@ -9,9 +9,12 @@
 #include <stdio.h>
 
 #include "tl-ctl.h"
+#include "tl-ctl-camera.h"
 #include "tl-version.h"
 
 static const TlCtlCommand commands[] = {
+  { "cameras", N_("List the cameras and their formats"), tl_ctl_cameras },
+  { "snapshot", N_("Grab one camera frame into a PNG file"), tl_ctl_snapshot },
   { NULL, NULL, NULL }
 };
 
