@@ -52,7 +52,8 @@ tl_about_show (GtkWindow *parent)
   about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
                         "transient-for", parent,
                         "application-name", _("Twinlock"),
-                        "application-icon", TL_APP_ID,
+                        /* from the GResource, under the same name for the .Devel build */
+                        "application-icon", "io.github.twinlock.Twinlock",
                         "developer-name", _("The Twinlock developers"),
                         "developers", developers,
                         "version", tl_version_string (),

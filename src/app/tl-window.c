@@ -51,7 +51,7 @@ show_error (TlWindow     *self,
       {
       case TL_CAMERA_ERROR_NO_CAMERA:
         title = _("No Camera Found");
-        icon = "camera-hardware-disabled-symbolic";
+        icon = "camera-disabled-symbolic";
         description = g_strdup (_("Plug in a camera; Twinlock will find it by itself. "
                                   "Or choose a source in Preferences: another camera, "
                                   "a test picture, a video file or a still image."));

@@ -650,6 +650,26 @@ start_first_device (TlCamera  *self,
   return build_pipeline (self, tl_camera_device_get_source (device), error);
 }
 
+/* A short name for an explicit description: the file of a filesrc, else
+ * the first element ("videotestsrc"). */
+static char *
+short_source_name (const char *description)
+{
+  g_auto (GStrv) words = g_strsplit_set (description, " \t!", -1);
+  const char *location;
+
+  if (g_strcmp0 (words[0], "filesrc") == 0 &&
+      (location = strstr (description, "location=")) != NULL)
+    {
+      g_autofree char *value = g_strndup (location + strlen ("location="),
+                                          strcspn (location + strlen ("location="), " \t!"));
+      g_autofree char *unquoted = g_shell_unquote (value, NULL);
+
+      return g_path_get_basename (unquoted != NULL ? unquoted : value);
+    }
+  return g_strdup (words[0] != NULL && words[0][0] != '\0' ? words[0] : description);
+}
+
 gboolean
 tl_camera_start (TlCamera  *self,
                  GError   **error)
@@ -665,7 +685,9 @@ tl_camera_start (TlCamera  *self,
 
   if (self->source != NULL && self->source[0] != '\0')
     {
-      set_device_name (self, self->source);
+      g_autofree char *name = short_source_name (self->source);
+
+      set_device_name (self, name);
       ok = build_pipeline (self, self->source, &local_error);
     }
   else if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
