@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <glib/gi18n.h>
 #include <gst/gst.h>
 
 #include "tl-camera-monitor.h"
