@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tl-nn-layers.h"
+#include "tl-nn-private.h"
 
 static bool
 pad_for (int  in,
@@ -132,17 +133,19 @@ im2col_row (float               *dst,
     memset (dst + (size_t) kx1 * s->c, 0, (size_t) (s->kw - kx1) * s->c * sizeof (float));
 }
 
+/* Output rows [r0, r1) of the flattened (image, oy) index. */
 static void
-im2col (float               *cols,
-        const float         *in,
-        const TlConv2dShape *s)
+im2col_rows (float               *cols,
+             const float         *in,
+             const TlConv2dShape *s,
+             int                  r0,
+             int                  r1)
 {
   int cg = s->c / s->groups;
   size_t row_len = (size_t) s->kh * s->kw * s->c;
 
-  for (int b = 0; b < s->n; b++)
-    for (int oy = 0; oy < s->oh; oy++)
-      for (int ox = 0; ox < s->ow; ox++)
+  for (int r = r0; r < r1; r++)
+    for (int b = r / s->oh, oy = r % s->oh, ox = 0; ox < s->ow; ox++)
         {
           float *row = cols + (((size_t) b * s->oh + oy) * s->ow + ox) * row_len;
           const float *img = in + (size_t) b * s->h * s->w * s->c;
@@ -171,6 +174,40 @@ im2col (float               *cols,
                   }
               }
         }
+}
+
+typedef struct
+{
+  float               *cols;
+  const float         *in;
+  const TlConv2dShape *s;
+  int                  step;
+} Im2colJob;
+
+static void
+im2col_chunk (void *ctx,
+              int   i)
+{
+  const Im2colJob *j = ctx;
+  int rows = j->s->n * j->s->oh;
+  int r1 = (i + 1) * j->step < rows ? (i + 1) * j->step : rows;
+
+  im2col_rows (j->cols, j->in, j->s, i * j->step, r1);
+}
+
+/* Large copies are split across the engine's threads (the first layer of
+ * the face encoder writes 3 MB of patches). */
+static void
+im2col (float               *cols,
+        const float         *in,
+        const TlConv2dShape *s)
+{
+  int rows = s->n * s->oh, threads = tl_nn_get_threads ();
+  Im2colJob j = { cols, in, s, rows };
+
+  if (threads > 1 && cols_size (s) >= (1 << 16) && rows >= 2 * threads)
+    j.step = (rows + 2 * threads - 1) / (2 * threads);
+  tl_nn_parallel ((rows + j.step - 1) / j.step, im2col_chunk, &j);
 }
 
 static void

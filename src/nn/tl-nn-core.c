@@ -19,7 +19,7 @@
 #define TL_NN_X86 1
 #endif
 
-#include "tl-nn.h"
+#include "tl-nn-private.h"
 
 bool
 tl_nn_fail (TlNnError     *err,
@@ -398,6 +398,65 @@ tl_nn_get_threads (void)
  * partitioning) than it saves. */
 #define TL_GEMM_THREAD_MIN_MACS (1 << 17)
 
+static void
+blis_gemm_1 (bool         trans_a,
+             bool         trans_b,
+             int          m,
+             int          n,
+             int          k,
+             float        alpha,
+             const float *a,
+             int          lda,
+             const float *b,
+             int          ldb,
+             float        beta,
+             float       *c,
+             int          ldc)
+{
+  rntm_t rntm = BLIS_RNTM_INITIALIZER;
+
+  bli_rntm_set_num_threads (1, &rntm);
+  bli_sgemm_ex (trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                m, n, k, &alpha,
+                (float *) a, lda, 1,
+                (float *) b, ldb, 1,
+                &beta, c, ldc, 1,
+                NULL, &rntm);
+}
+
+typedef struct
+{
+  bool         trans_a, trans_b, split_rows;
+  int          m, n, k, lda, ldb, ldc, step;
+  float        alpha, beta;
+  const float *a, *b;
+  float       *c;
+} GemmJob;
+
+/* Chunk i: a band of C's rows (and A's) or of C's columns (and B's). */
+static void
+gemm_chunk (void *ctx,
+            int   i)
+{
+  const GemmJob *g = ctx;
+  int lo = i * g->step;
+  int hi = lo + g->step < (g->split_rows ? g->m : g->n) ? lo + g->step :
+           (g->split_rows ? g->m : g->n);
+
+  if (hi <= lo)
+    return;
+  if (g->split_rows)
+    blis_gemm_1 (g->trans_a, g->trans_b, hi - lo, g->n, g->k, g->alpha,
+                 g->trans_a ? g->a + lo : g->a + (size_t) lo * g->lda, g->lda,
+                 g->b, g->ldb, g->beta, g->c + (size_t) lo * g->ldc, g->ldc);
+  else
+    blis_gemm_1 (g->trans_a, g->trans_b, g->m, hi - lo, g->k, g->alpha,
+                 g->a, g->lda,
+                 g->trans_b ? g->b + (size_t) lo * g->ldb : g->b + lo, g->ldb,
+                 g->beta, g->c + lo, g->ldc);
+}
+
 void
 tl_gemm (bool         trans_a,
          bool         trans_b,
@@ -413,21 +472,31 @@ tl_gemm (bool         trans_a,
          float       *c,
          int          ldc)
 {
-  rntm_t rntm = BLIS_RNTM_INITIALIZER;
   int64_t macs = (int64_t) m * n * k;
+  GemmJob g;
+  int chunks, len, unit;
 
   if (m <= 0 || n <= 0)
     return;
   tl_nn_init ();
-  bli_rntm_set_num_threads (macs < TL_GEMM_THREAD_MIN_MACS ? 1 : n_threads,
-                            &rntm);
-  bli_sgemm_ex (trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                m, n, k, &alpha,
-                (float *) a, lda, 1,
-                (float *) b, ldb, 1,
-                &beta, c, ldc, 1,
-                NULL, &rntm);
+  if (n_threads <= 1 || macs < TL_GEMM_THREAD_MIN_MACS)
+    {
+      blis_gemm_1 (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+
+  /* Split the longer side of C; twice as many chunks as threads (when
+   * they stay big enough) so that a late thread's share is rebalanced. */
+  g = (GemmJob) { trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, 0,
+                  alpha, beta, a, b, c };
+  len = g.split_rows ? m : n;
+  unit = g.split_rows ? 6 : 16;        /* the micro-kernels' tile sides */
+  chunks = 2 * n_threads;
+  while (chunks > n_threads && macs / chunks < TL_GEMM_THREAD_MIN_MACS)
+    chunks--;
+  g.step = ((len + chunks - 1) / chunks + unit - 1) / unit * unit;
+  chunks = (len + g.step - 1) / g.step;
+  tl_nn_parallel (chunks, gemm_chunk, &g);
 }
 
 void
