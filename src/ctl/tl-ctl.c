@@ -9,10 +9,18 @@
 #include <stdio.h>
 
 #include "tl-ctl.h"
+#include "tl-ctl-bench.h"
+#include "tl-ctl-camera.h"
 #include "tl-ctl-kws.h"
+#include "tl-ctl-train.h"
+#include "tl-nn.h"
 #include "tl-version.h"
 
 static const TlCtlCommand commands[] = {
+  { "cameras", N_("List the cameras and their formats"), tl_ctl_cameras },
+  { "snapshot", N_("Grab one camera frame into a PNG file"), tl_ctl_snapshot },
+  { "bench", N_("Measure the engine and the pipeline (bench nn, …)"), tl_ctl_bench },
+  { "train", N_("Train a twin face encoder from a folder per person"), tl_ctl_train },
   { "kws", N_("Spot “unlock”/“lock” in a WAV file or live; evaluate on a corpus"), tl_ctl_kws },
   { NULL, NULL, NULL }
 };
@@ -49,6 +57,8 @@ static void
 print_version (void)
 {
   g_print ("twinlockctl %s\n", tl_version_string ());
+  g_print ("%s: %s, %d threads\n", _("BLIS kernels"), tl_nn_kernels_name (),
+           tl_nn_get_threads ());
 }
 
 static void
