@@ -365,6 +365,47 @@ test_spotter_thresholds (void)
   g_assert_cmpstrv (tl_keyword_spotter_get_phrases (spotter), ((const char *[]) { "unlock", "lock", NULL }));
 }
 
+/* `twinlockctl kws FILE` resamples what the microphone pipeline decodes
+ * (a 22.05 kHz stereo WAV here) and prints one line per detection and
+ * nothing else on stdout. */
+static void
+test_ctl_file (void)
+{
+  const char *ctl = g_getenv ("TWINLOCKCTL");
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock-22k-stereo.wav", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_auto (GStrv) fields = NULL;
+  const char *argv[] = { ctl, "kws", path, NULL };
+  const char *argv_missing[] = { ctl, "kws", "/nonexistent/unlock.wav", NULL };
+  int status = 0;
+
+  g_assert_nonnull (ctl);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("stdout: %s", out);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  lines = g_strsplit (g_strchomp (out), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 1);
+  fields = g_strsplit (lines[0], " ", -1);
+  g_assert_cmpuint (g_strv_length (fields), ==, 4);
+  g_assert_cmpstr (fields[0], ==, "unlock");
+  g_assert_cmpfloat (g_ascii_strtod (fields[1], NULL), >=, 0.72 - SLACK_S);
+  g_assert_cmpfloat (g_ascii_strtod (fields[2], NULL), <=, 1.10 + SLACK_S);
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_spawn_sync (NULL, (char **) argv_missing, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "/nonexistent/unlock.wav"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -378,5 +419,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/kws/bad-setup", test_bad_setup);
   g_test_add_func ("/twinlock/voice/spotter/thread", test_spotter_thread);
   g_test_add_func ("/twinlock/voice/spotter/thresholds", test_spotter_thresholds);
+  g_test_add_func ("/twinlock/ctl/kws/file", test_ctl_file);
   return g_test_run ();
 }

@@ -14,6 +14,7 @@
 
 #include "tl-ctl.h"
 #include "tl-ctl-kws.h"
+#include "tl-plot.h"
 #include "tl-kws-engine.h"
 #include "tl-wav.h"
 
@@ -187,11 +188,20 @@ typedef struct
   double       lo, hi, step;
 } Stage;
 
+typedef struct
+{
+  guint  stage, phrase;
+  double detection;
+  int    fa_ord, fa_conf;
+} DetPoint;
+
+static const char * const eval_phrases[] = { "unlock", "lock", NULL };
+
 static const Stage stage_table[] = {
-  { "raw",         0,                                            -25, 0,   0.5 },
-  { "gate",        TL_KWS_STAGE_GATE,                            -25, 0,   0.5 },
-  { "gate+llr",    TL_KWS_STAGE_GATE | TL_KWS_STAGE_LLR,         -3,  3,   0.05 },
-  { "all",         TL_KWS_STAGE_ALL,                             -3,  3,   0.05 },
+  { "raw",         0,                                            -15, 40,  0.5 },
+  { "gate",        TL_KWS_STAGE_GATE,                            -15, 40,  0.5 },
+  { "gate+llr",    TL_KWS_STAGE_GATE | TL_KWS_STAGE_LLR,         -4,  5,   0.05 },
+  { "all",         TL_KWS_STAGE_ALL,                             -4,  5,   0.05 },
 };
 
 static int
@@ -201,16 +211,43 @@ compare_double (const double *a,
   return (*a > *b) - (*a < *b);
 }
 
-/* Draws the DET curves (miss rate against false alarms per hour) from the
- * sweep's CSV text. */
+/* Draws the DET curves (miss rate against false alarms per hour of
+ * non-keyword speech, ordinary and confusable pooled) from the sweep. */
 static gboolean
 write_det_png (const char  *path,
-               const char  *csv,
+               GArray      *points,
+               double       h_neg,
                GError     **error)
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-               _("DET plots need the shared plotting module (tl-plot); the CSV is written"));
-  return FALSE;
+  g_autoptr (TlPlot) plot = tl_plot_new (_("Keyword spotting: DET curves (threshold sweep)"),
+                                         _("false alarms per hour of speech"),
+                                         _("missed keywords (%)"));
+
+  tl_plot_set_x_range (plot, 0, 40);
+  tl_plot_set_y_range (plot, 0, 100);
+  tl_plot_set_legend (plot, TL_PLOT_LEGEND_TOP_RIGHT);
+  for (guint s = 0; s < G_N_ELEMENTS (stage_table); s++)
+    for (guint k = 0; eval_phrases[k] != NULL; k++)
+      {
+        g_autoptr (GArray) x = g_array_new (FALSE, FALSE, sizeof (double));
+        g_autoptr (GArray) y = g_array_new (FALSE, FALSE, sizeof (double));
+        g_autofree char *label = g_strdup_printf ("%s: %s", eval_phrases[k], stage_table[s].name);
+
+        for (guint i = 0; i < points->len; i++)
+          {
+            DetPoint *p = &g_array_index (points, DetPoint, i);
+            double fx, fy;
+
+            if (p->stage != s || p->phrase != k)
+              continue;
+            fx = (p->fa_ord + p->fa_conf) / h_neg;
+            fy = 100.0 - p->detection;
+            g_array_append_val (x, fx);
+            g_array_append_val (y, fy);
+          }
+        tl_plot_add_curve (plot, label, (double *) x->data, (double *) y->data, x->len);
+      }
+  return tl_plot_write_png (plot, path, 1200, 800, error);
 }
 
 static double
@@ -243,8 +280,6 @@ percentile (GArray *a,
   return g_array_index (a, double, (guint) ceil (p * (a->len - 1)));
 }
 
-static const char * const eval_phrases[] = { "unlock", "lock", NULL };
-
 static int
 report (GPtrArray  *items,
         gboolean    json,
@@ -261,6 +296,7 @@ report (GPtrArray  *items,
   g_autoptr (GString) csv = g_string_new ("stage,phrase,threshold,detection,fa_per_hour_ordinary,fa_per_hour_confusable,fa_in_positives\n");
   double p50_end = median (latency_end), p95_end = percentile (latency_end, 0.95);
   double p50_word = median (latency_word), p95_word = percentile (latency_word, 0.95);
+  g_autoptr (GArray) points = g_array_new (FALSE, FALSE, sizeof (DetPoint));
 
   if (json)
     g_string_append_printf (out, "{\n  \"files\": %u, \"audio_s\": %.1f, \"ordinary_h\": %.4f, \"confusable_h\": %.4f,\n"
@@ -304,6 +340,10 @@ report (GPtrArray  *items,
             fc = h_conf > 0 ? u.fa_conf / h_conf : NAN;
             g_string_append_printf (csv, "%s,%s,%.3f,%.2f,%.2f,%.2f,%d\n",
                                     st->name, phrase, x, det, fo, fc, u.fa_pos);
+            {
+              DetPoint dp = { s, k, det, u.fa_ord, u.fa_conf };
+              g_array_append_val (points, dp);
+            }
             if (fo <= 1.0 && fc <= 5.0 && det > best_det)
               {
                 best_det = det;
@@ -343,7 +383,12 @@ report (GPtrArray  *items,
           }
       }
   if (json)
-    g_string_append (out, "  ]\n}\n");
+    {
+      g_string_append (out, "  ]\n}\n");
+      /* No measurement (no positives, no latency) is null in JSON. */
+      g_string_replace (out, "-nan", "null", 0);
+      g_string_replace (out, "nan", "null", 0);
+    }
   g_print ("%s", out->str);
 
   if (det_png)
@@ -355,7 +400,7 @@ report (GPtrArray  *items,
 
       if (!g_file_set_contents (csv_path, csv->str, csv->len, &error))
         return tl_ctl_fail ("%s", error->message);
-      if (!write_det_png (det_png, csv->str, &error))
+      if (!write_det_png (det_png, points, h_ord + h_conf, &error))
         return tl_ctl_fail ("%s", error->message);
     }
   return 0;

@@ -123,8 +123,8 @@ tl_kws_default_threshold (const char  *phrase,
   /* Calibrated with `twinlockctl kws eval` on the corpus that
    * tests/make-kws-corpus.py builds: see README "Voice". */
   if (stages & TL_KWS_STAGE_LLR)
-    return g_str_equal (phrase, "lock") ? 0.0 : 0.0;
-  return -10.0;
+    return g_str_equal (phrase, "lock") ? 1.2 : 1.2;
+  return 12.0;
 }
 
 static Phrase *
@@ -320,7 +320,7 @@ tl_kws_engine_new (const char          *model_dir,
   self = g_new0 (TlKwsEngine, 1);
   self->model_dir = g_strdup (model_dir ? model_dir : DEFAULT_MODEL_DIR);
   self->stages = TL_KWS_STAGE_ALL;
-  self->candidate_floor = -25;
+  self->candidate_floor = -15;
   self->phrases = g_array_new (FALSE, TRUE, sizeof (Phrase));
   self->handled = g_array_new (FALSE, FALSE, sizeof (Span));
   self->ring = g_new0 (gint16, RING_SAMPLES);
@@ -650,11 +650,16 @@ double
 tl_kws_candidate_score (const TlKwsCandidate *c,
                         TlKwsStages           stages)
 {
+  double score = c->kws_score;
+
+  /* Each stage adds its evidence to the keyphrase search's: weights chosen
+   * on a third of the measurement corpus (README, "Voice"). */
   if (!(stages & TL_KWS_STAGE_LLR))
-    return c->kws_score;
+    return score;
+  score = score * TL_KWS_WEIGHT_KWS + TL_KWS_WEIGHT_LLR * c->llr;
   if (stages & TL_KWS_STAGE_COMPETITORS)
-    return c->llr + TL_KWS_MARGIN_WEIGHT * c->margin;
-  return c->llr;
+    score += TL_KWS_WEIGHT_MARGIN * c->margin;
+  return score;
 }
 
 gboolean

@@ -13,12 +13,14 @@
  *      search's own log ratio against its phone loop ("kws score");
  *   2. gate: the word's duration must be plausible and its loudest frames
  *      must stand above the running noise floor;
- *   3. second pass over the buffered audio of the segment: a grammar of the
- *      keyphrases and their confusable neighbours ("and lock", "clock",
- *      "unload" …) must pick the candidate's phrase ("competitors");
- *   4. the same grammar's acoustic score against a free phone loop over the
- *      same frames, per frame, is the final score ("LLR"), compared with
- *      the phrase's threshold.
+ *   3. second pass over the buffered audio of the segment: how far the
+ *      phrase falls behind the best of a grammar of the keyphrases and their
+ *      confusable neighbours ("and lock", "clock", "unload" …), per frame
+ *      ("margin", ≤ 0; stage "competitors");
+ *   4. the phrase's acoustic score against a free phone loop over the same
+ *      frames, per frame ("LLR").
+ * The final score adds the evidence of the enabled stages (see
+ * tl_kws_candidate_score()) and is compared with the phrase's threshold.
  */
 #pragma once
 
@@ -60,8 +62,11 @@ typedef struct
   gint64   decide_us;     /* wall time from seeing the detection to deciding */
 } TlKwsCandidate;
 
-/* Weight of the confusable margin in the final score. */
-#define TL_KWS_MARGIN_WEIGHT 1.0
+/* The final score: kws score × WEIGHT_KWS + LLR × WEIGHT_LLR (stage LLR)
+ * + margin × WEIGHT_MARGIN (stage COMPETITORS). */
+#define TL_KWS_WEIGHT_KWS    0.1
+#define TL_KWS_WEIGHT_LLR    0.5
+#define TL_KWS_WEIGHT_MARGIN 1.0
 
 void     tl_kws_candidate_free   (TlKwsCandidate       *candidate);
 /* The score that @stages compare with the threshold. */
@@ -97,7 +102,7 @@ gboolean     tl_kws_engine_set_threshold (TlKwsEngine   *self,
                                           double         threshold);
 double       tl_kws_engine_get_threshold (TlKwsEngine   *self,
                                           const char    *phrase);
-/* The keyphrase search's floor (log10, default -25): candidates below it
+/* The keyphrase search's floor (log10, default -15): candidates below it
  * are never proposed.  Takes effect at the next reset. */
 void         tl_kws_engine_set_candidate_floor (TlKwsEngine *self,
                                                 double       log10_floor);
