@@ -123,8 +123,8 @@ tl_kws_default_threshold (const char  *phrase,
   /* Calibrated with `twinlockctl kws eval` on the corpus that
    * tests/make-kws-corpus.py builds: see README "Voice". */
   if (stages & TL_KWS_STAGE_LLR)
-    return g_str_equal (phrase, "lock") ? 1.2 : 1.2;
-  return 12.0;
+    return g_str_equal (phrase, "lock") ? 0.7 : 0.2;
+  return g_str_equal (phrase, "lock") ? 11.0 : 15.0;
 }
 
 static Phrase *
