@@ -60,6 +60,7 @@ typedef struct
   gint64   decided_at_us; /* stream time of the audio consumed at decision */
   gint64   verify_us;     /* wall time of the second pass */
   gint64   decide_us;     /* wall time from seeing the detection to deciding */
+  gint64   decide_cpu_us; /* the same in CPU time of the deciding thread */
 } TlKwsCandidate;
 
 /* The final score: kws score × WEIGHT_KWS + LLR × WEIGHT_LLR (stage LLR)
