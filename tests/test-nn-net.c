@@ -169,6 +169,58 @@ test_backward (void)
   tl_net_free (net);
 }
 
+/* Folding batch norm and scale+bias into convolutions changes nothing but
+ * the time; a folded net saves and loads as folded. */
+static void
+test_fold (void)
+{
+  TlNet *net = tl_net_new (9, 9, 3), *back;
+  TlNnError err = { 0 };
+  float *in = nn_test_new (2 * 9 * 9 * 3, 17), *before = nn_test_new (2 * 6, 0);
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "tl-nn-test-fold.tlnn", NULL);
+  int x, y;
+
+  x = tl_net_conv2d (net, 0, "c1", 6, 3, 3, 2, TL_PAD_SAME, 1, true);
+  x = tl_net_scale_bias (net, x, "s1");
+  x = tl_net_relu (net, x);
+  y = tl_net_conv2d (net, x, "c2", 6, 3, 3, 1, TL_PAD_SAME, 1, true);
+  y = tl_net_batchnorm (net, y, "bn2", 1e-3f, 0.1f);
+  x = tl_net_add (net, x, y);
+  y = tl_net_conv2d (net, x, "c3", 6, 1, 1, 1, TL_PAD_VALID, 1, false);   /* no bias: kept */
+  y = tl_net_scale_bias (net, y, "s3");
+  x = tl_net_global_avgpool (net, y);
+  g_assert_true (tl_net_build (net, &err));
+  tl_net_init_params (net, 5);
+  for (int i = 0; i < tl_net_n_tensors (net); i++)
+    {
+      TlNnTensor *t = tl_net_tensor (net, i);
+
+      if (!g_str_has_suffix (t->name, ".weight"))
+        nn_test_fill (t->data, t->count, 200 + i);
+      if (g_str_has_suffix (t->name, ".var"))
+        for (size_t j = 0; j < t->count; j++)
+          t->data[j] = 0.5f + fabsf (t->data[j]);
+    }
+  g_assert_true (tl_net_prepare (net, 2, false, &err));
+  memcpy (before, tl_net_forward (net, in, 2, false), 2 * 6 * sizeof (float));
+
+  g_assert_cmpint (tl_net_fold (net), ==, 2);
+  g_assert_cmpint (tl_net_fold (net), ==, 0);
+  nn_test_assert_close ("folded vs unfolded", tl_net_forward (net, in, 2, false), before, 12, 1e-5);
+
+  g_assert_true (tl_nn_model_save (net, path, &err));
+  back = tl_nn_model_load (path, &err);
+  g_assert_nonnull (back);
+  g_assert_true (tl_net_prepare (back, 2, false, &err));
+  nn_test_assert_close ("folded, saved and loaded vs unfolded",
+                        tl_net_forward (back, in, 2, false), before, 12, 1e-5);
+  g_unlink (path);
+  tl_net_free (back);
+  tl_net_free (net);
+  tl_nn_free (in);
+  tl_nn_free (before);
+}
+
 static void
 test_errors (void)
 {
@@ -416,6 +468,7 @@ main (int   argc,
   g_test_add_func ("/twinlock/nn/net/build", test_build);
   g_test_add_func ("/twinlock/nn/net/batch", test_batch);
   g_test_add_func ("/twinlock/nn/net/backward", test_backward);
+  g_test_add_func ("/twinlock/nn/net/fold", test_fold);
   g_test_add_func ("/twinlock/nn/net/errors", test_errors);
   g_test_add_func ("/twinlock/nn/model/roundtrip", test_model_roundtrip);
   g_test_add_func ("/twinlock/nn/model/refusals", test_model_refusals);

@@ -310,6 +310,7 @@ tl_ctl_bench_nn (int    argc,
   TlNet *net;
   NetCtx nc;
   gint64 start;
+  int n_folded;
 
   g_option_context_set_summary (context, _("Measures the engine's GEMM peak and the face encoder's layers."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -328,6 +329,7 @@ tl_ctl_bench_nn (int    argc,
       return tl_ctl_fail ("%s", err.message);
     }
   tl_net_init_params (net, 1);
+  n_folded = tl_net_fold (net);
   nc.net = net;
   nc.in = tl_nn_alloc (150 * 150 * 3 * sizeof (float));
   gemm_setup (&gemm, peak_n);
@@ -406,8 +408,9 @@ tl_ctl_bench_nn (int    argc,
                2 * 256 * 128 / 1e6, fc_time * 1e3, 2 * 256 * 128 / fc_time / 1e9,
                2 * 256 * 128 / fc_time / 1e9 / peak);
       g_print ("], \"conv_total_mflops\": %.2f, \"conv_total_ms\": %.3f, \"conv_total_gflops\": %.2f, "
-               "\"conv_total_ratio\": %.3f, \"encoder_forward_ms\": %.3f}\n",
-               conv_total / 1e6, conv_time * 1e3, conv_gflops, conv_gflops / peak, net_time * 1e3);
+               "\"conv_total_ratio\": %.3f, \"encoder_forward_ms\": %.3f, \"encoder_folded_layers\": %d}\n",
+               conv_total / 1e6, conv_time * 1e3, conv_gflops, conv_gflops / peak, net_time * 1e3,
+               n_folded);
     }
   else
     {
@@ -433,8 +436,8 @@ tl_ctl_bench_nn (int    argc,
       g_print ("  %-38s %5d %9.2f %9.4f %9.1f %7.3f\n", "all 29 convolutions", 29,
                conv_total / 1e6, conv_time * 1e3, conv_total / conv_time / 1e9,
                conv_total / conv_time / 1e9 / peak);
-      g_print ("\n%s: %.3f ms (%.1f GFLOP/s, every layer, as one network)\n",
-               _("Encoder forward"), net_time * 1e3, tl_net_flops (net) / net_time / 1e9);
+      g_print ("\n%s: %.3f ms (%.1f GFLOP/s, every layer, as one network; %d scale layers folded)\n",
+               _("Encoder forward"), net_time * 1e3, tl_net_flops (net) / net_time / 1e9, n_folded);
     }
   tl_net_free (net);
   return 0;

@@ -210,7 +210,7 @@ im2col (float               *cols,
   tl_nn_parallel ((rows + j.step - 1) / j.step, im2col_chunk, &j);
 }
 
-static void
+TL_NN_HOT static void
 col2im_add (float               *din,
             const float         *cols,
             const TlConv2dShape *s)
@@ -245,7 +245,7 @@ col2im_add (float               *din,
         }
 }
 
-static void
+TL_NN_HOT static void
 depthwise_forward (float               *out,
                    const float         *in,
                    const float         *w,
@@ -290,7 +290,7 @@ depthwise_forward (float               *out,
         }
 }
 
-static void
+TL_NN_HOT static void
 depthwise_backward (float               *din,
                     float               *dw,
                     const float         *dout,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tl-nn-layers.h"
+#include "tl-nn-private.h"
 
 /* ---- batch normalisation ------------------------------------------------- */
 
@@ -139,7 +140,7 @@ tl_fold_scale_bias (float       *w,
 
 /* ---- scale + bias -------------------------------------------------------- */
 
-void
+TL_NN_HOT void
 tl_scale_bias_forward (float       *out,
                        const float *in,
                        const float *scale,
@@ -183,7 +184,7 @@ tl_scale_bias_backward (float       *din,
 
 /* ---- activations --------------------------------------------------------- */
 
-void
+TL_NN_HOT void
 tl_relu_forward (float       *out,
                  const float *in,
                  size_t       n)
@@ -192,7 +193,7 @@ tl_relu_forward (float       *out,
     out[i] = in[i] > 0.0f ? in[i] : 0.0f;
 }
 
-void
+TL_NN_HOT void
 tl_relu_backward (float       *din,
                   const float *dout,
                   const float *out,
@@ -202,7 +203,7 @@ tl_relu_backward (float       *din,
     din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
-void
+TL_NN_HOT void
 tl_leaky_relu_forward (float       *out,
                        const float *in,
                        float        slope,
@@ -212,7 +213,7 @@ tl_leaky_relu_forward (float       *out,
     out[i] = in[i] > 0.0f ? in[i] : slope * in[i];
 }
 
-void
+TL_NN_HOT void
 tl_leaky_relu_backward (float       *din,
                         const float *dout,
                         const float *in,
@@ -223,7 +224,7 @@ tl_leaky_relu_backward (float       *din,
     din[i] += in[i] > 0.0f ? dout[i] : slope * dout[i];
 }
 
-void
+TL_NN_HOT void
 tl_prelu_forward (float       *out,
                   const float *in,
                   const float *alpha,
@@ -312,7 +313,7 @@ pool_window (const TlPoolShape *s,
   if (*x1 > s->w) *x1 = s->w;
 }
 
-void
+TL_NN_HOT void
 tl_maxpool_forward (float             *out,
                     const float       *in,
                     const TlPoolShape *s)
@@ -379,7 +380,7 @@ tl_maxpool_backward (float             *din,
         }
 }
 
-void
+TL_NN_HOT void
 tl_avgpool_forward (float             *out,
                     const float       *in,
                     const TlPoolShape *s)
@@ -438,7 +439,7 @@ tl_avgpool_backward (float             *din,
         }
 }
 
-void
+TL_NN_HOT void
 tl_global_avgpool_forward (float       *out,
                            const float *in,
                            int          n,
@@ -564,7 +565,7 @@ tl_dense_backward_ref (float       *din,
 
 /* ---- residual add, concat, pad ------------------------------------------- */
 
-void
+TL_NN_HOT void
 tl_add_forward (float       *out,
                 const float *a,
                 const float *b,
@@ -574,7 +575,7 @@ tl_add_forward (float       *out,
     out[i] = a[i] + b[i];
 }
 
-void
+TL_NN_HOT void
 tl_add_backward (float       *da,
                  float       *db,
                  const float *dout,

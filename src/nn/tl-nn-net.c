@@ -788,6 +788,61 @@ grad (TlNet *net,
   return t->trainable ? t->grad : NULL;
 }
 
+static bool
+is_folded (const TlNetNode *node)
+{
+  return (node->op == TL_OP_SCALE_BIAS || node->op == TL_OP_BATCHNORM) && node->ip[7] == 1;
+}
+
+int
+tl_net_fold (TlNet *net)
+{
+  int folded = 0;
+
+  if (net == NULL || !net->built)
+    return 0;
+  for (int i = 1; i < net->n_nodes; i++)
+    {
+      TlNetNode *node = &net->nodes[i];
+      int src = node->inputs[0], users = 0;
+      const TlNetNode *conv = &net->nodes[src];
+      float *scale, *bias, *w, *b;
+      TlNnTensor *wt;
+
+      if ((node->op != TL_OP_SCALE_BIAS && node->op != TL_OP_BATCHNORM) ||
+          is_folded (node) || conv->op != TL_OP_CONV2D || !conv->ip[6] ||
+          src == net->output)
+        continue;
+      for (int j = 1; j < net->n_nodes; j++)
+        for (int k = 0; k < net->nodes[j].n_inputs; k++)
+          users += net->nodes[j].inputs[k] == src;
+      if (users != 1)
+        continue;
+
+      wt = &net->tensors[net->first_tensor[src]];
+      w = wt->data;
+      b = net->tensors[net->first_tensor[src] + 1].data;
+      scale = malloc (2 * node->c * sizeof (float));
+      if (scale == NULL)
+        break;
+      bias = scale + node->c;
+      if (node->op == TL_OP_BATCHNORM)
+        tl_batchnorm_to_scale_bias (scale, bias, param (net, i, 0), param (net, i, 1),
+                                    param (net, i, 2), param (net, i, 3), node->c,
+                                    node->fp[0]);
+      else
+        {
+          memcpy (scale, param (net, i, 0), node->c * sizeof (float));
+          memcpy (bias, param (net, i, 1), node->c * sizeof (float));
+        }
+      tl_fold_scale_bias (w, b, scale, bias, (int) (wt->count / node->c), node->c);
+      free (scale);
+      node->ip[7] = 1;
+      folded++;
+    }
+  return folded;
+}
+
 static const float *
 input_of (TlNet *net,
           int    i,
@@ -820,6 +875,11 @@ tl_net_forward (TlNet       *net,
       int m = batch * node->h * node->w;
       size_t count = (size_t) m * node->c;
 
+      if (is_folded (node))
+        {
+          net->act[i] = (float *) in;
+          continue;
+        }
       switch (node->op)
         {
         case TL_OP_CONV2D:
@@ -948,6 +1008,12 @@ tl_net_backward (TlNet       *net,
       int m = batch * node->h * node->w;
       size_t count = (size_t) m * node->c;
 
+      if (is_folded (node))
+        {
+          if (din)
+            tl_add_backward (din, NULL, d, count);
+          continue;
+        }
       switch (node->op)
         {
         case TL_OP_CONV2D:

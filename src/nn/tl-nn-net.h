@@ -46,8 +46,8 @@ typedef enum
 {
   TL_OP_INPUT = 0,
   TL_OP_CONV2D,          /* ip: oc kh kw stride pad groups has_bias */
-  TL_OP_BATCHNORM,       /* fp: eps momentum */
-  TL_OP_SCALE_BIAS,
+  TL_OP_BATCHNORM,       /* fp: eps momentum; ip[7] = 1: folded */
+  TL_OP_SCALE_BIAS,      /* ip[7] = 1: folded into the convolution before */
   TL_OP_RELU,
   TL_OP_LEAKY_RELU,      /* fp: slope */
   TL_OP_PRELU,
@@ -133,6 +133,13 @@ bool tl_net_prepare       (TlNet *net, int max_batch, bool training,
  * and dense weights, biases 0, gamma/scale 1, PReLU alpha 0.25, running
  * variance 1), deterministic for a seed. */
 void tl_net_init_params   (TlNet *net, uint64_t seed);
+
+/* For inference only: folds every batch norm and scale+bias whose input
+ * is a convolution with a bias (used by nothing else) into that
+ * convolution's weights, so that it costs nothing at run time.  The folded
+ * nodes stay in the graph as pass-throughs (and say so in model files).
+ * Returns how many were folded.  Do not train a folded net. */
+int  tl_net_fold          (TlNet *net);
 
 /* ---- running ------------------------------------------------------------
  * input [batch][h][w][c] must stay valid until backward has run (it is not
