@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tl-nn-net.h"
+#include "tl-nn-private.h"
 
 /* Sizes past these are refused: they guard the int arithmetic of the
  * layers and keep a hostile model file from asking for absurd memory. */
@@ -677,6 +678,12 @@ node_floats (const TlNetNode *node,
   return round16 ((size_t) batch * node->h * node->w * node->c);
 }
 
+static void
+noop_chunk (void *ctx,
+            int   i)
+{
+}
+
 bool
 tl_net_prepare (TlNet     *net,
                 int        max_batch,
@@ -765,6 +772,8 @@ tl_net_prepare (TlNet     *net,
     }
   net->max_batch = max_batch;
   net->training = training;
+  /* start the worker threads now, so that no forward creates them */
+  tl_nn_parallel (tl_nn_get_threads (), noop_chunk, NULL);
   return true;
 }
 

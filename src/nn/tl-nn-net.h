@@ -17,6 +17,9 @@
  *   if (!tl_net_prepare (net, max_batch, training, &err)) …   // workspace
  *   const float *emb = tl_net_forward (net, images, batch, false);
  *
+ * A net runs one pass at a time: give each thread that runs networks its
+ * own TlNet (they may share nothing but the engine's worker threads).
+ *
  * Builder calls return the new node's index, or -1 after an error, which
  * is kept (the first one wins) and reported by tl_net_build (); so they
  * can be chained without checking each one.
