@@ -133,80 +133,102 @@ im2col_row (float               *dst,
     memset (dst + (size_t) kx1 * s->c, 0, (size_t) (s->kw - kx1) * s->c * sizeof (float));
 }
 
-/* Output rows [r0, r1) of the flattened (image, oy) index. */
+/* GEMM rows [p0, p1), i.e. output pixels of the flattened (image, oy, ox)
+ * index, each written at its own row of cols. */
 static void
 im2col_rows (float               *cols,
              const float         *in,
              const TlConv2dShape *s,
-             int                  r0,
-             int                  r1)
+             int                  p0,
+             int                  p1)
 {
   int cg = s->c / s->groups;
   size_t row_len = (size_t) s->kh * s->kw * s->c;
 
-  for (int r = r0; r < r1; r++)
-    for (int b = r / s->oh, oy = r % s->oh, ox = 0; ox < s->ow; ox++)
+  for (int p = p0; p < p1; p++)
+    {
+      int b = p / (s->oh * s->ow), oy = p / s->ow % s->oh, ox = p % s->ow;
+      float *row = cols + (size_t) p * row_len;
+      const float *img = in + (size_t) b * s->h * s->w * s->c;
+
+      if (s->groups == 1)
         {
-          float *row = cols + (((size_t) b * s->oh + oy) * s->ow + ox) * row_len;
-          const float *img = in + (size_t) b * s->h * s->w * s->c;
-
-          if (s->groups == 1)
-            {
-              for (int ky = 0; ky < s->kh; ky++)
-                im2col_row (row + (size_t) ky * s->kw * s->c, img,
-                            oy * s->stride - s->pad_t + ky, ox, s);
-              continue;
-            }
-          for (int g = 0; g < s->groups; g++)
-            for (int ky = 0; ky < s->kh; ky++)
-              {
-                int iy = oy * s->stride - s->pad_t + ky;
-
-                for (int kx = 0; kx < s->kw; kx++, row += cg)
-                  {
-                    int ix = ox * s->stride - s->pad_l + kx;
-
-                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
-                      memset (row, 0, cg * sizeof (float));
-                    else
-                      memcpy (row, img + ((size_t) iy * s->w + ix) * s->c + g * cg,
-                              cg * sizeof (float));
-                  }
-              }
+          for (int ky = 0; ky < s->kh; ky++)
+            im2col_row (row + (size_t) ky * s->kw * s->c, img,
+                        oy * s->stride - s->pad_t + ky, ox, s);
+          continue;
         }
+      for (int g = 0; g < s->groups; g++)
+        for (int ky = 0; ky < s->kh; ky++)
+          {
+            int iy = oy * s->stride - s->pad_t + ky;
+
+            for (int kx = 0; kx < s->kw; kx++, row += cg)
+              {
+                int ix = ox * s->stride - s->pad_l + kx;
+
+                if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
+                  memset (row, 0, cg * sizeof (float));
+                else
+                  memcpy (row, img + ((size_t) iy * s->w + ix) * s->c + g * cg,
+                          cg * sizeof (float));
+              }
+          }
+    }
 }
 
 typedef struct
 {
-  float               *cols;
-  const float         *in;
+  float               *cols, *out;
+  const float         *in, *w;
   const TlConv2dShape *s;
   int                  step;
+  float                beta;
+  bool                 gemm;
 } Im2colJob;
 
+/* One band of output pixels: its patches, then (when gemm) its GEMMs, on
+ * the thread that wrote the patches. */
 static void
 im2col_chunk (void *ctx,
               int   i)
 {
   const Im2colJob *j = ctx;
-  int rows = j->s->n * j->s->oh;
-  int r1 = (i + 1) * j->step < rows ? (i + 1) * j->step : rows;
+  const TlConv2dShape *s = j->s;
+  int rows = s->n * s->oh * s->ow;
+  int p0 = i * j->step, p1 = p0 + j->step < rows ? p0 + j->step : rows;
+  int cg = s->c / s->groups, ocg = s->oc / s->groups, kg = s->kh * s->kw * cg;
 
-  im2col_rows (j->cols, j->in, j->s, i * j->step, r1);
+  im2col_rows (j->cols, j->in, s, p0, p1);
+  if (!j->gemm)
+    return;
+  for (int g = 0; g < s->groups; g++)
+    tl_gemm_1 (false, false, p1 - p0, ocg, kg, 1.0f,
+               j->cols + (size_t) p0 * s->groups * kg + (size_t) g * kg, s->groups * kg,
+               j->w + (size_t) g * ocg, s->oc,
+               j->beta, j->out + (size_t) p0 * s->oc + (size_t) g * ocg, s->oc);
 }
 
-/* Large copies are split across the engine's threads (the first layer of
- * the face encoder writes 3 MB of patches). */
+/* Two bands per thread (one band on one thread): fewer, larger GEMMs run
+ * faster than cache-sized ones, measured; two per thread rebalance a late
+ * thread's share. */
+static int
+band_rows (int rows)
+{
+  int threads = tl_nn_get_threads ();
+  int step = threads > 1 ? (rows + 2 * threads - 1) / (2 * threads) : rows;
+
+  return step > 0 ? step : 1;
+}
+
 static void
 im2col (float               *cols,
         const float         *in,
         const TlConv2dShape *s)
 {
-  int rows = s->n * s->oh, threads = tl_nn_get_threads ();
-  Im2colJob j = { cols, in, s, rows };
+  int rows = s->n * s->oh * s->ow;
+  Im2colJob j = { cols, NULL, in, NULL, s, band_rows (rows), 0.0f, false };
 
-  if (threads > 1 && cols_size (s) >= (1 << 16) && rows >= 2 * threads)
-    j.step = (rows + 2 * threads - 1) / (2 * threads);
   tl_nn_parallel ((rows + j.step - 1) / j.step, im2col_chunk, &j);
 }
 
@@ -370,6 +392,16 @@ tl_conv2d_forward (float               *out,
     {
       tl_gemm (false, false, rows, s->oc, s->c, 1.0f, in, s->c, w, s->oc,
                beta, out, s->oc);
+      return;
+    }
+  /* Many pixels, few channels: bands of pixels, each patched and
+   * multiplied by one thread.  Few pixels, many channels (the deep layers
+   * at batch 1): one im2col, and the GEMM split along its channels. */
+  if (rows >= 4 * ocg)
+    {
+      Im2colJob j = { ws, out, in, w, s, band_rows (rows), beta, true };
+
+      tl_nn_parallel ((rows + j.step - 1) / j.step, im2col_chunk, &j);
       return;
     }
   im2col (ws, in, s);

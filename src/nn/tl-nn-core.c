@@ -398,20 +398,20 @@ tl_nn_get_threads (void)
  * partitioning) than it saves. */
 #define TL_GEMM_THREAD_MIN_MACS (1 << 17)
 
-static void
-blis_gemm_1 (bool         trans_a,
-             bool         trans_b,
-             int          m,
-             int          n,
-             int          k,
-             float        alpha,
-             const float *a,
-             int          lda,
-             const float *b,
-             int          ldb,
-             float        beta,
-             float       *c,
-             int          ldc)
+void
+tl_gemm_1 (bool         trans_a,
+           bool         trans_b,
+           int          m,
+           int          n,
+           int          k,
+           float        alpha,
+           const float *a,
+           int          lda,
+           const float *b,
+           int          ldb,
+           float        beta,
+           float       *c,
+           int          ldc)
 {
   rntm_t rntm = BLIS_RNTM_INITIALIZER;
 
@@ -447,14 +447,14 @@ gemm_chunk (void *ctx,
   if (hi <= lo)
     return;
   if (g->split_rows)
-    blis_gemm_1 (g->trans_a, g->trans_b, hi - lo, g->n, g->k, g->alpha,
-                 g->trans_a ? g->a + lo : g->a + (size_t) lo * g->lda, g->lda,
-                 g->b, g->ldb, g->beta, g->c + (size_t) lo * g->ldc, g->ldc);
+    tl_gemm_1 (g->trans_a, g->trans_b, hi - lo, g->n, g->k, g->alpha,
+               g->trans_a ? g->a + lo : g->a + (size_t) lo * g->lda, g->lda,
+               g->b, g->ldb, g->beta, g->c + (size_t) lo * g->ldc, g->ldc);
   else
-    blis_gemm_1 (g->trans_a, g->trans_b, g->m, hi - lo, g->k, g->alpha,
-                 g->a, g->lda,
-                 g->trans_b ? g->b + (size_t) lo * g->ldb : g->b + lo, g->ldb,
-                 g->beta, g->c + lo, g->ldc);
+    tl_gemm_1 (g->trans_a, g->trans_b, g->m, hi - lo, g->k, g->alpha,
+               g->a, g->lda,
+               g->trans_b ? g->b + (size_t) lo * g->ldb : g->b + lo, g->ldb,
+               g->beta, g->c + lo, g->ldc);
 }
 
 void
@@ -481,7 +481,7 @@ tl_gemm (bool         trans_a,
   tl_nn_init ();
   if (n_threads <= 1 || macs < TL_GEMM_THREAD_MIN_MACS)
     {
-      blis_gemm_1 (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      tl_gemm_1 (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       return;
     }
 

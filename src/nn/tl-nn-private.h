@@ -15,6 +15,12 @@
 #define TL_NN_HOT
 #endif
 
+/* tl_gemm () on the calling thread only (BLIS single-threaded). */
+void tl_gemm_1 (bool trans_a, bool trans_b, int m, int n, int k,
+                float alpha, const float *a, int lda,
+                const float *b, int ldb,
+                float beta, float *c, int ldc);
+
 /* Runs fn (ctx, i) for every i in [0, n) on up to tl_nn_get_threads ()
  * threads, the caller's included, and returns when all have run.  Chunks
  * are claimed one at a time, so a worker the OS does not schedule in time
