@@ -106,10 +106,38 @@ tl_conv2d_flops (const TlConv2dShape *s)
          (s->kh * s->kw * (s->c / s->groups));
 }
 
+/* out[r][q] = b[q]: the bias, before a GEMM that adds to it. */
+TL_NN_HOT static void
+fill_rows (float       *restrict out,
+           const float *restrict b,
+           int                   rows,
+           int                   n)
+{
+  for (int r = 0; r < rows; r++)
+    for (int q = 0; q < n; q++)
+      out[(size_t) r * n + q] = b[q];
+}
+
+/* Short runs (the first layer copies 21 floats at a time) cost more in
+ * memcpy's call and dispatch than in copying. */
+static inline void
+copy_floats (float       *restrict dst,
+             const float *restrict src,
+             size_t                n)
+{
+  if (n >= 64)
+    {
+      memcpy (dst, src, n * sizeof (float));
+      return;
+    }
+  for (size_t i = 0; i < n; i++)
+    dst[i] = src[i];
+}
+
 /* One row of kernel taps (fixed ky) for groups == 1: the in-image taps
  * are contiguous in NHWC (kw·c floats at most), so each row is one copy
  * plus zeros for the taps that fall in the padding. */
-static void
+static inline void
 im2col_row (float               *dst,
             const float         *img,
             int                  iy,
@@ -127,15 +155,15 @@ im2col_row (float               *dst,
     }
   if (kx0 > 0)
     memset (dst, 0, (size_t) kx0 * s->c * sizeof (float));
-  memcpy (dst + (size_t) kx0 * s->c, img + ((size_t) iy * s->w + ix0 + kx0) * s->c,
-          (size_t) (kx1 - kx0) * s->c * sizeof (float));
+  copy_floats (dst + (size_t) kx0 * s->c, img + ((size_t) iy * s->w + ix0 + kx0) * s->c,
+               (size_t) (kx1 - kx0) * s->c);
   if (kx1 < s->kw)
     memset (dst + (size_t) kx1 * s->c, 0, (size_t) (s->kw - kx1) * s->c * sizeof (float));
 }
 
 /* GEMM rows [p0, p1), i.e. output pixels of the flattened (image, oy, ox)
  * index, each written at its own row of cols. */
-static void
+TL_NN_HOT static void
 im2col_rows (float               *cols,
              const float         *in,
              const TlConv2dShape *s,
@@ -384,8 +412,7 @@ tl_conv2d_forward (float               *out,
     }
   if (b)
     {
-      for (int r = 0; r < rows; r++)
-        memcpy (out + (size_t) r * s->oc, b, s->oc * sizeof (float));
+      fill_rows (out, b, rows, s->oc);
       beta = 1.0f;
     }
   if (is_pointwise (s))

@@ -6,11 +6,13 @@
 
 #include "tl-nn.h"
 
-/* Hot element-wise loops: vectorised (GCC's -O2 leaves most loops scalar)
- * and built twice, for AVX2 and for baseline x86-64, the better one picked
- * when the program loads. */
+/* Hot element-wise loops: vectorised (GCC's -O2 leaves most loops scalar),
+ * short copies kept as inline loops rather than memcpy calls, and built
+ * twice, for AVX2 and for baseline x86-64, the better one picked when the
+ * program loads. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TL_NN_HOT __attribute__ ((target_clones ("avx2", "default"), optimize ("O3")))
+#define TL_NN_HOT __attribute__ ((target_clones ("avx2", "default"), \
+                                  optimize ("O3", "no-tree-loop-distribute-patterns")))
 #else
 #define TL_NN_HOT
 #endif
