@@ -90,6 +90,15 @@ test_batch (void)
       out = tl_net_forward (net, in + i * 8 * 8 * 3, 1, false);
       nn_test_assert_close (what, out, all + i * 5, 5, 1e-6);
     }
+  /* prepared for training nothing runs in place: the same results */
+  {
+    TlNet *twin = build_small ();
+
+    g_assert_true (tl_net_prepare (twin, 3, true, &err));
+    nn_test_assert_close ("in-place inference vs separate buffers",
+                          tl_net_forward (twin, in, 3, false), all, 15, 0.0);
+    tl_net_free (twin);
+  }
   g_assert_null (tl_net_forward (net, in, 4, false));    /* past max_batch */
   g_assert_null (tl_net_forward (net, in, 1, true));     /* not prepared for training */
   tl_nn_free (in);

@@ -684,6 +684,27 @@ noop_chunk (void *ctx,
 {
 }
 
+/* In inference, an element-wise layer whose input feeds nothing else
+ * writes over that input instead of a buffer of its own. */
+static bool
+runs_in_place (const TlNet *net,
+               int          i,
+               bool         training)
+{
+  const TlNetNode *node = &net->nodes[i];
+  int src = node->n_inputs > 0 ? node->inputs[0] : 0, users = 0;
+
+  if (training || src == 0 || src == net->output ||
+      (node->op != TL_OP_RELU && node->op != TL_OP_LEAKY_RELU &&
+       node->op != TL_OP_PRELU && node->op != TL_OP_SCALE_BIAS &&
+       node->op != TL_OP_BATCHNORM))
+    return false;
+  for (int j = 1; j < net->n_nodes; j++)
+    for (int k = 0; k < net->nodes[j].n_inputs; k++)
+      users += net->nodes[j].inputs[k] == src;
+  return users == 1;
+}
+
 bool
 tl_net_prepare (TlNet     *net,
                 int        max_batch,
@@ -712,7 +733,7 @@ tl_net_prepare (TlNet     *net,
     {
       const TlNetNode *node = &net->nodes[i];
 
-      if (i > 0)
+      if (i > 0 && !runs_in_place (net, i, training))
         total += node_floats (node, max_batch) * (training ? 2 : 1);
       if (node->op == TL_OP_BATCHNORM)
         total += round16 (2 * (size_t) node->c);
@@ -744,7 +765,9 @@ tl_net_prepare (TlNet     *net,
     {
       const TlNetNode *node = &net->nodes[i];
 
-      if (i > 0)
+      if (i > 0 && runs_in_place (net, i, training))
+        net->act[i] = net->act[node->inputs[0]];
+      else if (i > 0)
         {
           net->act[i] = net->ws + total;
           total += node_floats (node, max_batch);

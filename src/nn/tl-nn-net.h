@@ -161,7 +161,10 @@ void         tl_net_zero_grads (TlNet *net);
 int               tl_net_n_nodes     (const TlNet *net);
 const TlNetNode  *tl_net_node        (const TlNet *net, int i);
 int               tl_net_output      (const TlNet *net);
-/* Activation of any node from the last forward, [batch][h][w][c]. */
+/* Activation of any node from the last forward, [batch][h][w][c].  (In a
+ * net prepared for inference, an activation whose only consumer is an
+ * element-wise layer — ReLU, leaky ReLU, PReLU, scale+bias, batch norm —
+ * holds that layer's output: it ran in place.) */
 float            *tl_net_activation  (TlNet *net, int node);
 /* Gradient of the loss with respect to a node's activation, after backward
  * (NULL without training). */
