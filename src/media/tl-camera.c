@@ -164,8 +164,7 @@ teardown (TlCamera *self)
   g_mutex_unlock (&self->lock);
 }
 
-/* Stops everything and records why; the error is also returned to the
- * caller when it asked for it. */
+/* Stops everything and records why, for tl_camera_get_error(). */
 static void
 fail (TlCamera *self,
       GError   *error)
