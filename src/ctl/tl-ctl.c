@@ -15,6 +15,7 @@
 static const TlCtlCommand commands[] = {
   { "cameras", N_("List the cameras and their formats"), tl_ctl_cameras },
   { "snapshot", N_("Grab one camera frame into a PNG file"), tl_ctl_snapshot },
+  { "latency", N_("Measure the camera’s delay and frame rate"), tl_ctl_latency },
   { NULL, NULL, NULL }
 };
 
