@@ -294,6 +294,16 @@ test_preferences (Fixture       *f,
   g_assert_cmpuint (adw_combo_row_get_selected (row), ==, n - 1);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (custom)), ==, "videotestsrc pattern=ball");
 
+  /* A --camera given at start is named, and choosing here replaces it. */
+  g_assert_false (gtk_widget_get_visible (PREFS_CHILD (prefs, "override_hint")));
+  tl_application_set_camera_override (f->app, "videotestsrc pattern=snow");
+  g_assert_true (gtk_widget_get_visible (PREFS_CHILD (prefs, "override_hint")));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (PREFS_CHILD (prefs, "override_hint"))),
+                            "pattern=snow"));
+  adw_combo_row_set_selected (row, 0);
+  g_assert_null (tl_application_get_camera_override (f->app));
+  g_assert_false (gtk_widget_get_visible (PREFS_CHILD (prefs, "override_hint")));
+
   /* Mirroring follows the switch. */
   gtk_switch_set_active (GTK_SWITCH (PREFS_CHILD (prefs, "mirror_switch")), TRUE);
   g_assert_true (tl_settings_get_mirror_preview (f->settings));

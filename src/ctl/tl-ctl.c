@@ -20,6 +20,7 @@ static const TlCtlCommand commands[] = {
   { "snapshot", N_("Grab one camera frame into a PNG file"), tl_ctl_snapshot },
   { "bench", N_("Measure the engine and the pipeline (bench nn, …)"), tl_ctl_bench },
   { "train", N_("Train a twin face encoder from a folder per person"), tl_ctl_train },
+  { "latency", N_("Measure the camera’s delay and frame rate"), tl_ctl_latency },
   { NULL, NULL, NULL }
 };
 
