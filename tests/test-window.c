@@ -11,6 +11,7 @@
 #include "tl-about.h"
 #include "tl-application.h"
 #include "tl-camera-monitor.h"
+#include "tl-nn.h"
 #include "tl-preferences-window.h"
 #include "tl-test-gui.h"
 #include "tl-window.h"
@@ -336,6 +337,7 @@ test_about (Fixture       *f,
   g_assert_nonnull (strstr (versions, gtk));
   g_assert_nonnull (strstr (versions, "GStreamer 1."));
   g_assert_nonnull (strstr (versions, "Twinlock " PACKAGE_VERSION));
+  g_assert_nonnull (strstr (versions, tl_nn_kernels_name ()));
 
   about = tl_about_show (GTK_WINDOW (f->window));
   g_assert_true (ADW_IS_ABOUT_WINDOW (about));
