@@ -378,6 +378,16 @@ tl_nn_init (void)
   pthread_once (&init_once, nn_init_once);
 }
 
+/* Choosing the kernels may setenv () BLIS_ARCH_TYPE, which is only safe
+ * while no other thread can be reading the environment: so it happens
+ * when the program starts, before main () (and before GLib, GStreamer or
+ * GTK start threads). */
+__attribute__ ((constructor)) static void
+nn_init_at_start (void)
+{
+  tl_nn_init ();
+}
+
 const char *
 tl_nn_kernels_name (void)
 {

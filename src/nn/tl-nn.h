@@ -50,9 +50,9 @@ bool tl_nn_fail (TlNnError     *err,
  * CPU's features (cpuid + xgetbv), finds out which sub-configuration BLIS
  * itself would pick, and, when that one is worse than the best one this
  * BLIS has and the CPU can run, sets BLIS_ARCH_TYPE to it before BLIS's
- * first call.  Every other engine entry point calls it, so calling it
- * explicitly is only needed to control *when* it happens.  Thread-safe and
- * idempotent. */
+ * first call.  It runs by itself when the program starts (a constructor,
+ * before main (), while the process has one thread: setenv () is not safe
+ * later); calling it again is harmless.  Thread-safe and idempotent. */
 void        tl_nn_init              (void);
 
 /* The kernels in use, as one line for people, e.g.
