@@ -9,9 +9,12 @@
 #include <stdio.h>
 
 #include "tl-ctl.h"
+#include "tl-ctl-faces.h"
 #include "tl-version.h"
 
 static const TlCtlCommand commands[] = {
+  { "import", N_("Convert pretrained weights (import faceapi DIR)"), tl_ctl_import },
+  { "verify", N_("Compare the faces in two photos"), tl_ctl_verify },
   { NULL, NULL, NULL }
 };
 

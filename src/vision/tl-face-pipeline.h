@@ -1,0 +1,56 @@
+/* tl-face-pipeline.h — image → face box → landmarks → chip → embedding
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "tl-face-align.h"
+#include "tl-face-detector.h"
+#include "tl-face-encoder.h"
+#include "tl-face-landmarks.h"
+
+G_BEGIN_DECLS
+
+typedef struct _TlFacePipeline TlFacePipeline;
+
+typedef struct
+{
+  gboolean        found;      /* FALSE: no face detected, fallback used */
+  guint           n_faces;    /* faces the detector reported */
+  TlFaceBox       box;
+  TlFaceLandmarks landmarks;
+} TlFaceAnalysis;
+
+/* The folder with the converted models: $TWINLOCK_MODELDIR, else the
+ * installed one, else the source tree's (for running from a build). */
+const char     *tl_face_model_dir          (void);
+
+/* Loads face-detector.tlfw, face-landmarks68.tlfw and face-encoder.tlfw
+ * from `model_dir` (NULL: tl_face_model_dir ()).  One pipeline per thread. */
+TlFacePipeline *tl_face_pipeline_new       (const char      *model_dir,
+                                            GError         **error);
+void            tl_face_pipeline_free      (TlFacePipeline  *pipeline);
+
+TlFaceDetector   *tl_face_pipeline_get_detector   (TlFacePipeline *pipeline);
+TlFaceLandmarker *tl_face_pipeline_get_landmarker (TlFacePipeline *pipeline);
+TlFaceEncoder    *tl_face_pipeline_get_encoder    (TlFacePipeline *pipeline);
+
+/* Finds the most confident face.  With `fallback`, an image without a
+ * detected face is analysed in its central square (half the shorter
+ * side) and `found` is FALSE; without it, returns FALSE. */
+gboolean        tl_face_pipeline_analyse   (TlFacePipeline  *pipeline,
+                                            const TlImage   *image,
+                                            gboolean         fallback,
+                                            TlFaceAnalysis  *out);
+
+/* analyse + align + encode.  `chip` (optional) receives the aligned chip. */
+gboolean        tl_face_pipeline_embed     (TlFacePipeline  *pipeline,
+                                            const TlImage   *image,
+                                            gboolean         fallback,
+                                            TlFaceAnalysis  *analysis,
+                                            float           *embedding,
+                                            TlImage        **chip);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlFacePipeline, tl_face_pipeline_free)
+
+G_END_DECLS
