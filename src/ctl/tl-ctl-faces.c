@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "tl-ctl.h"
 #include "tl-ctl-faces.h"
@@ -51,18 +52,29 @@ embed_file (TlFacePipeline *p,
             const char     *path,
             float          *embedding,
             TlFaceAnalysis *analysis,
+            const char     *chip_dir,
             GError        **error)
 {
   g_autoptr (TlImage) image = tl_image_load (path, error);
+  g_autoptr (TlImage) chip = NULL;
 
   if (image == NULL)
     return FALSE;
-  if (!tl_face_pipeline_embed (p, image, FALSE, analysis, embedding, NULL))
+  if (!tl_face_pipeline_embed (p, image, FALSE, analysis, embedding, &chip))
     {
       g_autofree char *name = g_filename_display_name (path);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                    _("No face found in “%s”"), name);
       return FALSE;
+    }
+  if (chip_dir != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (path);
+      g_autofree char *stem = g_strndup (base, strcspn (base, "."));
+      g_autofree char *file = g_strconcat (stem, "-chip.png", NULL);
+      g_autofree char *out = g_build_filename (chip_dir, file, NULL);
+      if (!tl_image_save_png (chip, out, error))
+        return FALSE;
     }
   return TRUE;
 }
@@ -76,6 +88,7 @@ tl_ctl_verify (int    argc,
   g_autoptr (TlFacePipeline) p = NULL;
   double threshold = TL_FACE_ENCODER_DEFAULT_THRESHOLD;
   gboolean json = FALSE;
+  g_autofree char *chip_dir = NULL;
   float a[TL_FACE_EMBEDDING_DIM], b[TL_FACE_EMBEDDING_DIM];
   TlFaceAnalysis fa, fb;
   float d;
@@ -83,6 +96,8 @@ tl_ctl_verify (int    argc,
     { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &threshold,
       N_("Distance below which the faces match (default 0.6)"), N_("D") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { "save-chips", 0, 0, G_OPTION_ARG_FILENAME, &chip_dir,
+      N_("Write the aligned 150×150 face chips to DIR as NAME-chip.png"), N_("DIR") },
     { NULL }
   };
 
@@ -94,8 +109,8 @@ tl_ctl_verify (int    argc,
   p = tl_face_pipeline_new (NULL, &error);
   if (p == NULL)
     return tl_ctl_fail ("%s", error->message);
-  if (!embed_file (p, argv[1], a, &fa, &error) ||
-      !embed_file (p, argv[2], b, &fb, &error))
+  if (!embed_file (p, argv[1], a, &fa, chip_dir, &error) ||
+      !embed_file (p, argv[2], b, &fb, chip_dir, &error))
     return tl_ctl_fail ("%s", error->message);
   d = tl_face_distance (a, b);
   if (json)

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "tl-face-pipeline.h"
 
 struct _TlFacePipeline
@@ -55,6 +57,7 @@ tl_face_pipeline_new (const char  *model_dir,
       (p->landmarker = tl_face_landmarker_new (lm, error)) == NULL ||
       (p->encoder = tl_face_encoder_new (enc, error)) == NULL)
     return NULL;
+  tl_face_detector_set_score_threshold (p->detector, TL_FACE_PIPELINE_SCORE_THRESHOLD);
   return g_steal_pointer (&p);
 }
 
@@ -87,6 +90,27 @@ tl_face_pipeline_analyse (TlFacePipeline *p,
   g_return_val_if_fail (p != NULL && image != NULL && out != NULL, FALSE);
 
   faces = tl_face_detector_detect (p->detector, image);
+  if (faces->len == 0)
+    {
+      /* The detector misses faces that fill the whole frame (tight crops
+       * such as ID photos): look again with the image in a black canvas
+       * twice its size. */
+      int side = MAX (image->width, image->height) * 2;
+      int ox = (side - image->width) / 2, oy = (side - image->height) / 2;
+      g_autoptr (TlImage) canvas = tl_image_new (side, side, image->channels == 1 ? 1 : image->channels);
+
+      for (int y = 0; y < image->height; y++)
+        memcpy (canvas->data + (gsize) (y + oy) * canvas->stride + (gsize) ox * canvas->channels,
+                image->data + (gsize) y * image->stride, (gsize) image->width * image->channels);
+      g_array_unref (faces);
+      faces = tl_face_detector_detect (p->detector, canvas);
+      for (guint i = 0; i < faces->len; i++)
+        {
+          TlFaceBox *b = &g_array_index (faces, TlFaceBox, i);
+          b->x -= ox;
+          b->y -= oy;
+        }
+    }
   out->n_faces = faces->len;
   out->found = faces->len > 0;
   if (out->found)

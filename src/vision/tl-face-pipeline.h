@@ -13,6 +13,10 @@ G_BEGIN_DECLS
 
 typedef struct _TlFacePipeline TlFacePipeline;
 
+/* The pipeline keeps faces the detector scores above this (the detector's
+ * own default is 0.5, which misses many frontal faces in LFW). */
+#define TL_FACE_PIPELINE_SCORE_THRESHOLD 0.3f
+
 typedef struct
 {
   gboolean        found;      /* FALSE: no face detected, fallback used */
