@@ -10,6 +10,7 @@
 
 #include "tl-ctl.h"
 #include "tl-ctl-faces.h"
+#include "tl-nn.h"
 #include "tl-version.h"
 
 static const TlCtlCommand commands[] = {
@@ -50,6 +51,8 @@ static void
 print_version (void)
 {
   g_print ("twinlockctl %s\n", tl_version_string ());
+  g_print ("%s: %s, %d threads\n", _("BLIS kernels"), tl_nn_kernels_name (),
+           tl_nn_get_threads ());
 }
 
 static void

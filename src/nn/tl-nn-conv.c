@@ -1,0 +1,438 @@
+/* tl-nn-conv.c — 2-D convolution, forward and backward, NHWC
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Fast paths: 1×1 stride-1 unpadded → one GEMM over the input as it lies;
+ * depthwise (groups == c) → a direct loop over taps whose inner loop runs
+ * across contiguous channels (the compiler vectorises it); everything else
+ * → im2col into the workspace and one GEMM per group.  The im2col matrix
+ * is laid out [row][group][kh][kw][c/groups], so group g's slice is a
+ * plain strided matrix (offset g·K, row stride groups·K) that BLIS takes
+ * directly.
+ */
+#include <string.h>
+
+#include "tl-nn-layers.h"
+
+static bool
+pad_for (int  in,
+         int  k,
+         int  stride,
+         int  pad,
+         int *out,
+         int *before)
+{
+  if (pad == TL_PAD_SAME)
+    {
+      int o = (in + stride - 1) / stride;
+      int total = (o - 1) * stride + k - in;
+
+      if (total < 0)
+        total = 0;
+      *out = o;
+      *before = total / 2;
+      return o > 0;
+    }
+  if (pad < 0 || in + 2 * pad < k)
+    return false;
+  *out = (in + 2 * pad - k) / stride + 1;
+  *before = pad;
+  return *out > 0;
+}
+
+bool
+tl_conv2d_shape (TlConv2dShape *s,
+                 int            n,
+                 int            h,
+                 int            w,
+                 int            c,
+                 int            oc,
+                 int            kh,
+                 int            kw,
+                 int            stride,
+                 int            pad,
+                 int            groups)
+{
+  memset (s, 0, sizeof *s);
+  if (n <= 0 || h <= 0 || w <= 0 || c <= 0 || oc <= 0 || kh <= 0 ||
+      kw <= 0 || stride <= 0 || groups <= 0 || c % groups != 0 ||
+      oc % groups != 0)
+    return false;
+  s->n = n; s->h = h; s->w = w; s->c = c;
+  s->oc = oc; s->kh = kh; s->kw = kw; s->stride = stride; s->groups = groups;
+  return pad_for (h, kh, stride, pad, &s->oh, &s->pad_t) &&
+         pad_for (w, kw, stride, pad, &s->ow, &s->pad_l);
+}
+
+static bool
+is_pointwise (const TlConv2dShape *s)
+{
+  return s->kh == 1 && s->kw == 1 && s->stride == 1 && s->groups == 1 &&
+         s->pad_t == 0 && s->pad_l == 0;
+}
+
+static bool
+is_depthwise (const TlConv2dShape *s)
+{
+  return s->groups == s->c && s->groups > 1;
+}
+
+static size_t
+cols_size (const TlConv2dShape *s)
+{
+  return (size_t) s->n * s->oh * s->ow * s->kh * s->kw * s->c;
+}
+
+size_t
+tl_conv2d_workspace (const TlConv2dShape *s)
+{
+  return is_pointwise (s) || is_depthwise (s) ? 0 : cols_size (s);
+}
+
+size_t
+tl_conv2d_backward_workspace (const TlConv2dShape *s)
+{
+  return is_pointwise (s) || is_depthwise (s) ? 0 : 2 * cols_size (s);
+}
+
+int64_t
+tl_conv2d_flops (const TlConv2dShape *s)
+{
+  return (int64_t) 2 * s->n * s->oh * s->ow * s->oc *
+         (s->kh * s->kw * (s->c / s->groups));
+}
+
+static void
+im2col (float               *cols,
+        const float         *in,
+        const TlConv2dShape *s)
+{
+  int cg = s->c / s->groups;
+  size_t row_len = (size_t) s->kh * s->kw * s->c;
+
+  for (int b = 0; b < s->n; b++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        {
+          float *row = cols + (((size_t) b * s->oh + oy) * s->ow + ox) * row_len;
+          const float *img = in + (size_t) b * s->h * s->w * s->c;
+
+          for (int g = 0; g < s->groups; g++)
+            for (int ky = 0; ky < s->kh; ky++)
+              {
+                int iy = oy * s->stride - s->pad_t + ky;
+
+                for (int kx = 0; kx < s->kw; kx++, row += cg)
+                  {
+                    int ix = ox * s->stride - s->pad_l + kx;
+
+                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
+                      memset (row, 0, cg * sizeof (float));
+                    else
+                      memcpy (row, img + ((size_t) iy * s->w + ix) * s->c + g * cg,
+                              cg * sizeof (float));
+                  }
+              }
+        }
+}
+
+static void
+col2im_add (float               *din,
+            const float         *cols,
+            const TlConv2dShape *s)
+{
+  int cg = s->c / s->groups;
+  size_t row_len = (size_t) s->kh * s->kw * s->c;
+
+  for (int b = 0; b < s->n; b++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        {
+          const float *row = cols + (((size_t) b * s->oh + oy) * s->ow + ox) * row_len;
+          float *img = din + (size_t) b * s->h * s->w * s->c;
+
+          for (int g = 0; g < s->groups; g++)
+            for (int ky = 0; ky < s->kh; ky++)
+              {
+                int iy = oy * s->stride - s->pad_t + ky;
+
+                for (int kx = 0; kx < s->kw; kx++, row += cg)
+                  {
+                    int ix = ox * s->stride - s->pad_l + kx;
+                    float *dst;
+
+                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
+                      continue;
+                    dst = img + ((size_t) iy * s->w + ix) * s->c + g * cg;
+                    for (int q = 0; q < cg; q++)
+                      dst[q] += row[q];
+                  }
+              }
+        }
+}
+
+static void
+depthwise_forward (float               *out,
+                   const float         *in,
+                   const float         *w,
+                   const float         *bias,
+                   const TlConv2dShape *s)
+{
+  int oc = s->oc, mult = s->oc / s->c;
+
+  for (int b = 0; b < s->n; b++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        {
+          float *restrict o = out + (((size_t) b * s->oh + oy) * s->ow + ox) * oc;
+
+          if (bias)
+            memcpy (o, bias, oc * sizeof (float));
+          else
+            memset (o, 0, oc * sizeof (float));
+          for (int ky = 0; ky < s->kh; ky++)
+            {
+              int iy = oy * s->stride - s->pad_t + ky;
+
+              if (iy < 0 || iy >= s->h)
+                continue;
+              for (int kx = 0; kx < s->kw; kx++)
+                {
+                  int ix = ox * s->stride - s->pad_l + kx;
+                  const float *restrict ip, *restrict wt;
+
+                  if (ix < 0 || ix >= s->w)
+                    continue;
+                  ip = in + (((size_t) b * s->h + iy) * s->w + ix) * s->c;
+                  wt = w + ((size_t) ky * s->kw + kx) * oc;
+                  if (mult == 1)
+                    for (int q = 0; q < oc; q++)
+                      o[q] += ip[q] * wt[q];
+                  else
+                    for (int q = 0; q < oc; q++)
+                      o[q] += ip[q / mult] * wt[q];
+                }
+            }
+        }
+}
+
+static void
+depthwise_backward (float               *din,
+                    float               *dw,
+                    const float         *dout,
+                    const float         *in,
+                    const float         *w,
+                    const TlConv2dShape *s)
+{
+  int oc = s->oc, mult = s->oc / s->c;
+
+  for (int b = 0; b < s->n; b++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        {
+          const float *restrict d = dout + (((size_t) b * s->oh + oy) * s->ow + ox) * oc;
+
+          for (int ky = 0; ky < s->kh; ky++)
+            {
+              int iy = oy * s->stride - s->pad_t + ky;
+
+              if (iy < 0 || iy >= s->h)
+                continue;
+              for (int kx = 0; kx < s->kw; kx++)
+                {
+                  int ix = ox * s->stride - s->pad_l + kx;
+                  size_t at = (((size_t) b * s->h + iy) * s->w + ix) * s->c;
+                  size_t tap = ((size_t) ky * s->kw + kx) * oc;
+
+                  if (ix < 0 || ix >= s->w)
+                    continue;
+                  if (mult == 1)
+                    {
+                      if (dw)
+                        for (int q = 0; q < oc; q++)
+                          dw[tap + q] += in[at + q] * d[q];
+                      if (din)
+                        for (int q = 0; q < oc; q++)
+                          din[at + q] += w[tap + q] * d[q];
+                    }
+                  else
+                    for (int q = 0; q < oc; q++)
+                      {
+                        if (dw)
+                          dw[tap + q] += in[at + q / mult] * d[q];
+                        if (din)
+                          din[at + q / mult] += w[tap + q] * d[q];
+                      }
+                }
+            }
+        }
+}
+
+void
+tl_conv2d_forward (float               *out,
+                   const float         *in,
+                   const float         *w,
+                   const float         *b,
+                   const TlConv2dShape *s,
+                   float               *ws)
+{
+  int rows = s->n * s->oh * s->ow;
+  int cg = s->c / s->groups, ocg = s->oc / s->groups;
+  int kg = s->kh * s->kw * cg;
+  float beta = 0.0f;
+
+  if (is_depthwise (s))
+    {
+      depthwise_forward (out, in, w, b, s);
+      return;
+    }
+  if (b)
+    {
+      for (int r = 0; r < rows; r++)
+        memcpy (out + (size_t) r * s->oc, b, s->oc * sizeof (float));
+      beta = 1.0f;
+    }
+  if (is_pointwise (s))
+    {
+      tl_gemm (false, false, rows, s->oc, s->c, 1.0f, in, s->c, w, s->oc,
+               beta, out, s->oc);
+      return;
+    }
+  im2col (ws, in, s);
+  for (int g = 0; g < s->groups; g++)
+    tl_gemm (false, false, rows, ocg, kg, 1.0f,
+             ws + (size_t) g * kg, s->groups * kg,
+             w + (size_t) g * ocg, s->oc,
+             beta, out + (size_t) g * ocg, s->oc);
+}
+
+void
+tl_conv2d_backward (float               *din,
+                    float               *dw,
+                    float               *db,
+                    const float         *dout,
+                    const float         *in,
+                    const float         *w,
+                    const TlConv2dShape *s,
+                    float               *ws)
+{
+  int rows = s->n * s->oh * s->ow;
+  int cg = s->c / s->groups, ocg = s->oc / s->groups;
+  int kg = s->kh * s->kw * cg, ld = s->groups * kg;
+
+  if (db)
+    for (int r = 0; r < rows; r++)
+      for (int q = 0; q < s->oc; q++)
+        db[q] += dout[(size_t) r * s->oc + q];
+
+  if (is_depthwise (s))
+    {
+      depthwise_backward (din, dw, dout, in, w, s);
+      return;
+    }
+  if (is_pointwise (s))
+    {
+      if (dw)
+        tl_gemm (true, false, s->c, s->oc, rows, 1.0f, in, s->c, dout, s->oc,
+                 1.0f, dw, s->oc);
+      if (din)
+        tl_gemm (false, true, rows, s->c, s->oc, 1.0f, dout, s->oc, w, s->oc,
+                 1.0f, din, s->c);
+      return;
+    }
+  if (dw)
+    {
+      im2col (ws, in, s);
+      for (int g = 0; g < s->groups; g++)
+        tl_gemm (true, false, kg, ocg, rows, 1.0f,
+                 ws + (size_t) g * kg, ld,
+                 dout + (size_t) g * ocg, s->oc,
+                 1.0f, dw + (size_t) g * ocg, s->oc);
+    }
+  if (din)
+    {
+      float *dcols = ws + cols_size (s);
+
+      for (int g = 0; g < s->groups; g++)
+        tl_gemm (false, true, rows, kg, ocg, 1.0f,
+                 dout + (size_t) g * ocg, s->oc,
+                 w + (size_t) g * ocg, s->oc,
+                 0.0f, dcols + (size_t) g * kg, ld);
+      col2im_add (din, dcols, s);
+    }
+}
+
+/* ---- references: the definition, one multiply-add at a time ------------ */
+
+void
+tl_conv2d_forward_ref (float               *out,
+                       const float         *in,
+                       const float         *w,
+                       const float         *b,
+                       const TlConv2dShape *s)
+{
+  int cg = s->c / s->groups, ocg = s->oc / s->groups;
+
+  for (int n = 0; n < s->n; n++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        for (int o = 0; o < s->oc; o++)
+          {
+            int g = o / ocg;
+            double sum = b ? b[o] : 0.0;
+
+            for (int ky = 0; ky < s->kh; ky++)
+              for (int kx = 0; kx < s->kw; kx++)
+                for (int i = 0; i < cg; i++)
+                  {
+                    int iy = oy * s->stride - s->pad_t + ky;
+                    int ix = ox * s->stride - s->pad_l + kx;
+
+                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
+                      continue;
+                    sum += (double) in[(((size_t) n * s->h + iy) * s->w + ix) * s->c + g * cg + i] *
+                           w[(((size_t) ky * s->kw + kx) * cg + i) * s->oc + o];
+                  }
+            out[(((size_t) n * s->oh + oy) * s->ow + ox) * s->oc + o] = (float) sum;
+          }
+}
+
+void
+tl_conv2d_backward_ref (float               *din,
+                        float               *dw,
+                        float               *db,
+                        const float         *dout,
+                        const float         *in,
+                        const float         *w,
+                        const TlConv2dShape *s)
+{
+  int cg = s->c / s->groups, ocg = s->oc / s->groups;
+
+  for (int n = 0; n < s->n; n++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        for (int o = 0; o < s->oc; o++)
+          {
+            int g = o / ocg;
+            float d = dout[(((size_t) n * s->oh + oy) * s->ow + ox) * s->oc + o];
+
+            if (db)
+              db[o] += d;
+            for (int ky = 0; ky < s->kh; ky++)
+              for (int kx = 0; kx < s->kw; kx++)
+                for (int i = 0; i < cg; i++)
+                  {
+                    int iy = oy * s->stride - s->pad_t + ky;
+                    int ix = ox * s->stride - s->pad_l + kx;
+                    size_t xi = (((size_t) n * s->h + iy) * s->w + ix) * s->c + g * cg + i;
+                    size_t wi = (((size_t) ky * s->kw + kx) * cg + i) * s->oc + o;
+
+                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
+                      continue;
+                    if (dw)
+                      dw[wi] += in[xi] * d;
+                    if (din)
+                      din[xi] += w[wi] * d;
+                  }
+          }
+}

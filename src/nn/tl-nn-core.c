@@ -1,0 +1,462 @@
+/* tl-nn-core.c — engine set-up: CPU features, BLIS kernel choice, threads,
+ * the GEMM wrapper, aligned memory, errors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <blis.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define TL_NN_X86 1
+#endif
+
+#include "tl-nn.h"
+
+bool
+tl_nn_fail (TlNnError     *err,
+            TlNnErrorCode  code,
+            const char    *format,
+            ...)
+{
+  va_list args;
+
+  if (err == NULL)
+    return false;
+  err->code = code;
+  va_start (args, format);
+  vsnprintf (err->message, sizeof err->message, format, args);
+  va_end (args);
+  return false;
+}
+
+void *
+tl_nn_alloc (size_t bytes)
+{
+  void *p = NULL;
+
+  bytes = (bytes + 63) & ~(size_t) 63;
+  if (bytes == 0)
+    bytes = 64;
+  if (posix_memalign (&p, 64, bytes) != 0)
+    return NULL;
+  memset (p, 0, bytes);
+  return p;
+}
+
+void
+tl_nn_free (void *p)
+{
+  free (p);
+}
+
+/* ---- CPU features -------------------------------------------------------- */
+
+#ifdef TL_NN_X86
+static uint64_t
+read_xcr0 (void)
+{
+  uint32_t lo, hi;
+
+  __asm__ volatile ("xgetbv" : "=a" (lo), "=d" (hi) : "c" (0));
+  return ((uint64_t) hi << 32) | lo;
+}
+#endif
+
+void
+tl_nn_cpu_detect (TlNnCpu *cpu)
+{
+  memset (cpu, 0, sizeof *cpu);
+  strcpy (cpu->vendor, "unknown");
+#ifdef TL_NN_X86
+  {
+    unsigned a = 0, b = 0, c = 0, d = 0, max_leaf = 0;
+    bool os_ymm = false, os_zmm = false;
+
+    if (!__get_cpuid (0, &max_leaf, &b, &c, &d))
+      return;
+    memcpy (cpu->vendor + 0, &b, 4);
+    memcpy (cpu->vendor + 4, &d, 4);
+    memcpy (cpu->vendor + 8, &c, 4);
+    cpu->vendor[12] = '\0';
+
+    __get_cpuid (1, &a, &b, &c, &d);
+    cpu->family = (a >> 8) & 0xf;
+    cpu->model = (a >> 4) & 0xf;
+    if (cpu->family == 0xf)
+      cpu->family += (a >> 20) & 0xff;
+    if (cpu->family >= 6)
+      cpu->model |= ((a >> 16) & 0xf) << 4;
+
+    /* The OS must save the wider registers across context switches, or
+     * using them corrupts state: XCR0 bits 1-2 (XMM, YMM) for AVX, and
+     * bits 5-7 (opmask, ZMM_Hi256, Hi16_ZMM) for AVX-512. */
+    if (c & bit_OSXSAVE)
+      {
+        uint64_t xcr0 = read_xcr0 ();
+        os_ymm = (xcr0 & 0x6) == 0x6;
+        os_zmm = os_ymm && (xcr0 & 0xe0) == 0xe0;
+      }
+    cpu->avx = os_ymm && (c & bit_AVX);
+    cpu->fma = cpu->avx && (c & bit_FMA);
+
+    if (max_leaf >= 7)
+      {
+        __get_cpuid_count (7, 0, &a, &b, &c, &d);
+        cpu->avx2 = cpu->avx && (b & bit_AVX2);
+        cpu->avx512f = os_zmm && (b & bit_AVX512F);
+        cpu->avx512dq = cpu->avx512f && (b & bit_AVX512DQ);
+        cpu->avx512bw = cpu->avx512f && (b & bit_AVX512BW);
+        cpu->avx512vl = cpu->avx512f && (b & bit_AVX512VL);
+      }
+  }
+#endif
+}
+
+/* ---- kernel choice ------------------------------------------------------- */
+
+typedef struct
+{
+  const char *name;
+  arch_t      id;
+  int         rank;     /* how good for sgemm; 0 = generic C */
+} ArchInfo;
+
+/* The x86 sub-configurations this libblis was built with (blis.h says
+ * which), best first.  knl and the bulldozer family are left out on
+ * purpose: their kernels need instructions (AVX-512ER/PF, FMA4) that are
+ * not checked here, so they are never chosen. */
+static const ArchInfo archs[] = {
+#ifdef BLIS_CONFIG_SKX
+  { "skx", BLIS_ARCH_SKX, 5 },
+#endif
+#ifdef BLIS_CONFIG_ZEN3
+  { "zen3", BLIS_ARCH_ZEN3, 4 },
+#endif
+#ifdef BLIS_CONFIG_ZEN2
+  { "zen2", BLIS_ARCH_ZEN2, 4 },
+#endif
+#ifdef BLIS_CONFIG_ZEN
+  { "zen", BLIS_ARCH_ZEN, 4 },
+#endif
+#ifdef BLIS_CONFIG_HASWELL
+  { "haswell", BLIS_ARCH_HASWELL, 4 },
+#endif
+#ifdef BLIS_CONFIG_SANDYBRIDGE
+  { "sandybridge", BLIS_ARCH_SANDYBRIDGE, 2 },
+#endif
+#ifdef BLIS_CONFIG_PENRYN
+  { "penryn", BLIS_ARCH_PENRYN, 1 },
+#endif
+};
+
+static const ArchInfo *
+arch_lookup (const char *name)
+{
+  for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
+    if (strcmp (archs[i].name, name) == 0)
+      return &archs[i];
+  return NULL;
+}
+
+static int
+arch_rank (const char *name)
+{
+  const ArchInfo *a = name ? arch_lookup (name) : NULL;
+
+  return a ? a->rank : 0;
+}
+
+bool
+tl_nn_arch_runs (const TlNnCpu *cpu,
+                 const char    *arch)
+{
+  if (arch == NULL)
+    return false;
+  if (strcmp (arch, "generic") == 0)
+    return true;
+  if (strcmp (arch, "skx") == 0)
+    return cpu->avx512f && cpu->avx512dq && cpu->avx512bw && cpu->avx512vl &&
+           cpu->avx2 && cpu->fma;
+  if (strcmp (arch, "zen3") == 0 || strcmp (arch, "zen2") == 0 ||
+      strcmp (arch, "zen") == 0 || strcmp (arch, "haswell") == 0)
+    return cpu->avx2 && cpu->fma;
+  if (strcmp (arch, "sandybridge") == 0)
+    return cpu->avx;
+  if (strcmp (arch, "penryn") == 0)
+#ifdef TL_NN_X86
+    {
+      unsigned a, b, c, d;
+      return __get_cpuid (1, &a, &b, &c, &d) && (c & bit_SSSE3);
+    }
+#else
+    return false;
+#endif
+  return false;
+}
+
+const char *
+tl_nn_arch_best (const TlNnCpu *cpu)
+{
+  bool amd = strcmp (cpu->vendor, "AuthenticAMD") == 0 ||
+             strcmp (cpu->vendor, "HygonGenuine") == 0;
+
+  for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
+    {
+      const ArchInfo *a = &archs[i];
+      bool zen = strncmp (a->name, "zen", 3) == 0;
+
+      /* Among the equally ranked AVX2 sets, the vendor's own tuning wins;
+       * the skx kernels are the best AVX-512 set on either vendor. */
+      if (a->rank == 4 && zen != amd)
+        continue;
+      if (tl_nn_arch_runs (cpu, a->name))
+        return a->name;
+    }
+  return "generic";
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static char kernels_line[160];
+static char kernels_arch[32] = "generic";
+static int n_threads = 1;
+static int n_threads_default = 1;
+
+/* Asks a private copy of libblis, loaded into its own link-map namespace,
+ * which sub-configuration BLIS's own detection picks: once the process's
+ * BLIS has chosen, its choice cannot be changed, so it must not be the one
+ * asked.  Returns false when that is not possible (static BLIS, no
+ * dlmopen). */
+static bool
+blis_own_choice (char   *out,
+                 size_t  size)
+{
+  void *handle;
+  arch_t (*query) (void);
+  char *(*name) (arch_t);
+  bool ok = false;
+
+  handle = dlmopen (LM_ID_NEWLM, "libblis.so.4", RTLD_NOW | RTLD_LOCAL);
+  if (handle == NULL)
+    return false;
+  query = (arch_t (*) (void)) dlsym (handle, "bli_arch_query_id");
+  name = (char *(*) (arch_t)) dlsym (handle, "bli_arch_string");
+  if (query != NULL && name != NULL)
+    {
+      /* bli_init () first: 0.9 looks BLIS_ARCH_TYPE up in a table that
+       * only bli_init () fills. */
+      void (*init) (void) = (void (*) (void)) dlsym (handle, "bli_init");
+      if (init != NULL)
+        {
+          init ();
+          snprintf (out, size, "%s", name (query ()));
+          ok = true;
+        }
+    }
+  dlclose (handle);
+  return ok;
+}
+
+static void
+nn_init_once (void)
+{
+  TlNnCpu cpu;
+  const char *best, *env;
+  char blis_pick[32] = "";
+  bool have_pick;
+  long cores;
+
+  tl_nn_cpu_detect (&cpu);
+  best = tl_nn_arch_best (&cpu);
+  env = getenv ("BLIS_ARCH_TYPE");
+
+  if (env != NULL && *env != '\0')
+    {
+      /* Somebody asked for a sub-configuration: honour it only if this
+       * libblis has it and the CPU can run it (BLIS aborts on an id it
+       * lacks, and the CPU faults on instructions it lacks). */
+      char *end = NULL;
+      long id = strtol (env, &end, 10);
+      const ArchInfo *asked = NULL;
+
+      for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
+        if (end != env && *end == '\0' && archs[i].id == id)
+          asked = &archs[i];
+      if (asked != NULL && tl_nn_arch_runs (&cpu, asked->name))
+        {
+          snprintf (kernels_arch, sizeof kernels_arch, "%s", asked->name);
+          snprintf (kernels_line, sizeof kernels_line,
+                    "%s (chosen by BLIS_ARCH_TYPE=%s)", asked->name, env);
+          goto chosen;
+        }
+      unsetenv ("BLIS_ARCH_TYPE");
+    }
+
+  have_pick = blis_own_choice (blis_pick, sizeof blis_pick);
+  if (have_pick && tl_nn_arch_runs (&cpu, blis_pick) &&
+      arch_rank (blis_pick) >= arch_rank (best))
+    {
+      snprintf (kernels_arch, sizeof kernels_arch, "%s", blis_pick);
+      snprintf (kernels_line, sizeof kernels_line, "%s (%s, chosen by BLIS)",
+                blis_pick,
+                cpu.avx512f && strcmp (blis_pick, "skx") == 0 ? "AVX-512" :
+                cpu.avx2 && arch_rank (blis_pick) >= 4 ? "AVX2/FMA" :
+                "portable C");
+    }
+  else if (strcmp (best, "generic") != 0)
+    {
+      const ArchInfo *info = arch_lookup (best);
+      char id[16];
+
+      snprintf (id, sizeof id, "%d", info ? (int) info->id : (int) BLIS_ARCH_GENERIC);
+      setenv ("BLIS_ARCH_TYPE", id, 1);
+      snprintf (kernels_arch, sizeof kernels_arch, "%s", best);
+      snprintf (kernels_line, sizeof kernels_line,
+                "%s (%s, chosen by Twinlock; BLIS picked %s)", best,
+                strcmp (best, "skx") == 0 ? "AVX-512" :
+                arch_rank (best) >= 4 ? "AVX2/FMA" : "AVX",
+                have_pick ? blis_pick : "unknown");
+    }
+  else
+    {
+      snprintf (kernels_arch, sizeof kernels_arch, "%s",
+                have_pick ? blis_pick : "generic");
+      snprintf (kernels_line, sizeof kernels_line,
+                "%s (no faster kernels for this CPU)", kernels_arch);
+    }
+
+chosen:
+  bli_init ();
+  /* What BLIS really runs is the last word (e.g. a BLIS_ARCH_TYPE it
+   * accepted): report that. */
+  snprintf (kernels_arch, sizeof kernels_arch, "%s",
+            bli_arch_string (bli_arch_query_id ()));
+
+  cores = sysconf (_SC_NPROCESSORS_ONLN);
+  n_threads_default = cores > 0 ? (int) cores : 1;
+  n_threads = n_threads_default;
+  bli_thread_set_num_threads (n_threads);
+}
+
+void
+tl_nn_init (void)
+{
+  pthread_once (&init_once, nn_init_once);
+}
+
+const char *
+tl_nn_kernels_name (void)
+{
+  tl_nn_init ();
+  return kernels_line;
+}
+
+const char *
+tl_nn_kernels_arch (void)
+{
+  tl_nn_init ();
+  return kernels_arch;
+}
+
+const char *
+tl_nn_blis_threading (void)
+{
+  tl_nn_init ();
+  if (bli_info_get_enable_openmp ())
+    return "openmp";
+  if (bli_info_get_enable_pthreads ())
+    return "pthreads";
+  return "none";
+}
+
+void
+tl_nn_set_threads (int n)
+{
+  tl_nn_init ();
+  n_threads = n > 0 ? n : n_threads_default;
+  bli_thread_set_num_threads (n_threads);
+}
+
+int
+tl_nn_get_threads (void)
+{
+  tl_nn_init ();
+  return n_threads;
+}
+
+/* ---- GEMM ---------------------------------------------------------------- */
+
+/* Below this many multiply-adds a second thread costs more (wake-up,
+ * partitioning) than it saves. */
+#define TL_GEMM_THREAD_MIN_MACS (1 << 17)
+
+void
+tl_gemm (bool         trans_a,
+         bool         trans_b,
+         int          m,
+         int          n,
+         int          k,
+         float        alpha,
+         const float *a,
+         int          lda,
+         const float *b,
+         int          ldb,
+         float        beta,
+         float       *c,
+         int          ldc)
+{
+  rntm_t rntm = BLIS_RNTM_INITIALIZER;
+  int64_t macs = (int64_t) m * n * k;
+
+  if (m <= 0 || n <= 0)
+    return;
+  tl_nn_init ();
+  bli_rntm_set_num_threads (macs < TL_GEMM_THREAD_MIN_MACS ? 1 : n_threads,
+                            &rntm);
+  bli_sgemm_ex (trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                m, n, k, &alpha,
+                (float *) a, lda, 1,
+                (float *) b, ldb, 1,
+                &beta, c, ldc, 1,
+                NULL, &rntm);
+}
+
+void
+tl_gemm_ref (bool         trans_a,
+             bool         trans_b,
+             int          m,
+             int          n,
+             int          k,
+             float        alpha,
+             const float *a,
+             int          lda,
+             const float *b,
+             int          ldb,
+             float        beta,
+             float       *c,
+             int          ldc)
+{
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++)
+      {
+        double sum = 0.0;
+
+        for (int p = 0; p < k; p++)
+          {
+            double x = trans_a ? a[(size_t) p * lda + i] : a[(size_t) i * lda + p];
+            double y = trans_b ? b[(size_t) j * ldb + p] : b[(size_t) p * ldb + j];
+            sum += x * y;
+          }
+        c[(size_t) i * ldc + j] = (float) (alpha * sum +
+                                           (beta == 0.0f ? 0.0 : (double) beta * c[(size_t) i * ldc + j]));
+      }
+}

@@ -1,0 +1,1140 @@
+/* tl-nn-net.c — networks as lists of nodes: shapes, parameters, workspace,
+ * forward and backward
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tl-nn-net.h"
+
+/* Sizes past these are refused: they guard the int arithmetic of the
+ * layers and keep a hostile model file from asking for absurd memory. */
+#define MAX_SIDE        16384
+#define MAX_CHANNELS    65536
+#define MAX_KERNEL      64
+#define MAX_IMAGE_FLOATS ((int64_t) 1 << 28)
+#define MAX_PARAM_FLOATS ((int64_t) 1 << 28)
+
+struct _TlNet
+{
+  TlNetNode  *nodes;
+  int         n_nodes, cap_nodes;
+  int         output;
+  bool        built;
+  bool        failed;
+  TlNnError   error;
+
+  TlNnTensor *tensors;
+  int         n_tensors;
+  int        *first_tensor;    /* per node */
+  float      *params, *grads;
+  size_t      n_floats;
+
+  int         max_batch;
+  bool        training;
+  float      *ws;
+  float     **act, **dact;
+  float     **stat;            /* per batch-norm node: 2·c floats */
+  float      *scratch;
+  const float *input;
+  int         batch;
+  bool        forward_training;
+};
+
+static int
+net_fail (TlNet         *net,
+          TlNnErrorCode  code,
+          const char    *what)
+{
+  if (!net->failed)
+    {
+      net->failed = true;
+      net->error.code = code;
+      snprintf (net->error.message, sizeof net->error.message, "%s", what);
+    }
+  return -1;
+}
+
+TlNet *
+tl_net_new (int h,
+            int w,
+            int c)
+{
+  TlNet *net = calloc (1, sizeof *net);
+  TlNetNode input = { .op = TL_OP_INPUT, .name = "input" };
+
+  if (net == NULL)
+    return NULL;
+  input.h = h; input.w = w; input.c = c;
+  tl_net_add_node (net, &input);
+  return net;
+}
+
+void
+tl_net_free (TlNet *net)
+{
+  if (net == NULL)
+    return;
+  free (net->nodes);
+  free (net->tensors);
+  free (net->first_tensor);
+  tl_nn_free (net->params);
+  tl_nn_free (net->grads);
+  tl_nn_free (net->ws);
+  free (net->act);
+  free (net->dact);
+  free (net->stat);
+  free (net);
+}
+
+static bool
+has_params (TlOp op)
+{
+  return op == TL_OP_CONV2D || op == TL_OP_BATCHNORM ||
+         op == TL_OP_SCALE_BIAS || op == TL_OP_PRELU || op == TL_OP_DENSE;
+}
+
+static bool
+conv_shape_of (const TlNetNode     *node,
+               const TlNetNode     *in,
+               int                  n,
+               TlConv2dShape       *s)
+{
+  return tl_conv2d_shape (s, n, in->h, in->w, in->c, node->ip[0], node->ip[1],
+                          node->ip[2], node->ip[3], node->ip[4], node->ip[5]);
+}
+
+static bool
+pool_shape_of (const TlNetNode *node,
+               const TlNetNode *in,
+               int              n,
+               TlPoolShape     *s)
+{
+  return tl_pool_shape (s, n, in->h, in->w, in->c, node->ip[0], node->ip[1],
+                        node->ip[2]);
+}
+
+/* Checks a node against the nodes before it and sets its output shape. */
+static bool
+infer (TlNet     *net,
+       TlNetNode *node,
+       char      *why,
+       size_t     why_size)
+{
+  const TlNetNode *in = node->n_inputs > 0 ? &net->nodes[node->inputs[0]] : NULL;
+  TlConv2dShape cs;
+  TlPoolShape ps;
+
+  if (in == NULL && node->op != TL_OP_INPUT)
+    return snprintf (why, why_size, "a layer has no input"), false;
+  if (in == NULL)
+    {
+      if (net->n_nodes != 0)
+        return snprintf (why, why_size, "only the first node is the input"), false;
+      return true;
+    }
+
+  switch (node->op)
+    {
+    case TL_OP_INPUT:
+      return snprintf (why, why_size, "only the first node is the input"), false;
+    case TL_OP_CONV2D:
+      if (node->ip[1] > MAX_KERNEL || node->ip[2] > MAX_KERNEL ||
+          node->ip[0] > MAX_CHANNELS || node->ip[3] > MAX_KERNEL ||
+          !conv_shape_of (node, in, 1, &cs))
+        return snprintf (why, why_size,
+                         "convolution “%s” (%d×%d/%d, %d→%d channels, %d groups) does not fit its %d×%d input",
+                         node->name, node->ip[1], node->ip[2], node->ip[3], in->c,
+                         node->ip[0], node->ip[5], in->h, in->w), false;
+      node->h = cs.oh; node->w = cs.ow; node->c = cs.oc;
+      return true;
+    case TL_OP_MAXPOOL:
+    case TL_OP_AVGPOOL:
+      if (node->ip[0] > MAX_KERNEL || node->ip[1] > MAX_KERNEL ||
+          !pool_shape_of (node, in, 1, &ps))
+        return snprintf (why, why_size, "pooling %d/%d does not fit its %d×%d input",
+                         node->ip[0], node->ip[1], in->h, in->w), false;
+      node->h = ps.oh; node->w = ps.ow; node->c = in->c;
+      return true;
+    case TL_OP_GLOBAL_AVGPOOL:
+      node->h = 1; node->w = 1; node->c = in->c;
+      return true;
+    case TL_OP_DENSE:
+      if (node->ip[0] <= 0 || node->ip[0] > MAX_CHANNELS ||
+          (int64_t) in->h * in->w * in->c > MAX_CHANNELS * 64)
+        return snprintf (why, why_size, "dense layer “%s” has a bad size", node->name), false;
+      node->h = 1; node->w = 1; node->c = node->ip[0];
+      return true;
+    case TL_OP_ADD:
+      if (node->n_inputs != 2)
+        return snprintf (why, why_size, "an addition takes two inputs"), false;
+      {
+        const TlNetNode *b = &net->nodes[node->inputs[1]];
+        if (b->h != in->h || b->w != in->w || b->c != in->c)
+          return snprintf (why, why_size, "cannot add a %d×%d×%d tensor to a %d×%d×%d one",
+                           b->h, b->w, b->c, in->h, in->w, in->c), false;
+      }
+      break;
+    case TL_OP_CONCAT:
+      {
+        int64_t c = 0;
+
+        for (int k = 0; k < node->n_inputs; k++)
+          {
+            const TlNetNode *b = &net->nodes[node->inputs[k]];
+            if (b->h != in->h || b->w != in->w)
+              return snprintf (why, why_size, "concatenated tensors differ in height or width"), false;
+            c += b->c;
+          }
+        if (c > MAX_CHANNELS)
+          return snprintf (why, why_size, "too many channels"), false;
+        node->h = in->h; node->w = in->w; node->c = (int) c;
+        return true;
+      }
+    case TL_OP_PAD:
+      if (node->ip[0] < in->h || node->ip[1] < in->w || node->ip[2] < in->c ||
+          node->ip[0] > MAX_SIDE || node->ip[1] > MAX_SIDE || node->ip[2] > MAX_CHANNELS)
+        return snprintf (why, why_size, "padding to %d×%d×%d would shrink a %d×%d×%d tensor",
+                         node->ip[0], node->ip[1], node->ip[2], in->h, in->w, in->c), false;
+      node->h = node->ip[0]; node->w = node->ip[1]; node->c = node->ip[2];
+      return true;
+    case TL_OP_BATCHNORM:
+    case TL_OP_L2NORM:
+      if (!(node->fp[0] >= 0.0f && node->fp[0] < 1.0f) ||
+          (node->op == TL_OP_BATCHNORM && !(node->fp[1] >= 0.0f && node->fp[1] <= 1.0f)))
+        return snprintf (why, why_size, "bad epsilon or momentum"), false;
+      break;
+    case TL_OP_LEAKY_RELU:
+      if (!isfinite (node->fp[0]))
+        return snprintf (why, why_size, "bad slope"), false;
+      break;
+    case TL_OP_SCALE_BIAS:
+    case TL_OP_RELU:
+    case TL_OP_PRELU:
+      break;
+    default:
+      return snprintf (why, why_size, "unknown layer type %d", (int) node->op), false;
+    }
+  node->h = in->h; node->w = in->w; node->c = in->c;
+  return true;
+}
+
+int
+tl_net_add_node (TlNet           *net,
+                 const TlNetNode *desc)
+{
+  TlNetNode node = *desc;
+  char why[200];
+
+  if (net == NULL || net->failed)
+    return -1;
+  if (net->built)
+    return net_fail (net, TL_NN_ERROR_INVALID, "the network is already built");
+  if (net->n_nodes >= TL_NET_MAX_NODES)
+    return net_fail (net, TL_NN_ERROR_LIMIT, "too many layers");
+  if ((int) node.op < 0 || node.op >= TL_OP_N_OPS)
+    return net_fail (net, TL_NN_ERROR_FORMAT, "unknown layer type");
+  if (memchr (node.name, '\0', sizeof node.name) == NULL)
+    return net_fail (net, TL_NN_ERROR_FORMAT, "a layer name is too long");
+  if (node.n_inputs < (node.op == TL_OP_INPUT ? 0 : 1) ||
+      node.n_inputs > TL_NET_MAX_INPUTS)
+    return net_fail (net, TL_NN_ERROR_FORMAT, "a layer has a bad number of inputs");
+  if (node.op != TL_OP_CONCAT && node.op != TL_OP_ADD && node.n_inputs > 1)
+    return net_fail (net, TL_NN_ERROR_FORMAT, "a layer has too many inputs");
+  for (int k = 0; k < node.n_inputs; k++)
+    if (node.inputs[k] < 0 || node.inputs[k] >= net->n_nodes)
+      return net_fail (net, TL_NN_ERROR_FORMAT,
+                       "a layer takes an input that does not come before it");
+  if (node.op == TL_OP_INPUT &&
+      (node.h <= 0 || node.w <= 0 || node.c <= 0 || node.h > MAX_SIDE ||
+       node.w > MAX_SIDE || node.c > MAX_CHANNELS))
+    return net_fail (net, TL_NN_ERROR_SHAPE, "bad input shape");
+  if (has_params (node.op))
+    {
+      if (node.name[0] == '\0' || strlen (node.name) > TL_TENSOR_NAME_MAX - 8)
+        return net_fail (net, TL_NN_ERROR_FORMAT, "a layer with parameters needs a name");
+      for (int k = 0; k < net->n_nodes; k++)
+        if (has_params (net->nodes[k].op) && strcmp (net->nodes[k].name, node.name) == 0)
+          {
+            snprintf (why, sizeof why, "two layers are called “%s”", node.name);
+            return net_fail (net, TL_NN_ERROR_FORMAT, why);
+          }
+    }
+  if (!infer (net, &node, why, sizeof why))
+    return net_fail (net, TL_NN_ERROR_SHAPE, why);
+  if ((int64_t) node.h * node.w * node.c > MAX_IMAGE_FLOATS)
+    return net_fail (net, TL_NN_ERROR_LIMIT, "a layer's output is too large");
+
+  if (net->n_nodes == net->cap_nodes)
+    {
+      int cap = net->cap_nodes ? 2 * net->cap_nodes : 32;
+      TlNetNode *nodes = realloc (net->nodes, cap * sizeof *nodes);
+
+      if (nodes == NULL)
+        return net_fail (net, TL_NN_ERROR_NOMEM, "out of memory");
+      net->nodes = nodes;
+      net->cap_nodes = cap;
+    }
+  if (node.name[0] == '\0' && node.op != TL_OP_INPUT)
+    snprintf (node.name, sizeof node.name, "#%d", net->n_nodes);
+  net->nodes[net->n_nodes] = node;
+  net->output = net->n_nodes;
+  return net->n_nodes++;
+}
+
+static int
+add_simple (TlNet      *net,
+            TlOp        op,
+            int         in,
+            const char *name)
+{
+  TlNetNode node = { .op = op, .n_inputs = 1, .inputs = { in } };
+
+  if (name != NULL)
+    {
+      if (strlen (name) >= sizeof node.name)
+        return net_fail (net, TL_NN_ERROR_INVALID, "a layer name is too long");
+      strcpy (node.name, name);
+    }
+  return tl_net_add_node (net, &node);
+}
+
+/* The builders below fill a node and go through tl_net_add_node (), which
+ * checks everything, so that files and code are held to the same rules. */
+#define BUILD(net_, op_, in_, name_, fill)                       \
+  do {                                                            \
+    TlNetNode node_ = { .op = (op_), .n_inputs = 1, .inputs = { (in_) } }; \
+    const char *name__ = (name_);                                 \
+    if (name__ != NULL)                                           \
+      {                                                           \
+        if (strlen (name__) >= sizeof node_.name)                 \
+          return net_fail ((net_), TL_NN_ERROR_INVALID, "a layer name is too long"); \
+        strcpy (node_.name, name__);                              \
+      }                                                           \
+    fill;                                                         \
+    return tl_net_add_node ((net_), &node_);                      \
+  } while (0)
+
+int
+tl_net_conv2d (TlNet      *net,
+               int         in,
+               const char *name,
+               int         oc,
+               int         kh,
+               int         kw,
+               int         stride,
+               int         pad,
+               int         groups,
+               bool        bias)
+{
+  BUILD (net, TL_OP_CONV2D, in, name,
+         (node_.ip[0] = oc, node_.ip[1] = kh, node_.ip[2] = kw,
+          node_.ip[3] = stride, node_.ip[4] = pad, node_.ip[5] = groups,
+          node_.ip[6] = bias));
+}
+
+int
+tl_net_batchnorm (TlNet      *net,
+                  int         in,
+                  const char *name,
+                  float       eps,
+                  float       momentum)
+{
+  BUILD (net, TL_OP_BATCHNORM, in, name,
+         (node_.fp[0] = eps, node_.fp[1] = momentum));
+}
+
+int
+tl_net_scale_bias (TlNet      *net,
+                   int         in,
+                   const char *name)
+{
+  return add_simple (net, TL_OP_SCALE_BIAS, in, name);
+}
+
+int
+tl_net_relu (TlNet *net,
+             int    in)
+{
+  return add_simple (net, TL_OP_RELU, in, NULL);
+}
+
+int
+tl_net_leaky_relu (TlNet *net,
+                   int    in,
+                   float  slope)
+{
+  BUILD (net, TL_OP_LEAKY_RELU, in, (const char *) NULL, node_.fp[0] = slope);
+}
+
+int
+tl_net_prelu (TlNet      *net,
+              int         in,
+              const char *name)
+{
+  return add_simple (net, TL_OP_PRELU, in, name);
+}
+
+int
+tl_net_maxpool (TlNet *net,
+                int    in,
+                int    k,
+                int    stride,
+                int    pad)
+{
+  BUILD (net, TL_OP_MAXPOOL, in, (const char *) NULL,
+         (node_.ip[0] = k, node_.ip[1] = stride, node_.ip[2] = pad));
+}
+
+int
+tl_net_avgpool (TlNet *net,
+                int    in,
+                int    k,
+                int    stride,
+                int    pad)
+{
+  BUILD (net, TL_OP_AVGPOOL, in, (const char *) NULL,
+         (node_.ip[0] = k, node_.ip[1] = stride, node_.ip[2] = pad));
+}
+
+int
+tl_net_global_avgpool (TlNet *net,
+                       int    in)
+{
+  return add_simple (net, TL_OP_GLOBAL_AVGPOOL, in, NULL);
+}
+
+int
+tl_net_dense (TlNet      *net,
+              int         in,
+              const char *name,
+              int         out,
+              bool        bias)
+{
+  BUILD (net, TL_OP_DENSE, in, name, (node_.ip[0] = out, node_.ip[1] = bias));
+}
+
+int
+tl_net_add (TlNet *net,
+            int    a,
+            int    b)
+{
+  BUILD (net, TL_OP_ADD, a, (const char *) NULL,
+         (node_.n_inputs = 2, node_.inputs[1] = b));
+}
+
+int
+tl_net_concat (TlNet     *net,
+               int        n_in,
+               const int *in)
+{
+  TlNetNode node = { .op = TL_OP_CONCAT, .n_inputs = n_in };
+
+  if (n_in < 1 || n_in > TL_NET_MAX_INPUTS)
+    return net_fail (net, TL_NN_ERROR_INVALID, "a concatenation takes 1 to 8 inputs");
+  memcpy (node.inputs, in, n_in * sizeof (int));
+  return tl_net_add_node (net, &node);
+}
+
+int
+tl_net_pad (TlNet *net,
+            int    in,
+            int    oh,
+            int    ow,
+            int    oc)
+{
+  BUILD (net, TL_OP_PAD, in, (const char *) NULL,
+         (node_.ip[0] = oh, node_.ip[1] = ow, node_.ip[2] = oc));
+}
+
+int
+tl_net_l2norm (TlNet *net,
+               int    in,
+               float  eps)
+{
+  BUILD (net, TL_OP_L2NORM, in, (const char *) NULL, node_.fp[0] = eps);
+}
+
+void
+tl_net_set_output (TlNet *net,
+                   int    node)
+{
+  if (node < 0 || node >= net->n_nodes)
+    {
+      net_fail (net, TL_NN_ERROR_INVALID, "no such output node");
+      return;
+    }
+  net->output = node;
+}
+
+/* ---- parameters ---------------------------------------------------------- */
+
+typedef struct
+{
+  const char *suffix;
+  int         ndim;
+  int         dims[4];
+  bool        trainable;
+} TensorSpec;
+
+/* The tensors a node owns, in file and memory order. */
+static int
+node_tensors (const TlNet     *net,
+              const TlNetNode *node,
+              TensorSpec       spec[4])
+{
+  const TlNetNode *in = node->n_inputs ? &net->nodes[node->inputs[0]] : NULL;
+  int c = in ? in->c : 0;
+
+  switch (node->op)
+    {
+    case TL_OP_CONV2D:
+      spec[0] = (TensorSpec) { "weight", 4,
+                               { node->ip[1], node->ip[2], c / node->ip[5], node->ip[0] }, true };
+      spec[1] = (TensorSpec) { "bias", 1, { node->ip[0] }, true };
+      return node->ip[6] ? 2 : 1;
+    case TL_OP_BATCHNORM:
+      spec[0] = (TensorSpec) { "gamma", 1, { c }, true };
+      spec[1] = (TensorSpec) { "beta", 1, { c }, true };
+      spec[2] = (TensorSpec) { "mean", 1, { c }, false };
+      spec[3] = (TensorSpec) { "var", 1, { c }, false };
+      return 4;
+    case TL_OP_SCALE_BIAS:
+      spec[0] = (TensorSpec) { "scale", 1, { c }, true };
+      spec[1] = (TensorSpec) { "bias", 1, { c }, true };
+      return 2;
+    case TL_OP_PRELU:
+      spec[0] = (TensorSpec) { "alpha", 1, { c }, true };
+      return 1;
+    case TL_OP_DENSE:
+      spec[0] = (TensorSpec) { "weight", 2, { in->h * in->w * c, node->ip[0] }, true };
+      spec[1] = (TensorSpec) { "bias", 1, { node->ip[0] }, true };
+      return node->ip[1] ? 2 : 1;
+    default:
+      return 0;
+    }
+}
+
+static bool
+ends_with (const char *s,
+           const char *suffix)
+{
+  size_t a = strlen (s), b = strlen (suffix);
+
+  return a >= b && strcmp (s + a - b, suffix) == 0;
+}
+
+/* Values that make every layer start as the identity where it can. */
+static void
+set_defaults (TlNet *net)
+{
+  for (int i = 0; i < net->n_tensors; i++)
+    {
+      TlNnTensor *t = &net->tensors[i];
+      float v = 0.0f;
+
+      if (ends_with (t->name, ".gamma") || ends_with (t->name, ".var") ||
+          ends_with (t->name, ".scale"))
+        v = 1.0f;
+      else if (ends_with (t->name, ".alpha"))
+        v = 0.25f;
+      for (size_t j = 0; j < t->count; j++)
+        t->data[j] = v;
+    }
+}
+
+static size_t
+round16 (size_t n)
+{
+  return (n + 15) & ~(size_t) 15;
+}
+
+bool
+tl_net_build (TlNet     *net,
+              TlNnError *err)
+{
+  int n_tensors = 0, k = 0;
+  size_t total = 0;
+
+  if (net == NULL)
+    return tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory");
+  if (net->failed)
+    {
+      if (err)
+        *err = net->error;
+      return false;
+    }
+  if (net->built)
+    return true;
+  tl_nn_init ();
+
+  for (int i = 0; i < net->n_nodes; i++)
+    {
+      TensorSpec spec[4];
+      n_tensors += node_tensors (net, &net->nodes[i], spec);
+    }
+  net->tensors = calloc (n_tensors ? n_tensors : 1, sizeof *net->tensors);
+  net->first_tensor = calloc (net->n_nodes, sizeof (int));
+  if (net->tensors == NULL || net->first_tensor == NULL)
+    return tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory");
+
+  for (int i = 0; i < net->n_nodes; i++)
+    {
+      TensorSpec spec[4];
+      int n = node_tensors (net, &net->nodes[i], spec);
+
+      net->first_tensor[i] = k;
+      for (int j = 0; j < n; j++, k++)
+        {
+          TlNnTensor *t = &net->tensors[k];
+          int64_t count = 1;
+
+          snprintf (t->name, sizeof t->name, "%s.%s", net->nodes[i].name, spec[j].suffix);
+          t->ndim = spec[j].ndim;
+          for (int d = 0; d < t->ndim; d++)
+            {
+              t->dims[d] = spec[j].dims[d];
+              count *= t->dims[d];
+            }
+          t->count = (size_t) count;
+          t->trainable = spec[j].trainable;
+          total += round16 (t->count);
+          if ((int64_t) total > MAX_PARAM_FLOATS)
+            return tl_nn_fail (err, TL_NN_ERROR_LIMIT, "the network has too many parameters");
+        }
+    }
+  net->n_tensors = n_tensors;
+  net->n_floats = total;
+  net->params = tl_nn_alloc (total * sizeof (float));
+  if (net->params == NULL)
+    return tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory for %zu parameters", total);
+  total = 0;
+  for (int i = 0; i < n_tensors; i++)
+    {
+      TlNnTensor *t = &net->tensors[i];
+
+      t->data = net->params + total;
+      total += round16 (t->count);
+    }
+  set_defaults (net);
+  net->built = true;
+  return true;
+}
+
+/* splitmix64 → uniform → Box-Muller: deterministic across platforms. */
+static uint64_t
+next_u64 (uint64_t *state)
+{
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static double
+next_normal (uint64_t *state)
+{
+  double u1 = ((next_u64 (state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+  double u2 = ((next_u64 (state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+
+  return sqrt (-2.0 * log (u1)) * cos (6.283185307179586 * u2);
+}
+
+void
+tl_net_init_params (TlNet    *net,
+                    uint64_t  seed)
+{
+  uint64_t state = seed;
+
+  if (net == NULL || !net->built)
+    return;
+  set_defaults (net);
+  for (int i = 0; i < net->n_tensors; i++)
+    {
+      TlNnTensor *t = &net->tensors[i];
+      double fan_in;
+
+      if (!ends_with (t->name, ".weight"))
+        continue;
+      /* fan-in: every dimension but the last (out channels) */
+      fan_in = (double) t->count / t->dims[t->ndim - 1];
+      for (size_t j = 0; j < t->count; j++)
+        t->data[j] = (float) (next_normal (&state) * sqrt (2.0 / fan_in));
+    }
+}
+
+/* ---- workspace ----------------------------------------------------------- */
+
+static size_t
+node_floats (const TlNetNode *node,
+             int              batch)
+{
+  return round16 ((size_t) batch * node->h * node->w * node->c);
+}
+
+bool
+tl_net_prepare (TlNet     *net,
+                int        max_batch,
+                bool       training,
+                TlNnError *err)
+{
+  size_t total = 0, scratch = 0;
+
+  if (net == NULL || !net->built)
+    return tl_nn_fail (err, TL_NN_ERROR_INVALID, "the network is not built");
+  if (max_batch <= 0 || max_batch > 65536)
+    return tl_nn_fail (err, TL_NN_ERROR_INVALID, "bad batch size %d", max_batch);
+
+  tl_nn_free (net->ws);
+  net->ws = NULL;
+  free (net->act);
+  free (net->dact);
+  free (net->stat);
+  net->act = calloc (net->n_nodes, sizeof (float *));
+  net->dact = calloc (net->n_nodes, sizeof (float *));
+  net->stat = calloc (net->n_nodes, sizeof (float *));
+  if (net->act == NULL || net->dact == NULL || net->stat == NULL)
+    return tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory");
+
+  for (int i = 0; i < net->n_nodes; i++)
+    {
+      const TlNetNode *node = &net->nodes[i];
+
+      if (i > 0)
+        total += node_floats (node, max_batch) * (training ? 2 : 1);
+      if (node->op == TL_OP_BATCHNORM)
+        total += round16 (2 * (size_t) node->c);
+      if (node->op == TL_OP_CONV2D)
+        {
+          TlConv2dShape s;
+          size_t need;
+
+          conv_shape_of (node, &net->nodes[node->inputs[0]], max_batch, &s);
+          need = training ? tl_conv2d_backward_workspace (&s) : tl_conv2d_workspace (&s);
+          if (need > scratch)
+            scratch = need;
+        }
+    }
+  total += round16 (scratch);
+  if ((double) total * sizeof (float) > (double) ((size_t) 16 << 30))
+    return tl_nn_fail (err, TL_NN_ERROR_LIMIT,
+                       "batches of %d need too much memory (%zu MiB)", max_batch,
+                       total * sizeof (float) >> 20);
+  net->ws = tl_nn_alloc (total * sizeof (float));
+  if (net->ws == NULL)
+    return tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory for the workspace (%zu MiB)",
+                       total * sizeof (float) >> 20);
+
+  total = 0;
+  for (int i = 0; i < net->n_nodes; i++)
+    {
+      const TlNetNode *node = &net->nodes[i];
+
+      if (i > 0)
+        {
+          net->act[i] = net->ws + total;
+          total += node_floats (node, max_batch);
+          if (training)
+            {
+              net->dact[i] = net->ws + total;
+              total += node_floats (node, max_batch);
+            }
+        }
+      if (node->op == TL_OP_BATCHNORM)
+        {
+          net->stat[i] = net->ws + total;
+          total += round16 (2 * (size_t) node->c);
+        }
+    }
+  net->scratch = net->ws + total;
+
+  if (training && net->grads == NULL)
+    {
+      net->grads = tl_nn_alloc (net->n_floats * sizeof (float));
+      if (net->grads == NULL)
+        return tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory for gradients");
+      for (int i = 0; i < net->n_tensors; i++)
+        net->tensors[i].grad = net->grads + (net->tensors[i].data - net->params);
+    }
+  net->max_batch = max_batch;
+  net->training = training;
+  return true;
+}
+
+/* ---- forward ------------------------------------------------------------- */
+
+static float *
+param (TlNet *net,
+       int    node,
+       int    j)
+{
+  return net->tensors[net->first_tensor[node] + j].data;
+}
+
+static float *
+grad (TlNet *net,
+      int    node,
+      int    j)
+{
+  TlNnTensor *t = &net->tensors[net->first_tensor[node] + j];
+
+  return t->trainable ? t->grad : NULL;
+}
+
+static const float *
+input_of (TlNet *net,
+          int    i,
+          int    k)
+{
+  int j = net->nodes[i].inputs[k];
+
+  return j == 0 ? net->input : net->act[j];
+}
+
+const float *
+tl_net_forward (TlNet       *net,
+                const float *input,
+                int          batch,
+                bool         training)
+{
+  if (net == NULL || net->ws == NULL || batch <= 0 || batch > net->max_batch ||
+      (training && !net->training))
+    return NULL;
+  net->input = input;
+  net->batch = batch;
+  net->forward_training = training;
+
+  for (int i = 1; i < net->n_nodes; i++)
+    {
+      const TlNetNode *node = &net->nodes[i];
+      const TlNetNode *src = &net->nodes[node->inputs[0]];
+      const float *in = input_of (net, i, 0);
+      float *out = net->act[i];
+      int m = batch * node->h * node->w;
+      size_t count = (size_t) m * node->c;
+
+      switch (node->op)
+        {
+        case TL_OP_CONV2D:
+          {
+            TlConv2dShape s;
+
+            conv_shape_of (node, src, batch, &s);
+            tl_conv2d_forward (out, in, param (net, i, 0),
+                               node->ip[6] ? param (net, i, 1) : NULL, &s, net->scratch);
+          }
+          break;
+        case TL_OP_BATCHNORM:
+          if (training)
+            {
+              float *mean = net->stat[i], *rstd = net->stat[i] + node->c;
+
+              tl_batchnorm_forward (out, mean, rstd, in, param (net, i, 0),
+                                    param (net, i, 1), m, node->c, node->fp[0]);
+              tl_batchnorm_update_running (param (net, i, 2), param (net, i, 3),
+                                           mean, rstd, m, node->c, node->fp[1],
+                                           node->fp[0]);
+            }
+          else
+            {
+              float *scale = net->stat[i], *bias = net->stat[i] + node->c;
+
+              tl_batchnorm_to_scale_bias (scale, bias, param (net, i, 0),
+                                          param (net, i, 1), param (net, i, 2),
+                                          param (net, i, 3), node->c, node->fp[0]);
+              tl_scale_bias_forward (out, in, scale, bias, m, node->c);
+            }
+          break;
+        case TL_OP_SCALE_BIAS:
+          tl_scale_bias_forward (out, in, param (net, i, 0), param (net, i, 1), m, node->c);
+          break;
+        case TL_OP_RELU:
+          tl_relu_forward (out, in, count);
+          break;
+        case TL_OP_LEAKY_RELU:
+          tl_leaky_relu_forward (out, in, node->fp[0], count);
+          break;
+        case TL_OP_PRELU:
+          tl_prelu_forward (out, in, param (net, i, 0), m, node->c);
+          break;
+        case TL_OP_MAXPOOL:
+        case TL_OP_AVGPOOL:
+          {
+            TlPoolShape s;
+
+            pool_shape_of (node, src, batch, &s);
+            if (node->op == TL_OP_MAXPOOL)
+              tl_maxpool_forward (out, in, &s);
+            else
+              tl_avgpool_forward (out, in, &s);
+          }
+          break;
+        case TL_OP_GLOBAL_AVGPOOL:
+          tl_global_avgpool_forward (out, in, batch, src->h * src->w, src->c);
+          break;
+        case TL_OP_DENSE:
+          tl_dense_forward (out, in, param (net, i, 0),
+                            node->ip[1] ? param (net, i, 1) : NULL, batch,
+                            src->h * src->w * src->c, node->c);
+          break;
+        case TL_OP_ADD:
+          tl_add_forward (out, in, input_of (net, i, 1), count);
+          break;
+        case TL_OP_CONCAT:
+          {
+            const float *ins[TL_NET_MAX_INPUTS];
+            int cs[TL_NET_MAX_INPUTS];
+
+            for (int k = 0; k < node->n_inputs; k++)
+              {
+                ins[k] = input_of (net, i, k);
+                cs[k] = net->nodes[node->inputs[k]].c;
+              }
+            tl_concat_forward (out, ins, cs, node->n_inputs, m);
+          }
+          break;
+        case TL_OP_PAD:
+          tl_pad_forward (out, in, batch, src->h, src->w, src->c, node->h, node->w, node->c);
+          break;
+        case TL_OP_L2NORM:
+          tl_l2norm_forward (out, in, batch, node->h * node->w * node->c, node->fp[0]);
+          break;
+        case TL_OP_INPUT:
+        case TL_OP_N_OPS:
+          break;
+        }
+    }
+  return net->output == 0 ? net->input : net->act[net->output];
+}
+
+/* ---- backward ------------------------------------------------------------ */
+
+void
+tl_net_zero_grads (TlNet *net)
+{
+  if (net != NULL && net->grads != NULL)
+    memset (net->grads, 0, net->n_floats * sizeof (float));
+}
+
+void
+tl_net_backward (TlNet       *net,
+                 const float *dout)
+{
+  int batch;
+
+  if (net == NULL || !net->training || !net->forward_training || net->output == 0)
+    return;
+  batch = net->batch;
+  for (int i = 1; i < net->n_nodes; i++)
+    memset (net->dact[i], 0, node_floats (&net->nodes[i], batch) * sizeof (float));
+  memcpy (net->dact[net->output], dout,
+          (size_t) batch * net->nodes[net->output].h * net->nodes[net->output].w *
+          net->nodes[net->output].c * sizeof (float));
+
+  for (int i = net->output; i >= 1; i--)
+    {
+      const TlNetNode *node = &net->nodes[i];
+      const TlNetNode *src = &net->nodes[node->inputs[0]];
+      const float *in = input_of (net, i, 0);
+      const float *d = net->dact[i];
+      float *din = net->dact[node->inputs[0]];   /* NULL for the input node */
+      int m = batch * node->h * node->w;
+      size_t count = (size_t) m * node->c;
+
+      switch (node->op)
+        {
+        case TL_OP_CONV2D:
+          {
+            TlConv2dShape s;
+
+            conv_shape_of (node, src, batch, &s);
+            tl_conv2d_backward (din, grad (net, i, 0), node->ip[6] ? grad (net, i, 1) : NULL,
+                                d, in, param (net, i, 0), &s, net->scratch);
+          }
+          break;
+        case TL_OP_BATCHNORM:
+          tl_batchnorm_backward (din, grad (net, i, 0), grad (net, i, 1), d, in,
+                                 net->stat[i], net->stat[i] + node->c,
+                                 param (net, i, 0), m, node->c);
+          break;
+        case TL_OP_SCALE_BIAS:
+          tl_scale_bias_backward (din, grad (net, i, 0), grad (net, i, 1), d, in,
+                                  param (net, i, 0), m, node->c);
+          break;
+        case TL_OP_RELU:
+          if (din)
+            tl_relu_backward (din, d, net->act[i], count);
+          break;
+        case TL_OP_LEAKY_RELU:
+          if (din)
+            tl_leaky_relu_backward (din, d, in, node->fp[0], count);
+          break;
+        case TL_OP_PRELU:
+          tl_prelu_backward (din, grad (net, i, 0), d, in, param (net, i, 0), m, node->c);
+          break;
+        case TL_OP_MAXPOOL:
+        case TL_OP_AVGPOOL:
+          if (din)
+            {
+              TlPoolShape s;
+
+              pool_shape_of (node, src, batch, &s);
+              if (node->op == TL_OP_MAXPOOL)
+                tl_maxpool_backward (din, d, in, &s);
+              else
+                tl_avgpool_backward (din, d, &s);
+            }
+          break;
+        case TL_OP_GLOBAL_AVGPOOL:
+          if (din)
+            tl_global_avgpool_backward (din, d, batch, src->h * src->w, src->c);
+          break;
+        case TL_OP_DENSE:
+          tl_dense_backward (din, grad (net, i, 0), node->ip[1] ? grad (net, i, 1) : NULL,
+                             d, in, param (net, i, 0), batch,
+                             src->h * src->w * src->c, node->c);
+          break;
+        case TL_OP_ADD:
+          tl_add_backward (din, net->dact[node->inputs[1]], d, count);
+          break;
+        case TL_OP_CONCAT:
+          {
+            float *dins[TL_NET_MAX_INPUTS];
+            int cs[TL_NET_MAX_INPUTS];
+
+            for (int k = 0; k < node->n_inputs; k++)
+              {
+                dins[k] = net->dact[node->inputs[k]];
+                cs[k] = net->nodes[node->inputs[k]].c;
+              }
+            tl_concat_backward (dins, d, cs, node->n_inputs, m);
+          }
+          break;
+        case TL_OP_PAD:
+          if (din)
+            tl_pad_backward (din, d, batch, src->h, src->w, src->c, node->h, node->w, node->c);
+          break;
+        case TL_OP_L2NORM:
+          if (din)
+            tl_l2norm_backward (din, d, in, batch, node->h * node->w * node->c, node->fp[0]);
+          break;
+        case TL_OP_INPUT:
+        case TL_OP_N_OPS:
+          break;
+        }
+    }
+}
+
+/* ---- inspection ---------------------------------------------------------- */
+
+int
+tl_net_n_nodes (const TlNet *net)
+{
+  return net->n_nodes;
+}
+
+const TlNetNode *
+tl_net_node (const TlNet *net,
+             int          i)
+{
+  return i >= 0 && i < net->n_nodes ? &net->nodes[i] : NULL;
+}
+
+int
+tl_net_output (const TlNet *net)
+{
+  return net->output;
+}
+
+float *
+tl_net_activation (TlNet *net,
+                   int    node)
+{
+  if (net->act == NULL || node < 0 || node >= net->n_nodes)
+    return NULL;
+  return node == 0 ? (float *) net->input : net->act[node];
+}
+
+float *
+tl_net_activation_grad (TlNet *net,
+                        int    node)
+{
+  if (net->dact == NULL || node < 0 || node >= net->n_nodes)
+    return NULL;
+  return net->dact[node];
+}
+
+int
+tl_net_n_tensors (const TlNet *net)
+{
+  return net->n_tensors;
+}
+
+TlNnTensor *
+tl_net_tensor (TlNet *net,
+               int    i)
+{
+  return i >= 0 && i < net->n_tensors ? &net->tensors[i] : NULL;
+}
+
+TlNnTensor *
+tl_net_find_tensor (TlNet      *net,
+                    const char *name)
+{
+  for (int i = 0; i < net->n_tensors; i++)
+    if (strcmp (net->tensors[i].name, name) == 0)
+      return &net->tensors[i];
+  return NULL;
+}
+
+float *
+tl_net_params (TlNet  *net,
+               size_t *n)
+{
+  if (n)
+    *n = net->n_floats;
+  return net->params;
+}
+
+float *
+tl_net_grads (TlNet  *net,
+              size_t *n)
+{
+  if (n)
+    *n = net->grads ? net->n_floats : 0;
+  return net->grads;
+}
+
+size_t
+tl_net_n_params (const TlNet *net)
+{
+  size_t n = 0;
+
+  for (int i = 0; i < net->n_tensors; i++)
+    if (net->tensors[i].trainable)
+      n += net->tensors[i].count;
+  return n;
+}
+
+int64_t
+tl_net_flops (const TlNet *net)
+{
+  int64_t flops = 0;
+
+  for (int i = 1; i < net->n_nodes; i++)
+    {
+      const TlNetNode *node = &net->nodes[i];
+      const TlNetNode *src = &net->nodes[node->inputs[0]];
+      TlConv2dShape s;
+
+      if (node->op == TL_OP_CONV2D && conv_shape_of (node, src, 1, &s))
+        flops += tl_conv2d_flops (&s);
+      else if (node->op == TL_OP_DENSE)
+        flops += (int64_t) 2 * src->h * src->w * src->c * node->c;
+    }
+  return flops;
+}
