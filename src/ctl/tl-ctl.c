@@ -16,6 +16,7 @@
 static const TlCtlCommand commands[] = {
   { "import", N_("Convert pretrained weights (import faceapi DIR)"), tl_ctl_import },
   { "verify", N_("Compare the faces in two photos"), tl_ctl_verify },
+  { "bench", N_("Time the engine (bench faces)"), tl_ctl_bench },
   { NULL, NULL, NULL }
 };
 

@@ -202,12 +202,7 @@ residual (TlFaceEncoder   *e,
 
   if (!spec->down)
     {
-      gsize n = (gsize) h * h * spec->cout;
-      for (gsize k = 0; k < n; k++)
-        {
-          float v = e->u[k] + x[k];
-          out[k] = v > 0 ? v : 0;
-        }
+      tl_fl_add_relu (out, e->u, x, (gsize) h * h * spec->cout);
       return h;
     }
   else

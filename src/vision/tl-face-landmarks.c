@@ -126,16 +126,6 @@ sep_conv (TlFaceLandmarker *l,
   tl_fl_conv2d (out, l->tmp, sep->pw, sep->b, &pw, TL_FL_ACT_NONE, NULL);
 }
 
-static void
-relu_sum (float *out, const float *a, const float *b, gsize n)
-{
-  for (gsize i = 0; i < n; i++)
-    {
-      float v = a[i] + b[i];
-      out[i] = v > 0 ? v : 0;
-    }
-}
-
 void
 tl_face_landmarker_forward (TlFaceLandmarker *l,
                             const float      *input,
@@ -167,19 +157,11 @@ tl_face_landmarker_forward (TlFaceLandmarker *l,
       n = (gsize) h * h * cout;
 
       sep_conv (l, l->c2, l->c1, &l->sep[b][1], h, cout, cout, 1);
-      relu_sum (l->sum, l->c1, l->c2, n);
+      tl_fl_add_relu (l->sum, l->c1, l->c2, n);
       sep_conv (l, l->c3, l->sum, &l->sep[b][2], h, cout, cout, 1);
-      for (gsize i = 0; i < n; i++)
-        {
-          float v = l->c1[i] + (l->c2[i] + l->c3[i]);
-          l->sum[i] = v > 0 ? v : 0;
-        }
+      tl_fl_add3_relu (l->sum, l->c1, l->c2, l->c3, n);
       sep_conv (l, l->x, l->sum, &l->sep[b][3], h, cout, cout, 1);
-      for (gsize i = 0; i < n; i++)
-        {
-          float v = l->c1[i] + (l->c2[i] + (l->c3[i] + l->x[i]));
-          l->x[i] = v > 0 ? v : 0;
-        }
+      tl_fl_add4_relu (l->x, l->c1, l->c2, l->c3, l->x, n);
     }
 
   /* 7×7 average pool to one pixel, then the dense layer. */

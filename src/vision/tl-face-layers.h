@@ -71,7 +71,14 @@ void  tl_fl_avgpool      (float *out, const float *in, const TlFlShape *s);
 
 void  tl_fl_bias_act     (float *x, const float *b, int n, int c, TlFlAct act);
 
-/* How many threads BLIS uses for the face networks (default 1). */
+/* out = relu (a + b), relu (a + b + c), relu (a + b + c + d); out may be d. */
+void  tl_fl_add_relu     (float *out, const float *a, const float *b, gsize n);
+void  tl_fl_add3_relu    (float *out, const float *a, const float *b, const float *c,
+                          gsize n);
+void  tl_fl_add4_relu    (float *out, const float *a, const float *b, const float *c,
+                          const float *d, gsize n);
+
+/* GEMM threads (the engine's setting). */
 void  tl_fl_set_threads  (int n);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 
 #include "tl-face-net-private.h"
 #include "tl-face-types.h"
+#include "tl-nn.h"
 
 float
 tl_face_box_iou (const TlFaceBox *a,
@@ -38,7 +39,11 @@ tl_face_net_load (const char  *path,
                   const char  *kind,
                   GError     **error)
 {
-  g_autoptr (TlFaceWeights) w = tl_face_weights_load (path, error);
+  g_autoptr (TlFaceWeights) w = NULL;
+
+  /* The engine picks the BLIS kernels before anything calls BLIS. */
+  tl_nn_init ();
+  w = tl_face_weights_load (path, error);
 
   if (w == NULL)
     return NULL;
