@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "tl-ctl.h"
-#include "tl-ctl-faces.h"
+#include "tl-ctl-bench.h"
 #include "tl-face-layers.h"
 #include "tl-face-pipeline.h"
 #include "tl-image-io.h"
@@ -149,11 +149,3 @@ tl_ctl_bench_faces (int    argc,
   return 0;
 }
 
-int
-tl_ctl_bench (int    argc,
-              char **argv)
-{
-  if (argc >= 2 && g_str_equal (argv[1], "faces"))
-    return tl_ctl_bench_faces (argc - 1, argv + 1);
-  return tl_ctl_fail (_("usage: twinlockctl bench faces [--json]"));
-}

@@ -11,8 +11,5 @@ G_BEGIN_DECLS
 int tl_ctl_import      (int argc, char **argv);
 int tl_ctl_verify      (int argc, char **argv);
 int tl_ctl_eval        (int argc, char **argv);
-int tl_ctl_bench_faces (int argc, char **argv);
-/* Dispatches “bench SUITE”. */
-int tl_ctl_bench       (int argc, char **argv);
 
 G_END_DECLS

@@ -10,13 +10,14 @@
 
 #include "tl-ctl.h"
 #include "tl-ctl-faces.h"
+#include "tl-ctl-bench.h"
 #include "tl-nn.h"
 #include "tl-version.h"
 
 static const TlCtlCommand commands[] = {
   { "import", N_("Convert pretrained weights (import faceapi DIR)"), tl_ctl_import },
   { "verify", N_("Compare the faces in two photos"), tl_ctl_verify },
-  { "bench", N_("Time the engine (bench faces)"), tl_ctl_bench },
+  { "bench", N_("Measure the engine and the pipeline (bench nn, …)"), tl_ctl_bench },
   { NULL, NULL, NULL }
 };
 

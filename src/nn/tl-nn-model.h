@@ -40,6 +40,11 @@ TlNet *tl_nn_model_load_memory (const void *data, size_t size, TlNnError *err);
  * tensor of net must be in the file with the same shape. */
 bool   tl_nn_model_load_params (TlNet *net, const char *path, TlNnError *err);
 
+/* The checksum a file of `size` bytes must carry in its header (the
+ * checksum covers everything after the 128-byte header).  For tools and
+ * tests that build or edit files on purpose. */
+uint64_t tl_nn_model_checksum  (const void *file, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

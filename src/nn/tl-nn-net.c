@@ -720,7 +720,9 @@ tl_net_prepare (TlNet     *net,
         }
     }
   total += round16 (scratch);
-  if ((double) total * sizeof (float) > (double) ((size_t) 16 << 30))
+  /* The largest real network here (a 416×416 detector) needs ~32 MiB an
+   * image; 2 GiB leaves room for big batches and refuses absurd files. */
+  if ((double) total * sizeof (float) > (double) ((size_t) 2 << 30))
     return tl_nn_fail (err, TL_NN_ERROR_LIMIT,
                        "batches of %d need too much memory (%zu MiB)", max_batch,
                        total * sizeof (float) >> 20);

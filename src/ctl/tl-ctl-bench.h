@@ -1,0 +1,27 @@
+/* tl-ctl-bench.h — `twinlockctl bench`: the sub-benchmark table
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each sub-benchmark lives in its own file (tl-ctl-bench-NAME.c) and adds
+ * one line to the table in tl-ctl-bench.c.  It gets argv with argv[0] =
+ * its own name, prints figures it measured (human-readable, or one JSON
+ * object with --json) and returns an exit status.
+ */
+#pragma once
+
+#include "tl-ctl.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char *name;
+  const char *summary;   /* untranslated; marked with N_() */
+  TlCtlFunc   func;
+} TlCtlBench;
+
+int tl_ctl_bench    (int argc, char **argv);
+int tl_ctl_bench_nn (int argc, char **argv);
+int tl_ctl_bench_faces (int argc, char **argv);
+
+G_END_DECLS
