@@ -12,6 +12,7 @@
 #include "tl-face-pipeline.h"
 #include "tl-faceapi-import.h"
 #include "tl-image-io.h"
+#include "tl-nn.h"
 
 int
 tl_ctl_import (int    argc,
@@ -106,6 +107,7 @@ tl_ctl_verify (int    argc,
     return 2;
   if (argc != 3)
     return tl_ctl_fail (_("usage: twinlockctl verify IMAGE-A IMAGE-B"));
+  tl_nn_set_threads (1);
   p = tl_face_pipeline_new (NULL, &error);
   if (p == NULL)
     return tl_ctl_fail ("%s", error->message);

@@ -17,6 +17,7 @@
 static const TlCtlCommand commands[] = {
   { "import", N_("Convert pretrained weights (import faceapi DIR)"), tl_ctl_import },
   { "verify", N_("Compare the faces in two photos"), tl_ctl_verify },
+  { "eval", N_("Accuracy of the face pipeline (eval lfw, eval folders)"), tl_ctl_eval },
   { "bench", N_("Measure the engine and the pipeline (bench nn, …)"), tl_ctl_bench },
   { NULL, NULL, NULL }
 };

@@ -121,12 +121,38 @@ load_pgm (const guint8 *data,
   return image;
 }
 
+/* gdk-pixbuf hands back a half-grey picture for a cut-off PNG or JPEG
+ * without an error, so look for the format's end marker ourselves (a
+ * little trailing junk after it is tolerated, as other readers do). */
+static gboolean
+looks_complete (const guint8 *data,
+                gsize         len)
+{
+  gsize from = len > 64 ? len - 64 : 0;
+
+  if (len >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0)
+    {
+      for (gsize i = from; i + 4 <= len; i++)
+        if (memcmp (data + i, "IEND", 4) == 0)
+          return TRUE;
+      return FALSE;
+    }
+  if (len >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
+    {
+      for (gsize i = from; i + 2 <= len; i++)
+        if (data[i] == 0xff && data[i + 1] == 0xd9)
+          return TRUE;
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static TlImage *
 load_pixbuf (GBytes     *bytes,
              const char *name,
              GError    **error)
 {
-  g_autoptr (GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  g_autoptr (GdkPixbufLoader) loader = NULL;
   g_autoptr (GError) local = NULL;
   GdkPixbuf *pixbuf;
   const guint8 *pixels;
@@ -136,8 +162,22 @@ load_pixbuf (GBytes     *bytes,
   gsize len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
 
-  if (!gdk_pixbuf_loader_write (loader, data, len, &local) ||
-      !gdk_pixbuf_loader_close (loader, &local))
+  if (!looks_complete (data, len))
+    {
+      g_set_error (error, TL_IMAGE_ERROR, TL_IMAGE_ERROR_FORMAT,
+                   _("“%s” is truncated (its end marker is missing)"), name);
+      return NULL;
+    }
+  loader = gdk_pixbuf_loader_new ();
+  if (!gdk_pixbuf_loader_write (loader, data, len, &local))
+    {
+      /* The stream must be ended even when it failed. */
+      gdk_pixbuf_loader_close (loader, NULL);
+      g_set_error (error, TL_IMAGE_ERROR, TL_IMAGE_ERROR_FORMAT,
+                   _("Could not read “%s” as an image: %s"), name, local->message);
+      return NULL;
+    }
+  if (!gdk_pixbuf_loader_close (loader, &local))
     {
       g_set_error (error, TL_IMAGE_ERROR, TL_IMAGE_ERROR_FORMAT,
                    _("Could not read “%s” as an image: %s"), name,
