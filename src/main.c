@@ -4,19 +4,20 @@
  */
 #include "config.h"
 
-#include <adwaita.h>
 #include <glib/gi18n.h>
+
+#include "tl-application.h"
 
 int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr (AdwApplication) app = NULL;
+  g_autoptr (TlApplication) app = NULL;
 
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  app = adw_application_new (TL_APP_ID, G_APPLICATION_DEFAULT_FLAGS);
+  app = tl_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

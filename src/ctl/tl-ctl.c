@@ -11,6 +11,7 @@
 #include "tl-ctl.h"
 #include "tl-ctl-faces.h"
 #include "tl-ctl-bench.h"
+#include "tl-ctl-camera.h"
 #include "tl-nn.h"
 #include "tl-version.h"
 
@@ -19,6 +20,8 @@ static const TlCtlCommand commands[] = {
   { "verify", N_("Compare the faces in two photos"), tl_ctl_verify },
   { "eval", N_("Accuracy of the face pipeline (eval lfw, eval folders)"), tl_ctl_eval },
   { "bench", N_("Measure the engine and the pipeline (bench nn, …)"), tl_ctl_bench },
+  { "cameras", N_("List the cameras and their formats"), tl_ctl_cameras },
+  { "snapshot", N_("Grab one camera frame into a PNG file"), tl_ctl_snapshot },
   { NULL, NULL, NULL }
 };
 
