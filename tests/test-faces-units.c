@@ -11,7 +11,6 @@
 
 #include "tl-face-align.h"
 #include "tl-face-detector.h"
-#include "tl-face-layers.h"
 #include "tl-faceapi-import.h"
 #include "tl-image-io.h"
 #include "tl-image-ops.h"
@@ -185,173 +184,53 @@ test_align_recovers_similarity (void)
   g_assert_cmpint (chip->data[75 * chip->stride + 75], ==, 90);
 }
 
-/* ---- layers: fast kernels against the naive references -------------------- */
+/* ---- model files ----------------------------------------------------------- */
 
 static void
-fill (float *x, gsize n, guint32 seed)
+test_model_files (void)
 {
-  g_autoptr (GRand) r = g_rand_new_with_seed (seed);
-  for (gsize i = 0; i < n; i++)
-    x[i] = (float) g_rand_double_range (r, -1, 1);
-}
-
-static double
-max_rel_diff (const float *a, const float *b, gsize n)
-{
-  double m = 0;
-  for (gsize i = 0; i < n; i++)
-    m = MAX (m, fabs (a[i] - b[i]) / (1.0 + fabs (b[i])));
-  return m;
-}
-
-typedef struct
-{
-  int h, cin, cout, k, stride;
-  const char *pad;    /* "same", "valid", "1" */
-  TlFlAct act;
-} ConvCase;
-
-static void
-test_layers_conv (void)
-{
-  static const ConvCase cases[] = {
-    { 20, 3, 16, 3, 1, "valid", TL_FL_ACT_LEAKY },   /* direct RGB path */
-    { 21, 3, 32, 3, 2, "same", TL_FL_ACT_RELU },     /* direct, strided */
-    { 23, 3, 32, 7, 2, "valid", TL_FL_ACT_RELU },    /* im2col + GEMM */
-    { 9, 32, 32, 3, 1, "same", TL_FL_ACT_NONE },
-    { 9, 32, 64, 3, 2, "valid", TL_FL_ACT_RELU },
-    { 7, 16, 24, 1, 1, "valid", TL_FL_ACT_LEAKY },   /* 1×1: GEMM in place */
-    { 8, 8, 8, 3, 1, "1", TL_FL_ACT_NONE },
-  };
-
-  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
-    {
-      const ConvCase *t = &cases[c];
-      TlFlShape s;
-      g_autofree float *in = NULL, *w = NULL, *b = NULL, *fast = NULL, *ref = NULL, *scratch = NULL;
-      double d;
-
-      if (g_str_equal (t->pad, "same"))
-        tl_fl_shape_same (&s, t->h, t->h, t->cin, t->cout, t->k, t->stride);
-      else if (g_str_equal (t->pad, "valid"))
-        tl_fl_shape_valid (&s, t->h, t->h, t->cin, t->cout, t->k, t->stride);
-      else
-        tl_fl_shape_pad (&s, t->h, t->h, t->cin, t->cout, t->k, t->stride, 1);
-      in = g_new (float, t->h * t->h * t->cin);
-      w = g_new (float, t->k * t->k * t->cin * t->cout);
-      b = g_new (float, t->cout);
-      fast = g_new (float, s.ho * s.wo * t->cout);
-      ref = g_new (float, s.ho * s.wo * t->cout);
-      scratch = g_malloc (tl_fl_conv2d_scratch (&s) + 16);
-      fill (in, t->h * t->h * t->cin, 1 + c);
-      fill (w, t->k * t->k * t->cin * t->cout, 100 + c);
-      fill (b, t->cout, 200 + c);
-      tl_fl_conv2d (fast, in, w, b, &s, t->act, scratch);
-      tl_fl_conv2d_ref (ref, in, w, b, &s, t->act);
-      d = max_rel_diff (fast, ref, (gsize) s.ho * s.wo * t->cout);
-      g_test_message ("conv %d×%d×%d k%d/%d %s → %d×%d×%d: max rel. difference %.2e",
-                      t->h, t->h, t->cin, t->k, t->stride, t->pad, s.ho, s.wo, t->cout, d);
-      g_assert_cmpfloat (d, <, 1e-5);
-    }
-}
-
-static void
-test_layers_depthwise_pool (void)
-{
-  static const int sizes[][3] = { { 9, 16, 1 }, { 10, 32, 2 }, { 7, 12, 2 } };
-
-  for (guint c = 0; c < G_N_ELEMENTS (sizes); c++)
-    {
-      int h = sizes[c][0], ch = sizes[c][1], stride = sizes[c][2];
-      TlFlShape s, p;
-      g_autofree float *in = g_new (float, h * h * ch);
-      g_autofree float *w = g_new (float, 9 * ch);
-      g_autofree float *b = g_new (float, ch);
-      g_autofree float *fast = g_new (float, h * h * ch);
-      g_autofree float *ref = g_new (float, h * h * ch);
-      double d;
-
-      fill (in, h * h * ch, 7 + c);
-      fill (w, 9 * ch, 70 + c);
-      fill (b, ch, 700 + c);
-      if (stride == 1)
-        tl_fl_shape_pad (&s, h, h, ch, ch, 3, 1, 1);
-      else
-        tl_fl_shape_same (&s, h, h, ch, ch, 3, 2);
-      tl_fl_depthwise (fast, in, w, b, &s);
-      tl_fl_depthwise_ref (ref, in, w, b, &s);
-      d = max_rel_diff (fast, ref, (gsize) s.ho * s.wo * ch);
-      g_test_message ("depthwise %d×%d×%d /%d: max rel. difference %.2e", h, h, ch, stride, d);
-      g_assert_cmpfloat (d, <, 1e-5);
-
-      /* Max pool 2/2 "same" against a direct evaluation. */
-      tl_fl_shape_same (&p, h, h, ch, ch, 2, 2);
-      tl_fl_maxpool (fast, in, &p);
-      for (int oy = 0; oy < p.ho; oy++)
-        for (int ox = 0; ox < p.wo; ox++)
-          for (int j = 0; j < ch; j++)
-            {
-              float m = -INFINITY;
-              for (int ky = 0; ky < 2; ky++)
-                for (int kx = 0; kx < 2; kx++)
-                  {
-                    int y = 2 * oy + ky - p.pad_top, x = 2 * ox + kx - p.pad_left;
-                    if (y >= 0 && x >= 0 && y < h && x < h)
-                      m = MAX (m, in[(y * h + x) * ch + j]);
-                  }
-              g_assert_cmpfloat (fast[(oy * p.wo + ox) * ch + j], ==, m);
-            }
-    }
-}
-
-/* ---- weight files ---------------------------------------------------------- */
-
-static void
-test_weights_file (void)
-{
-  g_autofree char *dir = g_dir_make_tmp ("tl-weights-XXXXXX", NULL);
-  g_autofree char *path = g_build_filename (dir, "w.tlfw", NULL);
-  g_autoptr (TlFaceWeights) w = tl_face_weights_new ("face-detector");
-  g_autoptr (TlFaceWeights) back = NULL;
-  g_autoptr (GError) error = NULL;
+  g_autofree char *models = g_build_filename (g_getenv ("TL_SOURCE_ROOT"), "models", NULL);
+  g_autofree char *det = g_build_filename (models, "face-detector.tlnn", NULL);
+  g_autofree char *enc = g_build_filename (models, "face-encoder.tlnn", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("tl-model-XXXXXX", NULL);
+  g_autofree char *copy = g_build_filename (dir, "face-detector.tlnn", NULL);
   g_autofree char *contents = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlFaceDetector) d = NULL;
   gsize len;
-  TlFaceTensor *t = tl_face_weights_add (w, "conv0/bias", 1, (int[]) { 5 });
-  const TlFaceTensor *r;
 
-  for (int i = 0; i < 5; i++)
-    t->data[i] = i * 0.5f - 1;
-  g_assert_true (tl_face_weights_save (w, path, &error));
-  g_assert_no_error (error);
-  back = tl_face_weights_load (path, &error);
-  g_assert_no_error (error);
-  r = tl_face_weights_get (back, "conv0/bias", 1, (int[]) { 5 }, &error);
-  g_assert_nonnull (r);
-  g_assert_cmpmem (r->data, 5 * sizeof (float), t->data, 5 * sizeof (float));
-  g_assert_null (tl_face_weights_get (back, "conv0/bias", 1, (int[]) { 6 }, &error));
-  g_assert_error (error, TL_FACE_WEIGHTS_ERROR, TL_FACE_WEIGHTS_ERROR_SHAPE);
-  g_clear_error (&error);
-
-  /* The detector refuses it (tensors missing), with a message. */
-  g_assert_null (tl_face_detector_new (path, &error));
-  g_assert_error (error, TL_FACE_WEIGHTS_ERROR, TL_FACE_WEIGHTS_ERROR_MISSING);
-  g_clear_error (&error);
-
-  /* One flipped byte: checksum. */
-  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
-  contents[len / 2] ^= 0x40;
-  g_assert_true (g_file_set_contents (path, contents, len, NULL));
-  g_assert_null (tl_face_weights_load (path, &error));
-  g_assert_error (error, TL_FACE_WEIGHTS_ERROR, TL_FACE_WEIGHTS_ERROR_CHECKSUM);
-  g_clear_error (&error);
-
-  /* Truncated. */
-  g_assert_true (g_file_set_contents (path, contents, 20, NULL));
-  g_assert_null (tl_face_weights_load (path, &error));
+  /* The encoder's file is no detector. */
+  d = tl_face_detector_new (enc, &error);
+  g_assert_null (d);
   g_assert_nonnull (error);
+  g_test_message ("refused as expected: %s", error->message);
   g_clear_error (&error);
 
-  g_unlink (path);
+  /* One flipped byte, and a truncated file. */
+  g_assert_true (g_file_get_contents (det, &contents, &len, NULL));
+  contents[len / 2] ^= 0x40;
+  g_assert_true (g_file_set_contents (copy, contents, len, NULL));
+  g_assert_null (tl_face_detector_new (copy, &error));
+  g_assert_nonnull (error);
+  g_test_message ("refused as expected: %s", error->message);
+  g_clear_error (&error);
+  contents[len / 2] ^= 0x40;
+  g_assert_true (g_file_set_contents (copy, contents, len / 3, NULL));
+  g_assert_null (tl_face_detector_new (copy, &error));
+  g_assert_nonnull (error);
+  g_test_message ("refused as expected: %s", error->message);
+  g_clear_error (&error);
+
+  /* The intact copy loads, at every supported input size. */
+  g_assert_true (g_file_set_contents (copy, contents, len, NULL));
+  d = tl_face_detector_new (copy, &error);
+  g_assert_no_error (error);
+  g_assert_true (tl_face_detector_set_input_size (d, 160));
+  g_assert_true (tl_face_detector_set_input_size (d, 608));
+  g_assert_false (tl_face_detector_set_input_size (d, 300));
+  g_assert_cmpint (tl_face_detector_get_input_size (d), ==, 608);
+
+  g_unlink (copy);
   g_rmdir (dir);
 }
 
@@ -444,9 +323,7 @@ main (int   argc,
   g_test_add_func ("/twinlock/vision/image/hostile", test_image_hostile);
   g_test_add_func ("/twinlock/vision/image/ops", test_image_ops);
   g_test_add_func ("/twinlock/vision/align/similarity", test_align_recovers_similarity);
-  g_test_add_func ("/twinlock/vision/layers/conv2d", test_layers_conv);
-  g_test_add_func ("/twinlock/vision/layers/depthwise-pool", test_layers_depthwise_pool);
-  g_test_add_func ("/twinlock/vision/weights/file", test_weights_file);
+  g_test_add_func ("/twinlock/vision/models/files", test_model_files);
   g_test_add_func ("/twinlock/vision/import/faceapi", test_import);
   return g_test_run ();
 }

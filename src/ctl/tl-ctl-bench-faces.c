@@ -10,7 +10,6 @@
 
 #include "tl-ctl.h"
 #include "tl-ctl-bench.h"
-#include "tl-face-layers.h"
 #include "tl-face-pipeline.h"
 #include "tl-image-io.h"
 #include "tl-image-ops.h"
@@ -102,7 +101,6 @@ tl_ctl_bench_faces (int    argc,
 
   tl_nn_init ();
   tl_nn_set_threads (threads);
-  tl_fl_set_threads (threads);
   p = tl_face_pipeline_new (NULL, &error);
   if (p == NULL)
     return tl_ctl_fail ("%s", error->message);

@@ -1,9 +1,7 @@
 /* tl-face-detector.c
  *
- * Layers: conv 3×3 (valid) → leaky → maxpool 2/2, then five blocks of
- * [pad 1, depthwise 3×3, pointwise, bias, leaky, maxpool 2 (stride 2, the
- * last stride 1)], then a 1×1 conv to 5 anchors × (x, y, w, h, score) per
- * cell of a (size/32)² grid.
+ * The network (tl-faceapi-nets.c) gives 5 anchors × (x, y, w, h, score)
+ * per cell of a (size/32)² grid; this file feeds it and decodes boxes.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -15,10 +13,11 @@
 
 #include "tl-face-detector.h"
 #include "tl-face-net-private.h"
+#include "tl-faceapi-nets.h"
+#include "tl-model.h"
 #include "tl-image-ops.h"
 
 #define N_ANCHORS 5
-#define N_BLOCKS  5
 
 /* The anchors (in grid cells), input mean and NMS overlap the detector
  * was trained with (face-api's tiny face detector configuration). */
@@ -32,86 +31,52 @@ static const float anchors[N_ANCHORS][2] = {
 static const float mean_rgb[3] = { 117.001f, 114.697f, 97.404f };
 #define IOU_THRESHOLD 0.4f
 
-static const int channels[N_BLOCKS + 1] = { 16, 32, 64, 128, 256, 512 };
-
 struct _TlFaceDetector
 {
-  TlFaceWeights *weights;
-  const float *conv0_w, *conv0_b;
-  const float *dw[N_BLOCKS], *pw[N_BLOCKS], *bias[N_BLOCKS];
-  const float *conv8_w, *conv8_b;
-
+  TlNet *weights;        /* as loaded; the source of every size's parameters */
+  TlNet *net;            /* built for `size`, prepared */
   int    size;
   float  score_threshold;
   float *input;
-  float *buf_a, *buf_b;
-  float *scratch;
   float *output;
 };
 
-static void
-free_buffers (TlFaceDetector *d)
+static gboolean
+build_for_size (TlFaceDetector *d,
+                int             size,
+                GError        **error)
 {
-  g_clear_pointer (&d->input, g_free);
-  g_clear_pointer (&d->buf_a, g_free);
-  g_clear_pointer (&d->buf_b, g_free);
-  g_clear_pointer (&d->scratch, g_free);
-  g_clear_pointer (&d->output, g_free);
-}
+  g_autoptr (TlNet) net = tl_faceapi_detector_net (size);
+  TlNnError err = { 0 };
 
-static void
-alloc_buffers (TlFaceDetector *d)
-{
-  int s = d->size;
-  gsize largest = (gsize) (s - 2) * (s - 2) * channels[0];
-  TlFlShape conv0;
-
-  free_buffers (d);
-  tl_fl_shape_valid (&conv0, s, s, 3, channels[0], 3, 1);
-  d->input = g_new (float, (gsize) s * s * 3);
-  d->buf_a = g_new (float, largest);
-  d->buf_b = g_new (float, largest);
-  d->scratch = g_malloc (tl_fl_conv2d_scratch (&conv0));
-  d->output = g_new (float, (gsize) (s / 32) * (s / 32) * N_ANCHORS * 5);
+  if (!tl_faceapi_copy_params (net, d->weights, error))
+    return FALSE;
+  if (!tl_net_prepare (net, 1, false, &err))
+    {
+      tl_model_set_error (error, &err, _("Cannot prepare the face detector"));
+      return FALSE;
+    }
+  g_clear_pointer (&d->net, tl_net_free);
+  d->net = g_steal_pointer (&net);
+  d->size = size;
+  g_free (d->input);
+  g_free (d->output);
+  d->input = g_new (float, (gsize) size * size * 3);
+  d->output = g_new (float, (gsize) (size / 32) * (size / 32) * N_ANCHORS * 5);
+  return TRUE;
 }
 
 TlFaceDetector *
 tl_face_detector_new (const char  *model_path,
                       GError     **error)
 {
-  g_autoptr (TlFaceWeights) w = tl_face_net_load (model_path, "face-detector", error);
-  GError *local = NULL;
-  TlFaceDetector *d;
+  g_autoptr (TlFaceDetector) d = g_new0 (TlFaceDetector, 1);
 
-  if (w == NULL)
+  d->weights = tl_face_net_load (model_path, "face-detector", error);
+  if (d->weights == NULL || !build_for_size (d, TL_FACE_DETECTOR_DEFAULT_SIZE, error))
     return NULL;
-
-  d = g_new0 (TlFaceDetector, 1);
-  d->conv0_w = TL_TENSOR (w, "conv0/filters", &local, 3, 3, 3, channels[0]);
-  d->conv0_b = TL_TENSOR (w, "conv0/bias", &local, channels[0]);
-  for (int i = 0; i < N_BLOCKS; i++)
-    {
-      int cin = channels[i], cout = channels[i + 1];
-      g_autofree char *dw = g_strdup_printf ("conv%d/depthwise_filter", i + 1);
-      g_autofree char *pw = g_strdup_printf ("conv%d/pointwise_filter", i + 1);
-      g_autofree char *b = g_strdup_printf ("conv%d/bias", i + 1);
-      d->dw[i] = TL_TENSOR (w, dw, &local, 3, 3, cin, 1);
-      d->pw[i] = TL_TENSOR (w, pw, &local, 1, 1, cin, cout);
-      d->bias[i] = TL_TENSOR (w, b, &local, cout);
-    }
-  d->conv8_w = TL_TENSOR (w, "conv8/filters", &local, 1, 1, channels[N_BLOCKS], N_ANCHORS * 5);
-  d->conv8_b = TL_TENSOR (w, "conv8/bias", &local, N_ANCHORS * 5);
-  if (local)
-    {
-      g_propagate_error (error, local);
-      g_free (d);
-      return NULL;
-    }
-  d->weights = g_steal_pointer (&w);
-  d->size = TL_FACE_DETECTOR_DEFAULT_SIZE;
   d->score_threshold = 0.5f;
-  alloc_buffers (d);
-  return d;
+  return g_steal_pointer (&d);
 }
 
 void
@@ -119,8 +84,10 @@ tl_face_detector_free (TlFaceDetector *detector)
 {
   if (detector == NULL)
     return;
-  free_buffers (detector);
-  tl_face_weights_free (detector->weights);
+  g_clear_pointer (&detector->net, tl_net_free);
+  g_clear_pointer (&detector->weights, tl_net_free);
+  g_free (detector->input);
+  g_free (detector->output);
   g_free (detector);
 }
 
@@ -131,10 +98,7 @@ tl_face_detector_set_input_size (TlFaceDetector *detector,
   if (size < TL_FACE_DETECTOR_MIN_SIZE || size > TL_FACE_DETECTOR_MAX_SIZE || size % 32 != 0)
     return FALSE;
   if (size != detector->size)
-    {
-      detector->size = size;
-      alloc_buffers (detector);
-    }
+    return build_for_size (detector, size, NULL);
   return TRUE;
 }
 
@@ -154,17 +118,7 @@ tl_face_detector_set_score_threshold (TlFaceDetector *detector,
 double
 tl_face_detector_flops (TlFaceDetector *d)
 {
-  int s = d->size - 2;
-  double f = 2.0 * s * s * 27 * channels[0];
-
-  s = (s + 1) / 2;
-  for (int i = 0; i < N_BLOCKS; i++)
-    {
-      f += 2.0 * s * s * (9 * channels[i] + channels[i] * channels[i + 1]);
-      if (i < N_BLOCKS - 1)
-        s = (s + 1) / 2;
-    }
-  return f + 2.0 * s * s * channels[N_BLOCKS] * N_ANCHORS * 5;
+  return (double) tl_net_flops (d->net);
 }
 
 void
@@ -172,40 +126,15 @@ tl_face_detector_forward (TlFaceDetector *d,
                           const float    *input,
                           float          *out)
 {
-  const int s = d->size;
-  float *x = d->buf_a, *y = d->buf_b, *t;
-  TlFlShape sh;
-  int h;
+  const gsize n = (gsize) d->size * d->size;
+  const float *o;
 
   /* The original subtracts the mean, then divides by 255. */
-  for (gsize i = 0; i < (gsize) s * s; i++)
+  for (gsize i = 0; i < n; i++)
     for (int c = 0; c < 3; c++)
       d->input[i * 3 + c] = (input[i * 3 + c] - mean_rgb[c]) / 255.0f;
-
-  tl_fl_shape_valid (&sh, s, s, 3, channels[0], 3, 1);
-  tl_fl_conv2d (y, d->input, d->conv0_w, d->conv0_b, &sh, TL_FL_ACT_LEAKY, d->scratch);
-  h = sh.ho;
-  tl_fl_shape_same (&sh, h, h, channels[0], channels[0], 2, 2);
-  tl_fl_maxpool (x, y, &sh);
-  h = sh.ho;
-
-  for (int i = 0; i < N_BLOCKS; i++)
-    {
-      int cin = channels[i], cout = channels[i + 1];
-      TlFlShape pw;
-
-      tl_fl_shape_pad (&sh, h, h, cin, cin, 3, 1, 1);
-      tl_fl_depthwise (y, x, d->dw[i], NULL, &sh);
-      tl_fl_shape_valid (&pw, h, h, cin, cout, 1, 1);
-      tl_fl_conv2d (x, y, d->pw[i], d->bias[i], &pw, TL_FL_ACT_LEAKY, NULL);
-      tl_fl_shape_same (&sh, h, h, cout, cout, 2, i < N_BLOCKS - 1 ? 2 : 1);
-      tl_fl_maxpool (y, x, &sh);
-      h = sh.ho;
-      t = x; x = y; y = t;
-    }
-
-  tl_fl_shape_valid (&sh, h, h, channels[N_BLOCKS], N_ANCHORS * 5, 1, 1);
-  tl_fl_conv2d (out, x, d->conv8_w, d->conv8_b, &sh, TL_FL_ACT_NONE, NULL);
+  o = tl_net_forward (d->net, d->input, 1, false);
+  memcpy (out, o, sizeof (float) * (d->size / 32) * (d->size / 32) * N_ANCHORS * 5);
 }
 
 static inline float

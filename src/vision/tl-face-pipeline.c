@@ -23,7 +23,7 @@ tl_face_model_dir (void)
 
   if (env != NULL && env[0] != '\0')
     return env;
-  probe = g_build_filename (TL_MODELDIR, "face-encoder.tlfw", NULL);
+  probe = g_build_filename (TL_MODELDIR, "face-encoder.tlnn", NULL);
   if (g_file_test (probe, G_FILE_TEST_IS_REGULAR))
     return TL_MODELDIR;
   return TL_SOURCE_MODELDIR;
@@ -49,9 +49,9 @@ tl_face_pipeline_new (const char  *model_dir,
 
   if (model_dir == NULL)
     model_dir = tl_face_model_dir ();
-  det = g_build_filename (model_dir, "face-detector.tlfw", NULL);
-  lm = g_build_filename (model_dir, "face-landmarks68.tlfw", NULL);
-  enc = g_build_filename (model_dir, "face-encoder.tlfw", NULL);
+  det = g_build_filename (model_dir, "face-detector.tlnn", NULL);
+  lm = g_build_filename (model_dir, "face-landmarks68.tlnn", NULL);
+  enc = g_build_filename (model_dir, "face-encoder.tlnn", NULL);
 
   if ((p->detector = tl_face_detector_new (det, error)) == NULL ||
       (p->landmarker = tl_face_landmarker_new (lm, error)) == NULL ||

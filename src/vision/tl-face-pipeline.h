@@ -29,7 +29,7 @@ typedef struct
  * installed one, else the source tree's (for running from a build). */
 const char     *tl_face_model_dir          (void);
 
-/* Loads face-detector.tlfw, face-landmarks68.tlfw and face-encoder.tlfw
+/* Loads face-detector.tlnn, face-landmarks68.tlnn and face-encoder.tlnn
  * from `model_dir` (NULL: tl_face_model_dir ()).  One pipeline per thread. */
 TlFacePipeline *tl_face_pipeline_new       (const char      *model_dir,
                                             GError         **error);

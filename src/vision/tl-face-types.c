@@ -7,7 +7,10 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "tl-face-detector.h"
 #include "tl-face-net-private.h"
+#include "tl-faceapi-nets.h"
+#include "tl-model.h"
 #include "tl-face-types.h"
 #include "tl-nn.h"
 
@@ -34,26 +37,32 @@ tl_face_distance (const float *a,
   return (float) sqrt (s);
 }
 
-TlFaceWeights *
+TlNet *
 tl_face_net_load (const char  *path,
                   const char  *kind,
                   GError     **error)
 {
-  g_autoptr (TlFaceWeights) w = NULL;
+  g_autoptr (TlNet) file = NULL;
+  g_autoptr (TlNet) net = NULL;
+  g_autoptr (GError) local = NULL;
 
   /* The engine picks the BLIS kernels before anything calls BLIS. */
   tl_nn_init ();
-  w = tl_face_weights_load (path, error);
-
-  if (w == NULL)
+  file = tl_model_load (path, error);
+  if (file == NULL)
     return NULL;
-  if (!g_str_equal (tl_face_weights_kind (w), kind))
+  if (g_str_equal (kind, "face-detector"))
+    net = tl_faceapi_detector_net (TL_FACE_DETECTOR_DEFAULT_SIZE);
+  else if (g_str_equal (kind, "face-landmarks68"))
+    net = tl_faceapi_landmarks_net ();
+  else
+    net = tl_faceapi_encoder_net ();
+  if (!tl_faceapi_copy_params (net, file, &local))
     {
       g_autofree char *name = g_filename_display_name (path);
-      g_set_error (error, TL_FACE_WEIGHTS_ERROR, TL_FACE_WEIGHTS_ERROR_FORMAT,
-                   _("“%s” holds a %s model, not a %s model"),
-                   name, tl_face_weights_kind (w), kind);
+      g_set_error (error, TL_MODEL_ERROR, TL_MODEL_ERROR_MISSING,
+                   _("“%s” is not a %s model: %s"), name, kind, local->message);
       return NULL;
     }
-  return g_steal_pointer (&w);
+  return g_steal_pointer (&net);
 }

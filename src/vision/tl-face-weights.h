@@ -1,5 +1,5 @@
-/* tl-face-weights.h — named float32 tensors of a face network, and the
- * file that stores them
+/* tl-face-weights.h — named float32 tensors of a face network as read from
+ * face-api's weight manifests (in memory; model files are the engine's)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -13,8 +13,7 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  TL_FACE_WEIGHTS_ERROR_FORMAT,    /* malformed file or manifest */
-  TL_FACE_WEIGHTS_ERROR_CHECKSUM,  /* contents do not match the checksum */
+  TL_FACE_WEIGHTS_ERROR_FORMAT,    /* malformed manifest or shard */
   TL_FACE_WEIGHTS_ERROR_MISSING,   /* a tensor the network needs is absent */
   TL_FACE_WEIGHTS_ERROR_SHAPE,     /* a tensor has an unexpected shape */
   TL_FACE_WEIGHTS_ERROR_IO,
@@ -54,18 +53,6 @@ const TlFaceTensor *tl_face_weights_get (const TlFaceWeights *weights,
                                          int                  n_dims,
                                          const int           *dims,
                                          GError             **error);
-
-/* File format "TLFW" version 1, little-endian:
- *   magic "TLFW", u32 version, u32 n_tensors, u32 kind length, kind bytes,
- *   per tensor: u32 name length, name, u32 n_dims, u32 dims[n_dims],
- *               u64 offset of the data from the start of the file,
- *   float32 data, each tensor 64-byte aligned,
- *   32 bytes SHA-256 of everything before it. */
-gboolean       tl_face_weights_save    (const TlFaceWeights *weights,
-                                        const char          *path,
-                                        GError             **error);
-TlFaceWeights *tl_face_weights_load    (const char          *path,
-                                        GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlFaceWeights, tl_face_weights_free)
 

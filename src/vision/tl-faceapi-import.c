@@ -10,13 +10,15 @@
 #include <string.h>
 
 #include "tl-faceapi-import.h"
+#include "tl-faceapi-nets.h"
+#include "tl-model.h"
 
 #define MAX_SHARD_SIZE (256 * 1024 * 1024)
 
 const TlFaceapiModel tl_faceapi_models[3] = {
-  { "tiny_face_detector_model", "face-detector",    "face-detector.tlfw" },
-  { "face_landmark_68_model",   "face-landmarks68", "face-landmarks68.tlfw" },
-  { "face_recognition_model",   "face-encoder",     "face-encoder.tlfw" },
+  { "tiny_face_detector_model", "face-detector",    "face-detector.tlnn" },
+  { "face_landmark_68_model",   "face-landmarks68", "face-landmarks68.tlnn" },
+  { "face_recognition_model",   "face-encoder",     "face-encoder.tlnn" },
 };
 
 static gboolean
@@ -233,8 +235,17 @@ tl_faceapi_import_dir (const char  *model_dir,
       g_autofree char *manifest = g_build_filename (model_dir, base, NULL);
       g_autofree char *out = g_build_filename (out_dir, m->file, NULL);
       g_autoptr (TlFaceWeights) w = tl_faceapi_import_manifest (manifest, m->kind, error);
+      g_autoptr (TlNet) net = NULL;
 
-      if (w == NULL || !tl_face_weights_save (w, out, error))
+      if (w == NULL)
+        return FALSE;
+      if (i == 0)
+        net = tl_faceapi_detector_net (416);
+      else if (i == 1)
+        net = tl_faceapi_landmarks_net ();
+      else
+        net = tl_faceapi_encoder_net ();
+      if (!tl_faceapi_fill_net (net, w, error) || !tl_model_save (net, out, error))
         return FALSE;
     }
   return TRUE;

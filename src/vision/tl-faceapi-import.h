@@ -14,7 +14,7 @@ typedef struct
 {
   const char *manifest;   /* "tiny_face_detector_model" */
   const char *kind;       /* "face-detector" */
-  const char *file;       /* "face-detector.tlfw" */
+  const char *file;       /* "face-detector.tlnn" */
 } TlFaceapiModel;
 
 extern const TlFaceapiModel tl_faceapi_models[3];
