@@ -324,7 +324,8 @@ progress (guint  done,
   for (int i = 0; i < width; i++)
     bar[i] = i < filled ? '=' : (i == filled ? '>' : ' ');
   bar[width] = '\0';
-  fprintf (stderr, _("\r[%s] %u/%u images  %.1f/s  ETA %.0f s  "), bar, done, total, rate,
+  fputc ('\r', stderr);
+  fprintf (stderr, _("[%s] %u/%u images  %.1f/s  ETA %.0f s  "), bar, done, total, rate,
            rate > 0 ? (total - done) / rate : 0.0);
   fflush (stderr);
 }

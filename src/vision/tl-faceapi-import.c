@@ -137,8 +137,7 @@ import_group (TlFaceWeights *w,
       if (buf->len - pos < bytes)
         {
           g_set_error (error, TL_FACE_WEIGHTS_ERROR, TL_FACE_WEIGHTS_ERROR_FORMAT,
-                       _("The shards of “%s” are too short: weight “%s” needs %" G_GSIZE_FORMAT
-                         " bytes at offset %" G_GSIZE_FORMAT " but only %u bytes are there"),
+                       _("The shards of “%s” are too short: weight “%s” needs %zu bytes at offset %zu but only %u bytes are there"),
                        name, wname, bytes, pos, buf->len);
           return FALSE;
         }
@@ -163,7 +162,7 @@ import_group (TlFaceWeights *w,
   if (pos != buf->len)
     {
       g_set_error (error, TL_FACE_WEIGHTS_ERROR, TL_FACE_WEIGHTS_ERROR_FORMAT,
-                   _("The shards of “%s” hold %u bytes but the manifest describes %" G_GSIZE_FORMAT),
+                   _("The shards of “%s” hold %u bytes but the manifest describes %zu"),
                    name, buf->len, pos);
       return FALSE;
     }

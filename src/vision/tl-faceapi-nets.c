@@ -257,7 +257,7 @@ tl_faceapi_fill_net (TlNet               *net,
       if (dst->count != src->count || filled[index])
         {
           g_set_error (error, TL_FACE_WEIGHTS_ERROR, TL_FACE_WEIGHTS_ERROR_SHAPE,
-                       _("Weight “%s” has %" G_GSIZE_FORMAT " values; the %s network needs %zu"),
+                       _("Weight “%s” has %zu values; the %s network needs %zu"),
                        src->name, src->count, tl_face_weights_kind (weights), dst->count);
           return FALSE;
         }

@@ -86,7 +86,7 @@ load_pgm (const guint8 *data,
       if (pos > len || len - pos < need)
         {
           g_set_error (error, TL_IMAGE_ERROR, TL_IMAGE_ERROR_FORMAT,
-                       _("“%s” is truncated: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " pixel bytes"),
+                       _("“%s” is truncated: %zu of %zu pixel bytes"),
                        name, pos > len ? 0 : len - pos, need);
           return NULL;
         }
