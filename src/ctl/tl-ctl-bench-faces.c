@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "tl-ctl.h"
 #include "tl-ctl-bench.h"
@@ -25,27 +26,61 @@ cmp_double (gconstpointer a,
   return (x > y) - (x < y);
 }
 
-/* Median wall time of `runs` calls after `warmup` untimed ones, in ms. */
+static double
+thread_cpu_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double
+median (double *t,
+        int     n)
+{
+  qsort (t, n, sizeof (double), (GCompareFunc) cmp_double);
+  return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+/* Median wall time of `runs` calls after `warmup` untimed ones, in ms;
+ * `cpu_ms` gets the median CPU time of the calling thread (on a machine
+ * shared with other work the two differ: wall time includes waiting). */
 static double
 time_median (RunFunc     run,
              gpointer    net,
              const float *in,
              float       *out,
              int          warmup,
-             int          runs)
+             int          runs,
+             double      *cpu_ms)
 {
   g_autofree double *t = g_new (double, runs);
+  g_autofree double *c = g_new (double, runs);
 
   for (int i = 0; i < warmup; i++)
     run (net, in, out);
   for (int i = 0; i < runs; i++)
     {
       gint64 t0 = g_get_monotonic_time ();
+      double c0 = thread_cpu_ms ();
       run (net, in, out);
+      c[i] = thread_cpu_ms () - c0;
       t[i] = (g_get_monotonic_time () - t0) / 1000.0;
     }
-  qsort (t, runs, sizeof (double), (GCompareFunc) cmp_double);
-  return runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+  *cpu_ms = median (c, runs);
+  return median (t, runs);
+}
+
+/* The 1-minute load average, to judge how busy the machine was. */
+static double
+load_average (void)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return -1;
+  return g_ascii_strtod (text, NULL);
 }
 
 static void
@@ -81,7 +116,7 @@ tl_ctl_bench_faces (int    argc,
   gboolean json = FALSE;
   int runs = 50, warmup = 5, threads = 1, size = TL_FACE_DETECTOR_DEFAULT_SIZE;
   TlFaceAnalysis a;
-  double det_ms, lm_ms, enc_ms, det_gf, lm_gf, enc_gf;
+  double det_ms, lm_ms, enc_ms, det_gf, lm_gf, enc_gf, det_cpu, lm_cpu, enc_cpu;
   int cx, cy, cw, ch;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
@@ -124,9 +159,9 @@ tl_ctl_bench_faces (int    argc,
   tl_image_to_input (image, cx, cy, cw, ch, TRUE, 112, lm_in);
   tl_image_to_input (chip, 0, 0, chip->width, chip->height, TRUE, 150, enc_in);
 
-  det_ms = time_median (run_detector, tl_face_pipeline_get_detector (p), det_in, det_out, warmup, runs);
-  lm_ms = time_median (run_landmarks, tl_face_pipeline_get_landmarker (p), lm_in, lm_out, warmup, runs);
-  enc_ms = time_median (run_encoder, tl_face_pipeline_get_encoder (p), enc_in, emb, warmup, runs);
+  det_ms = time_median (run_detector, tl_face_pipeline_get_detector (p), det_in, det_out, warmup, runs, &det_cpu);
+  lm_ms = time_median (run_landmarks, tl_face_pipeline_get_landmarker (p), lm_in, lm_out, warmup, runs, &lm_cpu);
+  enc_ms = time_median (run_encoder, tl_face_pipeline_get_encoder (p), enc_in, emb, warmup, runs, &enc_cpu);
   det_gf = tl_face_detector_flops (tl_face_pipeline_get_detector (p)) / (det_ms * 1e6);
   lm_gf = tl_face_landmarker_flops (tl_face_pipeline_get_landmarker (p)) / (lm_ms * 1e6);
   enc_gf = tl_face_encoder_flops (tl_face_pipeline_get_encoder (p)) / (enc_ms * 1e6);
@@ -134,15 +169,20 @@ tl_ctl_bench_faces (int    argc,
   if (json)
     g_print ("{\"kernels\": \"%s\", \"threads\": %d, \"runs\": %d, \"detector_input\": %d, "
              "\"detector_ms\": %.3f, \"landmarks_ms\": %.3f, \"encoder_ms\": %.3f, "
-             "\"detector_gflops\": %.1f, \"landmarks_gflops\": %.1f, \"encoder_gflops\": %.1f}\n",
-             tl_nn_kernels_name (), threads, runs, size, det_ms, lm_ms, enc_ms, det_gf, lm_gf, enc_gf);
+             "\"detector_cpu_ms\": %.3f, \"landmarks_cpu_ms\": %.3f, \"encoder_cpu_ms\": %.3f, "
+             "\"detector_gflops\": %.1f, \"landmarks_gflops\": %.1f, \"encoder_gflops\": %.1f, "
+             "\"load_average\": %.2f}\n",
+             tl_nn_kernels_name (), threads, runs, size, det_ms, lm_ms, enc_ms,
+             det_cpu, lm_cpu, enc_cpu, det_gf, lm_gf, enc_gf, load_average ());
   else
     {
       g_print (_("kernels: %s, %d thread(s), median of %d runs after %d warm-up\n"),
                tl_nn_kernels_name (), threads, runs, warmup);
-      g_print ("  %-22s %8.3f ms %7.1f GFLOP/s\n", _("detector (416)"), det_ms, det_gf);
-      g_print ("  %-22s %8.3f ms %7.1f GFLOP/s\n", _("landmarks (112)"), lm_ms, lm_gf);
-      g_print ("  %-22s %8.3f ms %7.1f GFLOP/s\n", _("encoder (150)"), enc_ms, enc_gf);
+      g_print (_("  (wall time; CPU time of the thread in brackets; load average %.2f)\n"),
+               load_average ());
+      g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("detector (416)"), det_ms, det_cpu, det_gf);
+      g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("landmarks (112)"), lm_ms, lm_cpu, lm_gf);
+      g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("encoder (150)"), enc_ms, enc_cpu, enc_gf);
     }
   return 0;
 }

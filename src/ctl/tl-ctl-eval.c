@@ -21,6 +21,12 @@
 #include "tl-plot.h"
 
 #define MAX_PAIRS   1000000
+
+/* Evaluation sets are photos centred on their subject (LFW is cropped
+ * around the labelled face): take the face nearest the centre among all
+ * the detector is at least this sure of, rather than a confident face at
+ * the edge of the picture. */
+#define TL_FACE_EVAL_MIN_SCORE 0.1
 #define MAX_IMAGES  200000
 
 typedef struct
@@ -335,6 +341,8 @@ progress (guint  done,
 typedef struct
 {
   EvalSet    *set;
+  TlFacePick  pick;
+  double      min_score;
   gint        next;
   gint        done;
   gint        not_found;
@@ -350,6 +358,11 @@ embed_worker (gpointer data)
   g_autoptr (GError) local = NULL;
   g_autoptr (TlFacePipeline) p = tl_face_pipeline_new (NULL, &local);
 
+  if (p != NULL)
+    {
+      tl_face_pipeline_set_pick (p, job->pick);
+      tl_face_detector_set_score_threshold (tl_face_pipeline_get_detector (p), job->min_score);
+    }
   while (p != NULL)
     {
       guint i = (guint) g_atomic_int_add (&job->next, 1);
@@ -381,10 +394,12 @@ embed_worker (gpointer data)
 static gboolean
 embed_all (EvalSet   *set,
            int        jobs,
+           TlFacePick pick,
+           double     min_score,
            gboolean   show_progress,
            GError   **error)
 {
-  EmbedJob job = { .set = set };
+  EmbedJob job = { .set = set, .pick = pick, .min_score = min_score };
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   gint64 start = g_get_monotonic_time ();
   guint total = set->paths->len;
@@ -505,7 +520,9 @@ tl_ctl_eval (int    argc,
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("lfw|folders … — accuracy of the face pipeline"));
   g_autoptr (GError) error = NULL;
-  g_autofree char *images = NULL, *pairs = NULL, *roc = NULL;
+  g_autofree char *images = NULL, *pairs = NULL, *roc = NULL, *pick_name = NULL;
+  double min_score = TL_FACE_EVAL_MIN_SCORE;
+  TlFacePick pick = TL_FACE_PICK_CENTRAL;
   gboolean json = FALSE, no_progress = FALSE;
   int impostors = 0, seed = 1, jobs = (int) MIN (g_get_num_processors (), 8);
   EvalSet set;
@@ -519,6 +536,10 @@ tl_ctl_eval (int    argc,
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, N_("Seed for the sampled pairs (folders; default 1)"), N_("N") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
     { "roc", 0, 0, G_OPTION_ARG_FILENAME, &roc, N_("Draw the ROC curve to this PNG (and a CSV beside it)"), N_("OUT.png") },
+    { "pick", 0, 0, G_OPTION_ARG_STRING, &pick_name,
+      N_("Which detected face to use: central (default), largest or score"), N_("HOW") },
+    { "min-score", 0, 0, G_OPTION_ARG_DOUBLE, &min_score,
+      N_("Detector score a face needs (default 0.1)"), N_("S") },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, N_("Images analysed in parallel (default: one per core)"), N_("N") },
     { "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, N_("No progress bar"), NULL },
     { NULL }
@@ -534,6 +555,16 @@ tl_ctl_eval (int    argc,
     return tl_ctl_fail (_("--impostors must be between 0 and %d"), MAX_PAIRS);
   if (jobs < 1 || jobs > 64)
     return tl_ctl_fail (_("--jobs must be between 1 and 64"));
+  if (!(min_score > 0 && min_score < 1))
+    return tl_ctl_fail (_("--min-score must be between 0 and 1"));
+  if (pick_name == NULL || g_str_equal (pick_name, "central"))
+    pick = TL_FACE_PICK_CENTRAL;
+  else if (g_str_equal (pick_name, "largest"))
+    pick = TL_FACE_PICK_LARGEST;
+  else if (g_str_equal (pick_name, "score"))
+    pick = TL_FACE_PICK_SCORE;
+  else
+    return tl_ctl_fail (_("--pick must be central, largest or score"));
   /* Parallel over images, one GEMM thread each: no thread waits for another. */
   tl_nn_set_threads (1);
 
@@ -559,7 +590,7 @@ tl_ctl_eval (int    argc,
       return tl_ctl_fail (_("usage: twinlockctl eval lfw --images DIR --pairs FILE | eval folders DIR"));
     }
 
-  ok = ok && embed_all (&set, jobs, !no_progress && isatty (STDERR_FILENO), &error)
+  ok = ok && embed_all (&set, jobs, pick, min_score, !no_progress && isatty (STDERR_FILENO), &error)
           && report (&set, title, json, roc, &error);
   eval_set_clear (&set);
   if (!ok)

@@ -13,6 +13,7 @@ struct _TlFacePipeline
   TlFaceDetector   *detector;
   TlFaceLandmarker *landmarker;
   TlFaceEncoder    *encoder;
+  TlFacePick        pick;
 };
 
 const char *
@@ -59,6 +60,52 @@ tl_face_pipeline_new (const char  *model_dir,
     return NULL;
   tl_face_detector_set_score_threshold (p->detector, TL_FACE_PIPELINE_SCORE_THRESHOLD);
   return g_steal_pointer (&p);
+}
+
+void
+tl_face_pipeline_set_pick (TlFacePipeline *p,
+                           TlFacePick      pick)
+{
+  p->pick = pick;
+}
+
+static guint
+pick_face (TlFacePipeline *p,
+           const TlImage  *image,
+           GArray         *faces)
+{
+  guint best = 0;
+  double best_value = -G_MAXDOUBLE;
+
+  for (guint i = 0; i < faces->len; i++)
+    {
+      const TlFaceBox *b = &g_array_index (faces, TlFaceBox, i);
+      double value;
+
+      switch (p->pick)
+        {
+        case TL_FACE_PICK_CENTRAL:
+          {
+            double dx = b->x + b->width / 2 - image->width / 2.0;
+            double dy = b->y + b->height / 2 - image->height / 2.0;
+            value = -(dx * dx + dy * dy);
+          }
+          break;
+        case TL_FACE_PICK_SCORE:
+          value = b->score;
+          break;
+        case TL_FACE_PICK_LARGEST:
+        default:
+          value = (double) b->width * b->height;
+          break;
+        }
+      if (value > best_value)
+        {
+          best_value = value;
+          best = i;
+        }
+    }
+  return best;
 }
 
 TlFaceDetector *
@@ -114,7 +161,7 @@ tl_face_pipeline_analyse (TlFacePipeline *p,
   out->n_faces = faces->len;
   out->found = faces->len > 0;
   if (out->found)
-    out->box = g_array_index (faces, TlFaceBox, 0);
+    out->box = g_array_index (faces, TlFaceBox, pick_face (p, image, faces));
   else if (fallback)
     {
       float side = MIN (image->width, image->height) * 0.5f;

@@ -17,6 +17,15 @@ typedef struct _TlFacePipeline TlFacePipeline;
  * own default is 0.5, which misses many frontal faces in LFW). */
 #define TL_FACE_PIPELINE_SCORE_THRESHOLD 0.3f
 
+/* Which face the pipeline analyses when the detector reports several. */
+typedef enum
+{
+  TL_FACE_PICK_LARGEST,   /* the biggest box: the person in front (default) */
+  TL_FACE_PICK_CENTRAL,   /* nearest the image centre: the subject of a
+                           * photo cropped around one face, as in LFW */
+  TL_FACE_PICK_SCORE,     /* the detector's most confident */
+} TlFacePick;
+
 typedef struct
 {
   gboolean        found;      /* FALSE: no face detected, fallback used */
@@ -39,7 +48,10 @@ TlFaceDetector   *tl_face_pipeline_get_detector   (TlFacePipeline *pipeline);
 TlFaceLandmarker *tl_face_pipeline_get_landmarker (TlFacePipeline *pipeline);
 TlFaceEncoder    *tl_face_pipeline_get_encoder    (TlFacePipeline *pipeline);
 
-/* Finds the most confident face.  With `fallback`, an image without a
+void            tl_face_pipeline_set_pick  (TlFacePipeline  *pipeline,
+                                            TlFacePick       pick);
+
+/* Finds the face chosen by the pick policy.  With `fallback`, an image without a
  * detected face is analysed in its central square (half the shorter
  * side) and `found` is FALSE; without it, returns FALSE. */
 gboolean        tl_face_pipeline_analyse   (TlFacePipeline  *pipeline,
