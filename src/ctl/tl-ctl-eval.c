@@ -235,7 +235,7 @@ sorted_entries (const char *dir,
 }
 
 /* All genuine pairs; as many impostor pairs (distinct, different people),
- * drawn with a fixed seed; k folds assigned at random. */
+ * drawn with a fixed seed; up to 10 stratified folds. */
 static gboolean
 load_folders (EvalSet     *set,
               const char  *dir,
@@ -252,7 +252,6 @@ load_folders (EvalSet     *set,
 
   if (people == NULL)
     return FALSE;
-  set->k = 10;
   for (guint p = 0; p < people->len; p++)
     {
       g_autoptr (GPtrArray) files = sorted_entries (g_ptr_array_index (people, p), FALSE, error);
@@ -274,7 +273,7 @@ load_folders (EvalSet     *set,
       for (guint i = first; i < set->paths->len; i++)
         for (guint j = i + 1; j < set->paths->len; j++)
           {
-            eval_set_pair (set, i, j, TRUE, g_rand_int_range (rand, 0, set->k));
+            eval_set_pair (set, i, j, TRUE, 0);
             if (++n_genuine > MAX_PAIRS)
               {
                 g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -309,8 +308,27 @@ load_folders (EvalSet     *set,
         continue;
       keys[added] = key;
       g_hash_table_add (seen, &keys[added]);
-      eval_set_pair (set, i, j, FALSE, g_rand_int_range (rand, 0, set->k));
+      eval_set_pair (set, i, j, FALSE, 0);
       added++;
+    }
+
+  /* Stratified folds: each class dealt round-robin, so that every fold
+   * and every training set holds both kinds of pair. */
+  set->k = CLAMP (MIN (n_genuine, added), 2, 10);
+  {
+    guint next[2] = { 0, 0 };
+    for (guint p = 0; p < set->folds->len; p++)
+      {
+        gboolean g = g_array_index (set->genuine, gboolean, p);
+        g_array_index (set->folds, guint, p) = next[g]++ % set->k;
+      }
+  }
+  if (added < 2 || n_genuine < 2)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("“%s” gives too few pairs to evaluate (%u same-person, %u different)"),
+                   dir, n_genuine, added);
+      return FALSE;
     }
   return TRUE;
 }
