@@ -186,6 +186,40 @@ test_picture_follows_source (Fixture       *f,
                    "videotestsrc pattern=blue");
 }
 
+static gboolean
+no_faces (gpointer data)
+{
+  Fixture *f = data;
+
+  return tl_camera_view_get_n_faces (tl_window_get_camera_view (f->window)) == 0;
+}
+
+static gboolean
+has_faces (gpointer data)
+{
+  Fixture *f = data;
+
+  return tl_camera_view_get_n_faces (tl_window_get_camera_view (f->window)) > 0;
+}
+
+static void
+test_face_overlay (Fixture       *f,
+                   gconstpointer  data)
+{
+  /* A still photo as the camera: the analysis thread finds the face and the
+   * view draws its box and landmarks. */
+  wait_for_page (f, "camera");
+  wait_for_frame_of_width (f, 250);
+  tl_test_wait (has_faces, f, "a face box on the camera view");
+  g_assert_cmpuint (tl_camera_view_get_n_faces (tl_window_get_camera_view (f->window)), ==, 1);
+
+  /* Switching to a picture without a face clears the overlay. */
+  tl_settings_set_camera_source (f->settings, "videotestsrc pattern=blue");
+  wait_for_frame_of_width (f, 320);
+  f->page = NULL;
+  tl_test_wait (no_faces, f, "the face box to go");
+}
+
 static void
 assert_error_page (Fixture    *f,
                    const char *title)
@@ -377,6 +411,13 @@ main (int argc, char *argv[])
   ADD ("preferences", "videotestsrc", test_preferences);
   ADD ("mirror-action", "videotestsrc", test_mirror_action);
   ADD ("about", "videotestsrc", test_about);
+  {
+    g_autofree char *photo = g_test_build_filename (G_TEST_DIST, "data", "faces",
+                                                    "lfw-Abel_Pacheco_0001.png", NULL);
+    g_autofree char *source = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! imagefreeze",
+                                               photo);
+    ADD ("face-overlay", g_steal_pointer (&source), test_face_overlay);
+  }
 #undef ADD
   status = g_test_run ();
   g_object_unref (the_app);

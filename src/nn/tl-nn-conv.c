@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "tl-nn-fast.h"
 #include "tl-nn-layers.h"
 #include "tl-nn-private.h"
 
@@ -405,6 +406,8 @@ tl_conv2d_forward (float               *out,
   int kg = s->kh * s->kw * cg;
   float beta = 0.0f;
 
+  if (tl_nn_fast_conv2d_forward (out, in, w, b, s))
+    return;
   if (is_depthwise (s))
     {
       depthwise_forward (out, in, w, b, s);

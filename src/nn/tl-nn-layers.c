@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "tl-nn-fast.h"
 #include "tl-nn-layers.h"
 #include "tl-nn-private.h"
 
@@ -148,6 +149,11 @@ tl_scale_bias_forward (float       *out,
                        int          m,
                        int          c)
 {
+  if (scale && bias)
+    {
+      tl_nn_fast_scale_bias (out, in, scale, bias, m, c);
+      return;
+    }
   for (int r = 0; r < m; r++)
     {
       float *restrict o = out + (size_t) r * c;
@@ -189,8 +195,7 @@ tl_relu_forward (float       *out,
                  const float *in,
                  size_t       n)
 {
-  for (size_t i = 0; i < n; i++)
-    out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+  tl_nn_fast_relu (out, in, n);
 }
 
 TL_NN_HOT void
@@ -209,6 +214,11 @@ tl_leaky_relu_forward (float       *out,
                        float        slope,
                        size_t       n)
 {
+  if (slope >= 0.0f && slope <= 1.0f)
+    {
+      tl_nn_fast_leaky (out, in, slope, n);
+      return;
+    }
   for (size_t i = 0; i < n; i++)
     out[i] = in[i] > 0.0f ? in[i] : slope * in[i];
 }
@@ -320,6 +330,8 @@ tl_maxpool_forward (float             *out,
 {
   int c = s->c;
 
+  if (tl_nn_fast_maxpool_forward (out, in, s))
+    return;
   for (int b = 0; b < s->n; b++)
     for (int oy = 0; oy < s->oh; oy++)
       for (int ox = 0; ox < s->ow; ox++)
@@ -571,8 +583,7 @@ tl_add_forward (float       *out,
                 const float *b,
                 size_t       n)
 {
-  for (size_t i = 0; i < n; i++)
-    out[i] = a[i] + b[i];
+  tl_nn_fast_add (out, a, b, n);
 }
 
 TL_NN_HOT void
