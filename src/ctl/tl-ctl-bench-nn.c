@@ -441,7 +441,9 @@ tl_ctl_bench_nn (int    argc,
   else
     {
       g_print ("%s: %s\n", _("BLIS kernels"), tl_nn_kernels_name ());
-      g_print ("%s: %s, %d\n", _("Threads"), tl_nn_blis_threading (), tl_nn_get_threads ());
+      g_print ("%s: %d (%s)\n", _("Threads"), tl_nn_get_threads (),
+               _("Twinlock's workers; each runs BLIS single-threaded"));
+      g_print ("%s: %s\n", _("BLIS built with"), tl_nn_blis_threading ());
       g_print ("%s: %.1f GFLOP/s (%d×%d×%d; all threads by the wall clock %.1f, "
                "one core by its CPU clock %.1f × %d threads)\n", _("sgemm peak"), peak,
                peak_n, peak_n, peak_n, wall_peak, core_peak, tl_nn_get_threads ());

@@ -111,6 +111,7 @@ int tl_net_prelu          (TlNet *net, int in, const char *name);
 int tl_net_maxpool        (TlNet *net, int in, int k, int stride, int pad);
 int tl_net_avgpool        (TlNet *net, int in, int k, int stride, int pad);
 int tl_net_global_avgpool (TlNet *net, int in);
+/* Flattens its input per image in NHWC order ([h][w][c], as TensorFlow). */
 int tl_net_dense          (TlNet *net, int in, const char *name, int out,
                            bool bias);
 int tl_net_add            (TlNet *net, int a, int b);
@@ -149,7 +150,8 @@ int  tl_net_fold          (TlNet *net);
  * copied).  training = true uses batch statistics in batch norm (and
  * updates the running ones); false uses the running statistics.  Returns
  * the output node's activation [batch][h][w][c], owned by the net, valid
- * until the next forward. */
+ * until the next forward; NULL when batch is not in 1..max_batch or a
+ * training pass is asked of a net not prepared for training. */
 const float *tl_net_forward  (TlNet *net, const float *input, int batch,
                               bool training);
 /* After a forward with training = true: back-propagates dout (shape of the
