@@ -11,6 +11,7 @@
 #include "tl-about.h"
 #include "tl-application.h"
 #include "tl-camera-monitor.h"
+#include "tl-nn.h"
 #include "tl-preferences-window.h"
 #include "tl-test-gui.h"
 #include "tl-window.h"
@@ -185,6 +186,40 @@ test_picture_follows_source (Fixture       *f,
                    "videotestsrc pattern=blue");
 }
 
+static gboolean
+no_faces (gpointer data)
+{
+  Fixture *f = data;
+
+  return tl_camera_view_get_n_faces (tl_window_get_camera_view (f->window)) == 0;
+}
+
+static gboolean
+has_faces (gpointer data)
+{
+  Fixture *f = data;
+
+  return tl_camera_view_get_n_faces (tl_window_get_camera_view (f->window)) > 0;
+}
+
+static void
+test_face_overlay (Fixture       *f,
+                   gconstpointer  data)
+{
+  /* A still photo as the camera: the analysis thread finds the face and the
+   * view draws its box and landmarks. */
+  wait_for_page (f, "camera");
+  wait_for_frame_of_width (f, 250);
+  tl_test_wait (has_faces, f, "a face box on the camera view");
+  g_assert_cmpuint (tl_camera_view_get_n_faces (tl_window_get_camera_view (f->window)), ==, 1);
+
+  /* Switching to a picture without a face clears the overlay. */
+  tl_settings_set_camera_source (f->settings, "videotestsrc pattern=blue");
+  wait_for_frame_of_width (f, 320);
+  f->page = NULL;
+  tl_test_wait (no_faces, f, "the face box to go");
+}
+
 static void
 assert_error_page (Fixture    *f,
                    const char *title)
@@ -294,6 +329,16 @@ test_preferences (Fixture       *f,
   g_assert_cmpuint (adw_combo_row_get_selected (row), ==, n - 1);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (custom)), ==, "videotestsrc pattern=ball");
 
+  /* A --camera given at start is named, and choosing here replaces it. */
+  g_assert_false (gtk_widget_get_visible (PREFS_CHILD (prefs, "override_hint")));
+  tl_application_set_camera_override (f->app, "videotestsrc pattern=snow");
+  g_assert_true (gtk_widget_get_visible (PREFS_CHILD (prefs, "override_hint")));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (PREFS_CHILD (prefs, "override_hint"))),
+                            "pattern=snow"));
+  adw_combo_row_set_selected (row, 0);
+  g_assert_null (tl_application_get_camera_override (f->app));
+  g_assert_false (gtk_widget_get_visible (PREFS_CHILD (prefs, "override_hint")));
+
   /* Mirroring follows the switch. */
   gtk_switch_set_active (GTK_SWITCH (PREFS_CHILD (prefs, "mirror_switch")), TRUE);
   g_assert_true (tl_settings_get_mirror_preview (f->settings));
@@ -326,6 +371,7 @@ test_about (Fixture       *f,
   g_assert_nonnull (strstr (versions, gtk));
   g_assert_nonnull (strstr (versions, "GStreamer 1."));
   g_assert_nonnull (strstr (versions, "Twinlock " PACKAGE_VERSION));
+  g_assert_nonnull (strstr (versions, tl_nn_kernels_name ()));
 
   about = tl_about_show (GTK_WINDOW (f->window));
   g_assert_true (ADW_IS_ABOUT_WINDOW (about));
@@ -365,6 +411,13 @@ main (int argc, char *argv[])
   ADD ("preferences", "videotestsrc", test_preferences);
   ADD ("mirror-action", "videotestsrc", test_mirror_action);
   ADD ("about", "videotestsrc", test_about);
+  {
+    g_autofree char *photo = g_test_build_filename (G_TEST_DIST, "data", "faces",
+                                                    "lfw-Abel_Pacheco_0001.png", NULL);
+    g_autofree char *source = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! imagefreeze",
+                                               photo);
+    ADD ("face-overlay", g_steal_pointer (&source), test_face_overlay);
+  }
 #undef ADD
   status = g_test_run ();
   g_object_unref (the_app);

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "tl-camera-monitor.h"
+#include "tl-face-tracker.h"
 #include "tl-window.h"
 
 struct _TlWindow
@@ -24,6 +25,7 @@ struct _TlWindow
   TlSettings           *settings;
   TlCamera             *camera;
   TlCameraMonitor      *monitor;
+  TlFaceTracker        *face_tracker;   /* NULL when the models are missing */
 };
 
 G_DEFINE_FINAL_TYPE (TlWindow, tl_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -128,6 +130,39 @@ on_frame (TlCamera *camera,
           TlWindow *self)
 {
   tl_camera_view_set_image (self->camera_view, frame);
+  /* Analysis runs on the tracker's thread; a busy tracker keeps only the
+   * newest frame. */
+  if (self->face_tracker != NULL)
+    tl_face_tracker_push_frame (self->face_tracker, frame);
+}
+
+static void
+on_faces (TlFaceTracker     *tracker,
+          TlFaceFrameResult *result,
+          TlWindow          *self)
+{
+  TlFaceOverlay overlays[TL_FACE_TRACKER_MAX_FACES];
+
+  /* A result that arrives after the camera stopped would draw a stale box. */
+  if (tl_camera_get_state (self->camera) != TL_CAMERA_STATE_PLAYING)
+    return;
+  for (guint i = 0; i < result->n_faces; i++)
+    {
+      TlFaceOverlay *o = &overlays[i];
+
+      o->x = result->boxes[i].x;
+      o->y = result->boxes[i].y;
+      o->width = result->boxes[i].width;
+      o->height = result->boxes[i].height;
+      o->kind = TL_FACE_OVERLAY_NEUTRAL;
+      o->n_points = TL_FACE_N_LANDMARKS;
+      for (guint k = 0; k < TL_FACE_N_LANDMARKS; k++)
+        {
+          o->points[k][0] = result->landmarks[i].x[k];
+          o->points[k][1] = result->landmarks[i].y[k];
+        }
+    }
+  tl_camera_view_set_faces (self->camera_view, overlays, result->n_faces);
 }
 
 static void
@@ -213,6 +248,16 @@ setup (TlWindow      *self,
   g_signal_connect_object (app, "notify::camera-override",
                            G_CALLBACK (restart_camera), self, G_CONNECT_SWAPPED);
 
+  {
+    g_autoptr (GError) error = NULL;
+
+    self->face_tracker = tl_face_tracker_new (NULL, &error);
+    if (self->face_tracker == NULL)
+      g_message ("No face analysis: %s", error->message);
+    else
+      g_signal_connect_object (self->face_tracker, "faces", G_CALLBACK (on_faces), self, 0);
+  }
+
   self->camera = tl_camera_new ();
   g_signal_connect_object (self->camera, "frame", G_CALLBACK (on_frame), self, 0);
   g_signal_connect_object (self->camera, "notify::state",
@@ -233,6 +278,7 @@ tl_window_dispose (GObject *object)
   if (self->camera != NULL)
     tl_camera_stop (self->camera);
   g_clear_object (&self->camera);
+  g_clear_object (&self->face_tracker);
   g_clear_object (&self->monitor);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_WINDOW);

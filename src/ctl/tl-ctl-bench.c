@@ -11,6 +11,7 @@
 
 static const TlCtlBench benches[] = {
   { "nn", N_("BLIS kernels, sgemm peak, the face encoder's layers"), tl_ctl_bench_nn },
+  { "faces", N_("Face detector, landmarks and encoder per face"), tl_ctl_bench_faces },
   { NULL, NULL, NULL }
 };
 

@@ -11,6 +11,7 @@
 #include "tl-ctl.h"
 #include "tl-ctl-bench.h"
 #include "tl-ctl-camera.h"
+#include "tl-ctl-faces.h"
 #include "tl-ctl-kws.h"
 #include "tl-ctl-train.h"
 #include "tl-nn.h"
@@ -21,6 +22,10 @@ static const TlCtlCommand commands[] = {
   { "snapshot", N_("Grab one camera frame into a PNG file"), tl_ctl_snapshot },
   { "bench", N_("Measure the engine and the pipeline (bench nn, …)"), tl_ctl_bench },
   { "train", N_("Train a twin face encoder from a folder per person"), tl_ctl_train },
+  { "latency", N_("Measure the camera’s delay and frame rate"), tl_ctl_latency },
+  { "import", N_("Convert pretrained weights (import faceapi DIR)"), tl_ctl_import },
+  { "verify", N_("Compare the faces in two photos"), tl_ctl_verify },
+  { "eval", N_("Accuracy of the face pipeline (eval lfw, eval folders)"), tl_ctl_eval },
   { "kws", N_("Spot “unlock”/“lock” in a WAV file or live; evaluate on a corpus"), tl_ctl_kws },
   { NULL, NULL, NULL }
 };

@@ -6,7 +6,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "tl-nn-fast.h"
 #include "tl-nn-layers.h"
+#include "tl-nn-private.h"
 
 /* ---- batch normalisation ------------------------------------------------- */
 
@@ -139,7 +141,7 @@ tl_fold_scale_bias (float       *w,
 
 /* ---- scale + bias -------------------------------------------------------- */
 
-void
+TL_NN_HOT void
 tl_scale_bias_forward (float       *out,
                        const float *in,
                        const float *scale,
@@ -147,6 +149,11 @@ tl_scale_bias_forward (float       *out,
                        int          m,
                        int          c)
 {
+  if (scale && bias)
+    {
+      tl_nn_fast_scale_bias (out, in, scale, bias, m, c);
+      return;
+    }
   for (int r = 0; r < m; r++)
     {
       float *restrict o = out + (size_t) r * c;
@@ -183,16 +190,15 @@ tl_scale_bias_backward (float       *din,
 
 /* ---- activations --------------------------------------------------------- */
 
-void
+TL_NN_HOT void
 tl_relu_forward (float       *out,
                  const float *in,
                  size_t       n)
 {
-  for (size_t i = 0; i < n; i++)
-    out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+  tl_nn_fast_relu (out, in, n);
 }
 
-void
+TL_NN_HOT void
 tl_relu_backward (float       *din,
                   const float *dout,
                   const float *out,
@@ -202,17 +208,22 @@ tl_relu_backward (float       *din,
     din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
-void
+TL_NN_HOT void
 tl_leaky_relu_forward (float       *out,
                        const float *in,
                        float        slope,
                        size_t       n)
 {
+  if (slope >= 0.0f && slope <= 1.0f)
+    {
+      tl_nn_fast_leaky (out, in, slope, n);
+      return;
+    }
   for (size_t i = 0; i < n; i++)
     out[i] = in[i] > 0.0f ? in[i] : slope * in[i];
 }
 
-void
+TL_NN_HOT void
 tl_leaky_relu_backward (float       *din,
                         const float *dout,
                         const float *in,
@@ -223,7 +234,7 @@ tl_leaky_relu_backward (float       *din,
     din[i] += in[i] > 0.0f ? dout[i] : slope * dout[i];
 }
 
-void
+TL_NN_HOT void
 tl_prelu_forward (float       *out,
                   const float *in,
                   const float *alpha,
@@ -312,13 +323,15 @@ pool_window (const TlPoolShape *s,
   if (*x1 > s->w) *x1 = s->w;
 }
 
-void
+TL_NN_HOT void
 tl_maxpool_forward (float             *out,
                     const float       *in,
                     const TlPoolShape *s)
 {
   int c = s->c;
 
+  if (tl_nn_fast_maxpool_forward (out, in, s))
+    return;
   for (int b = 0; b < s->n; b++)
     for (int oy = 0; oy < s->oh; oy++)
       for (int ox = 0; ox < s->ow; ox++)
@@ -379,7 +392,7 @@ tl_maxpool_backward (float             *din,
         }
 }
 
-void
+TL_NN_HOT void
 tl_avgpool_forward (float             *out,
                     const float       *in,
                     const TlPoolShape *s)
@@ -438,7 +451,7 @@ tl_avgpool_backward (float             *din,
         }
 }
 
-void
+TL_NN_HOT void
 tl_global_avgpool_forward (float       *out,
                            const float *in,
                            int          n,
@@ -564,17 +577,16 @@ tl_dense_backward_ref (float       *din,
 
 /* ---- residual add, concat, pad ------------------------------------------- */
 
-void
+TL_NN_HOT void
 tl_add_forward (float       *out,
                 const float *a,
                 const float *b,
                 size_t       n)
 {
-  for (size_t i = 0; i < n; i++)
-    out[i] = a[i] + b[i];
+  tl_nn_fast_add (out, a, b, n);
 }
 
-void
+TL_NN_HOT void
 tl_add_backward (float       *da,
                  float       *db,
                  const float *dout,

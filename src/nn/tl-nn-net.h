@@ -17,6 +17,9 @@
  *   if (!tl_net_prepare (net, max_batch, training, &err)) …   // workspace
  *   const float *emb = tl_net_forward (net, images, batch, false);
  *
+ * A net runs one pass at a time: give each thread that runs networks its
+ * own TlNet (they may share nothing but the engine's worker threads).
+ *
  * Builder calls return the new node's index, or -1 after an error, which
  * is kept (the first one wins) and reported by tl_net_build (); so they
  * can be chained without checking each one.
@@ -46,8 +49,8 @@ typedef enum
 {
   TL_OP_INPUT = 0,
   TL_OP_CONV2D,          /* ip: oc kh kw stride pad groups has_bias */
-  TL_OP_BATCHNORM,       /* fp: eps momentum */
-  TL_OP_SCALE_BIAS,
+  TL_OP_BATCHNORM,       /* fp: eps momentum; ip[7] = 1: folded */
+  TL_OP_SCALE_BIAS,      /* ip[7] = 1: folded into the convolution before */
   TL_OP_RELU,
   TL_OP_LEAKY_RELU,      /* fp: slope */
   TL_OP_PRELU,
@@ -108,6 +111,7 @@ int tl_net_prelu          (TlNet *net, int in, const char *name);
 int tl_net_maxpool        (TlNet *net, int in, int k, int stride, int pad);
 int tl_net_avgpool        (TlNet *net, int in, int k, int stride, int pad);
 int tl_net_global_avgpool (TlNet *net, int in);
+/* Flattens its input per image in NHWC order ([h][w][c], as TensorFlow). */
 int tl_net_dense          (TlNet *net, int in, const char *name, int out,
                            bool bias);
 int tl_net_add            (TlNet *net, int a, int b);
@@ -134,12 +138,20 @@ bool tl_net_prepare       (TlNet *net, int max_batch, bool training,
  * variance 1), deterministic for a seed. */
 void tl_net_init_params   (TlNet *net, uint64_t seed);
 
+/* For inference only: folds every batch norm and scale+bias whose input
+ * is a convolution with a bias (used by nothing else) into that
+ * convolution's weights, so that it costs nothing at run time.  The folded
+ * nodes stay in the graph as pass-throughs (and say so in model files).
+ * Returns how many were folded.  Do not train a folded net. */
+int  tl_net_fold          (TlNet *net);
+
 /* ---- running ------------------------------------------------------------
  * input [batch][h][w][c] must stay valid until backward has run (it is not
  * copied).  training = true uses batch statistics in batch norm (and
  * updates the running ones); false uses the running statistics.  Returns
  * the output node's activation [batch][h][w][c], owned by the net, valid
- * until the next forward. */
+ * until the next forward; NULL when batch is not in 1..max_batch or a
+ * training pass is asked of a net not prepared for training. */
 const float *tl_net_forward  (TlNet *net, const float *input, int batch,
                               bool training);
 /* After a forward with training = true: back-propagates dout (shape of the
@@ -151,7 +163,10 @@ void         tl_net_zero_grads (TlNet *net);
 int               tl_net_n_nodes     (const TlNet *net);
 const TlNetNode  *tl_net_node        (const TlNet *net, int i);
 int               tl_net_output      (const TlNet *net);
-/* Activation of any node from the last forward, [batch][h][w][c]. */
+/* Activation of any node from the last forward, [batch][h][w][c].  (In a
+ * net prepared for inference, an activation whose only consumer is an
+ * element-wise layer — ReLU, leaky ReLU, PReLU, scale+bias, batch norm —
+ * holds that layer's output: it ran in place.) */
 float            *tl_net_activation  (TlNet *net, int node);
 /* Gradient of the loss with respect to a node's activation, after backward
  * (NULL without training). */

@@ -1,0 +1,249 @@
+/* tl-nn-fast.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "tl-nn-fast.h"
+
+/* Memory-bound loops are only fast vectorised: -O3 here, and an AVX2/FMA
+ * clone chosen at run time. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize ("O3")
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SIMD __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#else
+#define SIMD
+#endif
+
+/* Eight floats in a vector (two SSE registers in the portable clone): the
+ * compiler will not keep sixteen scalar accumulators in vectors itself. */
+typedef float v8sf __attribute__ ((vector_size (32)));
+
+static inline __attribute__ ((always_inline)) v8sf
+load8 (const float *p)
+{
+  v8sf v;
+  memcpy (&v, p, sizeof v);
+  return v;
+}
+
+static inline __attribute__ ((always_inline)) void
+store8 (float *p, v8sf v)
+{
+  memcpy (p, &v, sizeof v);
+}
+
+SIMD static void
+depthwise (float *restrict out, const float *restrict in, const float *restrict w,
+           const float *restrict b, const TlConv2dShape *s)
+{
+  const int c = s->c, k = s->kh;
+
+  for (int n = 0; n < s->n; n++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        {
+          const float *restrict img = in + (size_t) n * s->h * s->w * c;
+          float *restrict o = out + (((size_t) n * s->oh + oy) * s->ow + ox) * c;
+          int iy0 = oy * s->stride - s->pad_t, ix0 = ox * s->stride - s->pad_l;
+
+          if (b)
+            for (int j = 0; j < c; j++) o[j] = b[j];
+          else
+            for (int j = 0; j < c; j++) o[j] = 0.0f;
+
+          if (k == 3 && iy0 >= 0 && ix0 >= 0 && iy0 + 3 <= s->h && ix0 + 3 <= s->w)
+            {
+              /* Interior: all nine taps in one pass over the channels. */
+              const size_t row = (size_t) s->w * c;
+              const float *restrict p0 = img + ((size_t) iy0 * s->w + ix0) * c;
+              const float *restrict p1 = p0 + row, *restrict p2 = p1 + row;
+              for (int j = 0; j < c; j++)
+                {
+                  float acc = o[j];
+                  acc += p0[j] * w[j] + p0[c + j] * w[c + j] + p0[2 * c + j] * w[2 * c + j];
+                  acc += p1[j] * w[3 * c + j] + p1[c + j] * w[4 * c + j] + p1[2 * c + j] * w[5 * c + j];
+                  acc += p2[j] * w[6 * c + j] + p2[c + j] * w[7 * c + j] + p2[2 * c + j] * w[8 * c + j];
+                  o[j] = acc;
+                }
+              continue;
+            }
+          for (int ky = 0; ky < k; ky++)
+            {
+              int iy = iy0 + ky;
+              if (iy < 0 || iy >= s->h)
+                continue;
+              for (int kx = 0; kx < s->kw; kx++)
+                {
+                  int ix = ix0 + kx;
+                  const float *restrict p, *restrict q;
+                  if (ix < 0 || ix >= s->w)
+                    continue;
+                  p = img + ((size_t) iy * s->w + ix) * c;
+                  q = w + ((size_t) ky * s->kw + kx) * c;
+                  for (int j = 0; j < c; j++)
+                    o[j] += p[j] * q[j];
+                }
+            }
+        }
+}
+
+SIMD static void
+direct_small_c (float *restrict out, const float *restrict in, const float *restrict w,
+                const float *restrict b, const TlConv2dShape *s)
+{
+  const int c = s->c, oc = s->oc;
+
+  for (int n = 0; n < s->n; n++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        {
+          const float *restrict img = in + (size_t) n * s->h * s->w * c;
+          float *restrict o = out + (((size_t) n * s->oh + oy) * s->ow + ox) * oc;
+          int iy0 = oy * s->stride - s->pad_t, ix0 = ox * s->stride - s->pad_l;
+          int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = s->h - iy0 < s->kh ? s->h - iy0 : s->kh;
+          int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = s->w - ix0 < s->kw ? s->w - ix0 : s->kw;
+
+          /* Sixteen output channels at a time, in two vector registers. */
+          for (int c0 = 0; c0 < oc; c0 += 16)
+            {
+              v8sf acc0 = { 0 }, acc1 = { 0 };
+
+              if (b)
+                {
+                  acc0 = load8 (b + c0);
+                  acc1 = load8 (b + c0 + 8);
+                }
+              for (int ky = ky0; ky < ky1; ky++)
+                for (int kx = kx0; kx < kx1; kx++)
+                  {
+                    const float *restrict p = img + ((size_t) (iy0 + ky) * s->w + ix0 + kx) * c;
+                    const float *restrict q = w + ((size_t) ky * s->kw + kx) * c * oc + c0;
+                    for (int ci = 0; ci < c; ci++, q += oc)
+                      {
+                        acc0 += p[ci] * load8 (q);
+                        acc1 += p[ci] * load8 (q + 8);
+                      }
+                  }
+              store8 (o + c0, acc0);
+              store8 (o + c0 + 8, acc1);
+            }
+        }
+}
+
+bool
+tl_nn_fast_conv2d_forward (float               *out,
+                           const float         *in,
+                           const float         *w,
+                           const float         *b,
+                           const TlConv2dShape *s)
+{
+  if (s->groups == s->c && s->oc == s->c && s->groups > 1)
+    {
+      depthwise (out, in, w, b, s);
+      return true;
+    }
+  if (s->groups == 1 && s->c <= 4 && s->oc % 16 == 0 && s->kh <= 7 && s->kw <= 7)
+    {
+      direct_small_c (out, in, w, b, s);
+      return true;
+    }
+  return false;
+}
+
+SIMD static void
+maxpool2 (float *restrict out, const float *restrict in, const TlPoolShape *s)
+{
+  const int c = s->c;
+
+  for (int n = 0; n < s->n; n++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        {
+          const float *restrict img = in + (size_t) n * s->h * s->w * c;
+          float *restrict o = out + (((size_t) n * s->oh + oy) * s->ow + ox) * c;
+          int iy = oy * s->stride - s->pad_t, ix = ox * s->stride - s->pad_l;
+          /* Clip the window; padding never takes part. */
+          int y0 = iy < 0 ? 0 : iy, y1 = iy + 2 > s->h ? s->h : iy + 2;
+          int x0 = ix < 0 ? 0 : ix, x1 = ix + 2 > s->w ? s->w : ix + 2;
+
+          if (y1 - y0 == 2 && x1 - x0 == 2)
+            {
+              const float *restrict p0 = img + ((size_t) y0 * s->w + x0) * c;
+              const float *restrict p1 = p0 + (size_t) s->w * c;
+              for (int j = 0; j < c; j++)
+                {
+                  float m0 = p0[j] > p0[c + j] ? p0[j] : p0[c + j];
+                  float m1 = p1[j] > p1[c + j] ? p1[j] : p1[c + j];
+                  o[j] = m0 > m1 ? m0 : m1;
+                }
+              continue;
+            }
+          {
+            const float *restrict p = img + ((size_t) y0 * s->w + x0) * c;
+            for (int j = 0; j < c; j++)
+              o[j] = p[j];
+          }
+          for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++)
+              {
+                const float *restrict p = img + ((size_t) y * s->w + x) * c;
+                for (int j = 0; j < c; j++)
+                  o[j] = o[j] > p[j] ? o[j] : p[j];
+              }
+        }
+}
+
+bool
+tl_nn_fast_maxpool_forward (float             *out,
+                            const float       *in,
+                            const TlPoolShape *s)
+{
+  if (s->k != 2)
+    return false;
+  maxpool2 (out, in, s);
+  return true;
+}
+
+SIMD void
+tl_nn_fast_relu (float *out, const float *in, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+SIMD void
+tl_nn_fast_leaky (float *out, const float *in, float slope, size_t n)
+{
+  /* For 0 <= slope <= 1 the leaky ReLU is max (x, slope·x): a vector max. */
+  for (size_t i = 0; i < n; i++)
+    {
+      float x = in[i], t = slope * x;
+      out[i] = x > t ? x : t;
+    }
+}
+
+SIMD void
+tl_nn_fast_add (float *out, const float *a, const float *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    out[i] = a[i] + b[i];
+}
+
+SIMD void
+tl_nn_fast_scale_bias (float *out, const float *in, const float *restrict scale,
+                       const float *restrict bias, int m, int c)
+{
+  for (int r = 0; r < m; r++)
+    {
+      float *o = out + (size_t) r * c;
+      const float *x = in + (size_t) r * c;
+      for (int q = 0; q < c; q++)
+        o[q] = x[q] * scale[q] + bias[q];
+    }
+}

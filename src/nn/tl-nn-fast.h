@@ -1,0 +1,41 @@
+/* tl-nn-fast.h — vectorised forward kernels for the shapes the face
+ * networks spend their time in
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each is compiled twice — an AVX2/FMA clone picked at run time on CPUs
+ * that have it, and a portable one — and computes exactly what the
+ * engine's generic kernel (its reference) computes, up to float rounding.
+ * The engine's forward kernels call these first; a function returning
+ * false means "shape not handled here", and the generic path runs.
+ */
+#pragma once
+
+#include "tl-nn-layers.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Depthwise k×k with channel multiplier 1 (groups == c == oc), and direct
+ * convolution for few input channels (c <= 4, oc a multiple of 16, k <= 7:
+ * the first layer on an RGB image, where an im2col GEMM has too short a K). */
+bool tl_nn_fast_conv2d_forward (float *out, const float *in, const float *w,
+                                const float *b, const TlConv2dShape *s);
+
+/* 2×2 max pool (any stride and padding). */
+bool tl_nn_fast_maxpool_forward (float *out, const float *in,
+                                 const TlPoolShape *s);
+
+/* Element-wise; out may alias the inputs. */
+void tl_nn_fast_relu      (float *out, const float *in, size_t n);
+/* slope in [0, 1]: max (x, slope·x). */
+void tl_nn_fast_leaky     (float *out, const float *in, float slope, size_t n);
+void tl_nn_fast_add       (float *out, const float *a, const float *b, size_t n);
+/* out[m][c] = in·scale[c] + bias[c]; scale and bias non-NULL. */
+void tl_nn_fast_scale_bias (float *out, const float *in, const float *scale,
+                            const float *bias, int m, int c);
+
+#ifdef __cplusplus
+}
+#endif

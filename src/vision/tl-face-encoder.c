@@ -1,0 +1,82 @@
+/* tl-face-encoder.c
+ *
+ * The network is described in tl-faceapi-nets.c; this file feeds it the
+ * chip with the original's normalisation, (x − mean) / 255.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "tl-face-encoder.h"
+#include "tl-face-net-private.h"
+#include "tl-model.h"
+#include "tl-image-ops.h"
+
+#define IN TL_FACE_ENCODER_INPUT
+
+static const float mean_rgb[3] = { 122.782f, 117.001f, 104.298f };
+
+struct _TlFaceEncoder
+{
+  TlNet *net;
+  float *input;
+};
+
+TlFaceEncoder *
+tl_face_encoder_new (const char  *model_path,
+                     GError     **error)
+{
+  g_autoptr (TlFaceEncoder) e = g_new0 (TlFaceEncoder, 1);
+  TlNnError err = { 0 };
+
+  e->net = tl_face_net_load (model_path, "face-encoder", error);
+  if (e->net == NULL)
+    return NULL;
+  if (!tl_net_prepare (e->net, 1, false, &err))
+    {
+      tl_model_set_error (error, &err, _("Cannot prepare the face encoder"));
+      return NULL;
+    }
+  e->input = g_new (float, IN * IN * 3);
+  return g_steal_pointer (&e);
+}
+
+void
+tl_face_encoder_free (TlFaceEncoder *e)
+{
+  if (e == NULL)
+    return;
+  g_clear_pointer (&e->net, tl_net_free);
+  g_free (e->input);
+  g_free (e);
+}
+
+void
+tl_face_encoder_forward (TlFaceEncoder *e,
+                         const float   *input,
+                         float         *embedding)
+{
+  for (gsize i = 0; i < IN * IN; i++)
+    for (int c = 0; c < 3; c++)
+      e->input[i * 3 + c] = (input[i * 3 + c] - mean_rgb[c]) / 255.0f;
+  memcpy (embedding, tl_net_forward (e->net, e->input, 1, false),
+          sizeof (float) * TL_FACE_EMBEDDING_DIM);
+}
+
+void
+tl_face_encoder_encode (TlFaceEncoder *e,
+                        const TlImage *chip,
+                        float         *embedding)
+{
+  tl_image_to_input (chip, 0, 0, chip->width, chip->height, TRUE, IN, e->input);
+  tl_face_encoder_forward (e, e->input, embedding);
+}
+
+double
+tl_face_encoder_flops (TlFaceEncoder *e)
+{
+  return (double) tl_net_flops (e->net);
+}
