@@ -92,8 +92,10 @@ TlKwsEngine *tl_kws_engine_new        (const char        *model_dir,
                                        GError           **error);
 void         tl_kws_engine_free       (TlKwsEngine       *self);
 
-/* Which stages decide (default TL_KWS_STAGE_ALL).  Without LLR the score
- * compared with the threshold is the kws score. */
+/* Which stages decide (default TL_KWS_STAGE_ALL); resets the thresholds to
+ * the stages' defaults.  Without LLR the score compared with the threshold
+ * is the kws score alone (COMPETITORS adds its margin to the LLR score
+ * only). */
 void         tl_kws_engine_set_stages (TlKwsEngine       *self,
                                        TlKwsStages        stages);
 /* Per-phrase threshold on the final score (LLR in nats/frame, or the kws
