@@ -490,7 +490,9 @@ report (EvalSet     *set,
 
   if (roc_png != NULL)
     {
-      g_autoptr (TlPlot) plot = tl_plot_new (title, _("false accept rate"), _("true accept rate"));
+      g_autofree char *heading = g_strdup_printf (_("ROC of %s: %u pairs, accuracy %.2f %%, EER %.2f %%"),
+                                                  title, n, 100 * mean, 100 * eer);
+      g_autoptr (TlPlot) plot = tl_plot_new (heading, _("false accept rate"), _("true accept rate"));
       g_autofree char *base = g_str_has_suffix (roc_png, ".png")
                               ? g_strndup (roc_png, strlen (roc_png) - 4) : g_strdup (roc_png);
       g_autofree char *csv = g_strconcat (base, ".csv", NULL);
