@@ -454,11 +454,29 @@ embed_all (EvalSet   *set,
 
 /* ---- report ---------------------------------------------------------------- */
 
+/* One line per pair: fold, same person or not, distance, both images. */
+static gboolean
+write_scores (EvalSet      *set,
+              const TlScore *scores,
+              const char    *path,
+              GError       **error)
+{
+  g_autoptr (GString) out = g_string_new ("fold,genuine,distance,image_a,image_b\n");
+
+  for (guint i = 0; i < set->a->len; i++)
+    g_string_append_printf (out, "%u,%d,%.6f,%s,%s\n", g_array_index (set->folds, guint, i),
+                            scores[i].genuine ? 1 : 0, scores[i].score,
+                            (const char *) g_ptr_array_index (set->paths, g_array_index (set->a, guint, i)),
+                            (const char *) g_ptr_array_index (set->paths, g_array_index (set->b, guint, i)));
+  return g_file_set_contents (path, out->str, out->len, error);
+}
+
 static gboolean
 report (EvalSet     *set,
         const char  *title,
         gboolean     json,
         const char  *roc_png,
+        const char  *scores_csv,
         GError     **error)
 {
   guint n = set->a->len;
@@ -477,6 +495,8 @@ report (EvalSet     *set,
       scores[i].genuine = g_array_index (set->genuine, gboolean, i);
       n_genuine += scores[i].genuine;
     }
+  if (scores_csv != NULL && !write_scores (set, scores, scores_csv, error))
+    return FALSE;
   roc = tl_roc_new (scores, n, TL_SCORE_LOWER_IS_GENUINE, error);
   if (roc == NULL ||
       !tl_kfold_accuracy (scores, n, (const guint *) set->folds->data, set->k,
@@ -540,7 +560,7 @@ tl_ctl_eval (int    argc,
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("lfw|folders … — accuracy of the face pipeline"));
   g_autoptr (GError) error = NULL;
-  g_autofree char *images = NULL, *pairs = NULL, *roc = NULL, *pick_name = NULL;
+  g_autofree char *images = NULL, *pairs = NULL, *roc = NULL, *pick_name = NULL, *scores = NULL;
   double min_score = TL_FACE_EVAL_MIN_SCORE;
   TlFacePick pick = TL_FACE_PICK_CENTRAL;
   gboolean json = FALSE, no_progress = FALSE;
@@ -556,6 +576,8 @@ tl_ctl_eval (int    argc,
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, N_("Seed for the sampled pairs (folders; default 1)"), N_("N") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
     { "roc", 0, 0, G_OPTION_ARG_FILENAME, &roc, N_("Draw the ROC curve to this PNG (and a CSV beside it)"), N_("OUT.png") },
+    { "scores", 0, 0, G_OPTION_ARG_FILENAME, &scores,
+      N_("Write every pair’s distance to this CSV file"), N_("FILE") },
     { "pick", 0, 0, G_OPTION_ARG_STRING, &pick_name,
       N_("Which detected face to use: central (default), largest or score"), N_("HOW") },
     { "min-score", 0, 0, G_OPTION_ARG_DOUBLE, &min_score,
@@ -611,7 +633,7 @@ tl_ctl_eval (int    argc,
     }
 
   ok = ok && embed_all (&set, jobs, pick, min_score, !no_progress && isatty (STDERR_FILENO), &error)
-          && report (&set, title, json, roc, &error);
+          && report (&set, title, json, roc, scores, &error);
   eval_set_clear (&set);
   if (!ok)
     return tl_ctl_fail ("%s", error->message);
