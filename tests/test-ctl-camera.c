@@ -1,4 +1,4 @@
-/* test-ctl-camera.c — twinlockctl cameras / snapshot, run as a person would
+/* test-ctl-camera.c — twinlockctl cameras / snapshot / latency, run as a person would
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -179,6 +179,31 @@ test_cameras (void)
       }
 }
 
+static void
+test_latency (void)
+{
+  g_auto (Run) run = { 0 };
+  g_auto (Run) short_run = { 0 };
+  g_autoptr (GRegex) line = g_regex_new ("^40 frames: capture to main loop ([0-9.]+) ms mean, "
+                                         "([0-9.]+) ms max; ([0-9.]+) frames/s arrived\n$",
+                                         0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+  g_autofree char *mean = NULL;
+  g_autofree char *max = NULL;
+
+  run_ctl (&run, "latency", "--camera", "videotestsrc is-live=true", "--frames", "40", NULL);
+  g_assert_true (g_spawn_check_wait_status (run.status, NULL));
+  g_assert_true (g_regex_match (line, run.out, 0, &match));
+  mean = g_match_info_fetch (match, 1);
+  max = g_match_info_fetch (match, 2);
+  g_assert_cmpfloat (g_ascii_strtod (mean, NULL), <=, g_ascii_strtod (max, NULL));
+
+  /* A source that runs out first is reported, not measured. */
+  run_ctl (&short_run, "latency", "--camera", "videotestsrc num-buffers=20", NULL);
+  g_assert_false (g_spawn_check_wait_status (short_run.status, NULL));
+  g_assert_nonnull (strstr (short_run.err, "ended"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -188,5 +213,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/ctl/snapshot/still-face", test_snapshot_still_face);
   g_test_add_func ("/twinlock/ctl/snapshot/errors", test_snapshot_errors);
   g_test_add_func ("/twinlock/ctl/cameras", test_cameras);
+  g_test_add_func ("/twinlock/ctl/latency", test_latency);
   return g_test_run ();
 }

@@ -50,6 +50,49 @@ test_choice_table (void)
   }
 }
 
+/* The decision on CPUs this machine is not: BLIS's generic pick on an
+ * AVX-512 CPU is overridden with skx, on an AVX2 one with its vendor's
+ * AVX2 set; a pick or request the CPU cannot run is never kept. */
+static void
+test_decide (void)
+{
+  TlNnCpu avx512 = { .avx = 1, .avx2 = 1, .fma = 1, .avx512f = 1, .avx512dq = 1,
+                     .avx512bw = 1, .avx512vl = 1, .vendor = "AuthenticAMD",
+                     .family = 0x19, .model = 0x11 };
+  TlNnCpu avx2 = { .avx = 1, .avx2 = 1, .fma = 1, .vendor = "AuthenticAMD",
+                   .family = 0x19, .model = 0x01 };
+  TlNnCpu intel = { .avx = 1, .avx2 = 1, .fma = 1, .vendor = "GenuineIntel" };
+  TlNnCpu old = { .vendor = "GenuineIntel" };              /* not even SSSE3 */
+  char line[160];
+  int id;
+
+  g_assert_cmpstr (tl_nn_arch_decide (&avx512, NULL, "generic", &id, line, sizeof line), ==, "skx");
+  g_test_message ("%s", line);
+  g_assert_cmpint (id, ==, 0);                             /* arch_t BLIS_ARCH_SKX */
+  g_assert_nonnull (strstr (line, "chosen by Twinlock; BLIS picked generic"));
+
+  g_assert_cmpstr (tl_nn_arch_decide (&avx512, NULL, NULL, &id, line, sizeof line), ==, "skx");
+  g_assert_cmpstr (tl_nn_arch_decide (&avx512, NULL, "skx", &id, line, sizeof line), ==, "skx");
+  g_assert_cmpint (id, ==, -1);                            /* BLIS's own pick stays */
+
+  g_assert_cmpstr (tl_nn_arch_decide (&avx2, NULL, "generic", &id, line, sizeof line), ==, "zen3");
+  g_assert_cmpint (id, ==, 6);
+  g_assert_cmpstr (tl_nn_arch_decide (&avx2, NULL, "zen3", &id, line, sizeof line), ==, "zen3");
+  g_assert_cmpint (id, ==, -1);
+  /* kernels the CPU would fault on: neither BLIS's pick nor a request */
+  g_assert_cmpstr (tl_nn_arch_decide (&avx2, NULL, "skx", &id, line, sizeof line), ==, "zen3");
+  g_assert_cmpstr (tl_nn_arch_decide (&avx2, "0", "zen3", &id, line, sizeof line), ==, "zen3");
+  g_assert_cmpint (id, ==, -1);
+  g_assert_cmpstr (tl_nn_arch_decide (&avx2, "3", "zen3", &id, line, sizeof line), ==, "haswell");
+  g_assert_cmpint (id, ==, 3);
+  g_assert_cmpstr (tl_nn_arch_decide (&avx2, "3; rm", "zen3", &id, line, sizeof line), ==, "zen3");
+
+  g_assert_cmpstr (tl_nn_arch_decide (&intel, NULL, "generic", &id, line, sizeof line), ==, "haswell");
+  g_assert_cmpstr (tl_nn_arch_decide (&old, NULL, "haswell", &id, line, sizeof line), ==, "generic");
+  g_assert_cmpint (id, ==, 25);                            /* BLIS_ARCH_GENERIC */
+  g_test_message ("%s", line);
+}
+
 static gboolean
 cpuinfo_has (const char *flags,
              const char *flag)
@@ -139,6 +182,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/twinlock/nn/kernels/choice-table", test_choice_table);
+  g_test_add_func ("/twinlock/nn/kernels/decide", test_decide);
   g_test_add_func ("/twinlock/nn/kernels/this-cpu", test_this_cpu);
   g_test_add_func ("/twinlock/nn/kernels/env-override", test_env_override);
 

@@ -101,6 +101,7 @@ static const ConvCase conv_cases[] = {
   { "7x7/2 valid", 1, 17, 15, 3, 8, 7, 2, TL_PAD_VALID, 1 },
   { "3x3/2 same (uneven padding)", 2, 8, 9, 4, 6, 3, 2, TL_PAD_SAME, 1 },
   { "1x1 pointwise", 3, 5, 4, 7, 9, 1, 1, TL_PAD_VALID, 1 },
+  { "2x2 padded 2 (taps wholly in the padding)", 2, 3, 4, 2, 3, 2, 1, 2, 1 },
   { "1x1/2", 1, 6, 6, 4, 5, 1, 2, TL_PAD_VALID, 1 },
   { "grouped 3x3", 1, 6, 5, 6, 4, 3, 1, 1, 2 },
   { "depthwise 3x3", 2, 7, 7, 8, 8, 3, 1, TL_PAD_SAME, 8 },

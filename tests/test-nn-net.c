@@ -90,6 +90,15 @@ test_batch (void)
       out = tl_net_forward (net, in + i * 8 * 8 * 3, 1, false);
       nn_test_assert_close (what, out, all + i * 5, 5, 1e-6);
     }
+  /* prepared for training nothing runs in place: the same results */
+  {
+    TlNet *twin = build_small ();
+
+    g_assert_true (tl_net_prepare (twin, 3, true, &err));
+    nn_test_assert_close ("in-place inference vs separate buffers",
+                          tl_net_forward (twin, in, 3, false), all, 15, 0.0);
+    tl_net_free (twin);
+  }
   g_assert_null (tl_net_forward (net, in, 4, false));    /* past max_batch */
   g_assert_null (tl_net_forward (net, in, 1, true));     /* not prepared for training */
   tl_nn_free (in);
@@ -167,6 +176,170 @@ test_backward (void)
   tl_nn_free (in);
   tl_nn_free (r);
   tl_net_free (net);
+}
+
+/* Folding batch norm and scale+bias into convolutions changes nothing but
+ * the time; a folded net saves and loads as folded. */
+static void
+test_fold (void)
+{
+  TlNet *net = tl_net_new (9, 9, 3), *back;
+  TlNnError err = { 0 };
+  float *in = nn_test_new (2 * 9 * 9 * 3, 17), *before = nn_test_new (2 * 6, 0);
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "tl-nn-test-fold.tlnn", NULL);
+  int x, y;
+
+  x = tl_net_conv2d (net, 0, "c1", 6, 3, 3, 2, TL_PAD_SAME, 1, true);
+  x = tl_net_scale_bias (net, x, "s1");
+  x = tl_net_relu (net, x);
+  y = tl_net_conv2d (net, x, "c2", 6, 3, 3, 1, TL_PAD_SAME, 1, true);
+  y = tl_net_batchnorm (net, y, "bn2", 1e-3f, 0.1f);
+  x = tl_net_add (net, x, y);
+  y = tl_net_conv2d (net, x, "c3", 6, 1, 1, 1, TL_PAD_VALID, 1, false);   /* no bias: kept */
+  y = tl_net_scale_bias (net, y, "s3");
+  x = tl_net_global_avgpool (net, y);
+  g_assert_true (tl_net_build (net, &err));
+  tl_net_init_params (net, 5);
+  for (int i = 0; i < tl_net_n_tensors (net); i++)
+    {
+      TlNnTensor *t = tl_net_tensor (net, i);
+
+      if (!g_str_has_suffix (t->name, ".weight"))
+        nn_test_fill (t->data, t->count, 200 + i);
+      if (g_str_has_suffix (t->name, ".var"))
+        for (size_t j = 0; j < t->count; j++)
+          t->data[j] = 0.5f + fabsf (t->data[j]);
+    }
+  g_assert_true (tl_net_prepare (net, 2, false, &err));
+  memcpy (before, tl_net_forward (net, in, 2, false), 2 * 6 * sizeof (float));
+
+  g_assert_cmpint (tl_net_fold (net), ==, 2);
+  g_assert_cmpint (tl_net_fold (net), ==, 0);
+  nn_test_assert_close ("folded vs unfolded", tl_net_forward (net, in, 2, false), before, 12, 1e-5);
+
+  g_assert_true (tl_nn_model_save (net, path, &err));
+  back = tl_nn_model_load (path, &err);
+  g_assert_nonnull (back);
+  g_assert_true (tl_net_prepare (back, 2, false, &err));
+  nn_test_assert_close ("folded, saved and loaded vs unfolded",
+                        tl_net_forward (back, in, 2, false), before, 12, 1e-5);
+  g_unlink (path);
+  tl_net_free (back);
+  tl_net_free (net);
+  tl_nn_free (in);
+  tl_nn_free (before);
+}
+
+/* Training-mode batch norm moves the running statistics toward the
+ * batch's; inference then uses them. */
+static void
+test_batchnorm_running (void)
+{
+  TlNet *net = tl_net_new (4, 4, 2);
+  TlNnError err = { 0 };
+  float in[2 * 4 * 4 * 2];
+  TlNnTensor *mean, *var;
+  double batch_mean = 0.0;
+
+  tl_net_batchnorm (net, 0, "bn", 1e-5f, 0.5f);
+  g_assert_true (tl_net_build (net, &err));
+  g_assert_true (tl_net_prepare (net, 2, true, &err));
+  nn_test_fill (in, G_N_ELEMENTS (in), 3);
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
+    in[i] = 3.0f + 2.0f * in[i];
+  for (guint i = 0; i < G_N_ELEMENTS (in); i += 2)
+    batch_mean += in[i];
+  batch_mean /= G_N_ELEMENTS (in) / 2;
+
+  mean = tl_net_find_tensor (net, "bn.mean");
+  var = tl_net_find_tensor (net, "bn.var");
+  tl_net_forward (net, in, 2, true);
+  /* momentum 0.5 from 0: half the batch mean */
+  g_assert_cmpfloat_with_epsilon (mean->data[0], 0.5 * batch_mean, 1e-4);
+  for (int r = 0; r < 30; r++)
+    tl_net_forward (net, in, 2, true);
+  g_assert_cmpfloat_with_epsilon (mean->data[0], batch_mean, 1e-4);
+  g_assert_cmpfloat (var->data[0], >, 0.5);
+
+  /* inference with the running statistics normalises the same batch to
+   * about zero mean */
+  {
+    const float *out = tl_net_forward (net, in, 2, false);
+    double m = 0.0;
+
+    for (guint i = 0; i < G_N_ELEMENTS (in); i += 2)
+      m += out[i];
+    g_assert_cmpfloat (fabs (m / (G_N_ELEMENTS (in) / 2)), <, 1e-3);
+  }
+  tl_net_free (net);
+}
+
+/* Networks on several threads at once (each its own net) compute what
+ * they compute alone: the engine's shared worker threads keep them apart. */
+typedef struct
+{
+  TlNet       *net;
+  const float *in, *expect;
+  int          failures;
+} ThreadRun;
+
+static gpointer
+thread_run (gpointer data)
+{
+  ThreadRun *t = data;
+
+  for (int r = 0; r < 40; r++)
+    {
+      const float *out = tl_net_forward (t->net, t->in, 3, false);
+
+      if (nn_test_max_diff (out, t->expect, 3 * 5) != 0.0)
+        t->failures++;
+    }
+  return NULL;
+}
+
+/* Convolutions big enough to be split across the worker threads. */
+static TlNet *
+build_wide (void)
+{
+  TlNet *net = tl_net_new (24, 24, 8);
+  TlNnError err = { 0 };
+  int x;
+
+  x = tl_net_conv2d (net, 0, "c1", 32, 3, 3, 1, TL_PAD_SAME, 1, true);
+  x = tl_net_relu (net, x);
+  x = tl_net_conv2d (net, x, "c2", 64, 3, 3, 2, TL_PAD_SAME, 1, true);
+  x = tl_net_global_avgpool (net, x);
+  tl_net_dense (net, x, "fc", 5, true);
+  g_assert_true (tl_net_build (net, &err));
+  tl_net_init_params (net, 11);
+  return net;
+}
+
+static void
+test_threads (void)
+{
+  ThreadRun runs[3];
+  GThread *threads[3];
+  TlNnError err = { 0 };
+  float *in = nn_test_new (3 * 24 * 24 * 8, 77), *expect = nn_test_new (3 * 5, 0);
+
+  for (int i = 0; i < 3; i++)
+    {
+      runs[i] = (ThreadRun) { build_wide (), in, expect, 0 };
+      g_assert_true (tl_net_prepare (runs[i].net, 3, false, &err));
+    }
+  memcpy (expect, tl_net_forward (runs[0].net, in, 3, false), 3 * 5 * sizeof (float));
+  for (int i = 0; i < 3; i++)
+    threads[i] = g_thread_new ("net", thread_run, &runs[i]);
+  for (int i = 0; i < 3; i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_cmpint (runs[i].failures, ==, 0);
+      tl_net_free (runs[i].net);
+    }
+  tl_nn_free (in);
+  tl_nn_free (expect);
 }
 
 static void
@@ -416,6 +589,9 @@ main (int   argc,
   g_test_add_func ("/twinlock/nn/net/build", test_build);
   g_test_add_func ("/twinlock/nn/net/batch", test_batch);
   g_test_add_func ("/twinlock/nn/net/backward", test_backward);
+  g_test_add_func ("/twinlock/nn/net/fold", test_fold);
+  g_test_add_func ("/twinlock/nn/net/batchnorm-running", test_batchnorm_running);
+  g_test_add_func ("/twinlock/nn/net/threads", test_threads);
   g_test_add_func ("/twinlock/nn/net/errors", test_errors);
   g_test_add_func ("/twinlock/nn/model/roundtrip", test_model_roundtrip);
   g_test_add_func ("/twinlock/nn/model/refusals", test_model_refusals);

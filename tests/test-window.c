@@ -11,6 +11,7 @@
 #include "tl-about.h"
 #include "tl-application.h"
 #include "tl-camera-monitor.h"
+#include "tl-nn.h"
 #include "tl-preferences-window.h"
 #include "tl-test-gui.h"
 #include "tl-window.h"
@@ -328,6 +329,16 @@ test_preferences (Fixture       *f,
   g_assert_cmpuint (adw_combo_row_get_selected (row), ==, n - 1);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (custom)), ==, "videotestsrc pattern=ball");
 
+  /* A --camera given at start is named, and choosing here replaces it. */
+  g_assert_false (gtk_widget_get_visible (PREFS_CHILD (prefs, "override_hint")));
+  tl_application_set_camera_override (f->app, "videotestsrc pattern=snow");
+  g_assert_true (gtk_widget_get_visible (PREFS_CHILD (prefs, "override_hint")));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (PREFS_CHILD (prefs, "override_hint"))),
+                            "pattern=snow"));
+  adw_combo_row_set_selected (row, 0);
+  g_assert_null (tl_application_get_camera_override (f->app));
+  g_assert_false (gtk_widget_get_visible (PREFS_CHILD (prefs, "override_hint")));
+
   /* Mirroring follows the switch. */
   gtk_switch_set_active (GTK_SWITCH (PREFS_CHILD (prefs, "mirror_switch")), TRUE);
   g_assert_true (tl_settings_get_mirror_preview (f->settings));
@@ -360,6 +371,7 @@ test_about (Fixture       *f,
   g_assert_nonnull (strstr (versions, gtk));
   g_assert_nonnull (strstr (versions, "GStreamer 1."));
   g_assert_nonnull (strstr (versions, "Twinlock " PACKAGE_VERSION));
+  g_assert_nonnull (strstr (versions, tl_nn_kernels_name ()));
 
   about = tl_about_show (GTK_WINDOW (f->window));
   g_assert_true (ADW_IS_ABOUT_WINDOW (about));

@@ -7,15 +7,21 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 #include <gst/gst.h>
+#include <blis.h>
 
 #include "tl-about.h"
+#include "tl-nn.h"
 #include "tl-version.h"
 
-/* Hook for the neural engine: appends which BLIS kernels it runs on
- * (tl_nn_kernels_name(), once the engine provides it). */
+/* The face engine's speed depends on which BLIS kernels run (the engine
+ * may override BLIS's own pick), so bug reports need that line. */
 static void
 append_engine_versions (GString *out)
 {
+  g_string_append_printf (out, "BLIS %s (%s threading)\n", bli_info_get_version_str (),
+                          tl_nn_blis_threading ());
+  g_string_append_printf (out, "BLIS kernels: %s, %d threads\n", tl_nn_kernels_name (),
+                          tl_nn_get_threads ());
 }
 
 char *

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "tl-camera-view.h"
 
 /* The picture is scaled to fit the widget whole (letterboxed), so that
@@ -262,6 +264,9 @@ tl_camera_view_init (TlCameraView *self)
 {
   self->faces = g_array_new (FALSE, FALSE, sizeof (TlFaceOverlay));
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Camera picture"),
+                                  -1);
 }
 
 GtkWidget *

@@ -20,8 +20,10 @@ struct _TlPreferencesWindow
   AdwComboRow          *source_row;
   AdwEntryRow          *custom_row;
   GtkLabel             *custom_hint;
+  GtkLabel             *override_hint;
   GtkSwitch            *mirror_switch;
 
+  TlApplication        *application;
   TlSettings           *settings;
   TlCameraMonitor      *monitor;
   GtkStringList        *names;
@@ -113,6 +115,23 @@ on_selected (TlPreferencesWindow *self)
     gtk_widget_grab_focus (GTK_WIDGET (self->custom_row));
 }
 
+/* A --camera given at start wins over the setting until a source is chosen
+ * here; say so, or the chooser would seem to be ignored. */
+static void
+update_override_hint (TlPreferencesWindow *self)
+{
+  const char *override = tl_application_get_camera_override (self->application);
+
+  if (override != NULL)
+    {
+      g_autofree char *text =
+        g_strdup_printf (_("This run uses “%s”, given with --camera. A source chosen "
+                           "here replaces it."), override);
+      gtk_label_set_text (self->override_hint, text);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->override_hint), override != NULL);
+}
+
 static void
 on_custom_apply (TlPreferencesWindow *self)
 {
@@ -131,7 +150,8 @@ tl_preferences_window_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_APPLICATION:
-      self->settings = g_object_ref (tl_application_get_settings (g_value_get_object (value)));
+      self->application = g_value_dup_object (value);
+      self->settings = g_object_ref (tl_application_get_settings (self->application));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -159,6 +179,9 @@ tl_preferences_window_constructed (GObject *object)
                            G_CALLBACK (sync_selection), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->source_row, "notify::selected",
                            G_CALLBACK (on_selected), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->application, "notify::camera-override",
+                           G_CALLBACK (update_override_hint), self, G_CONNECT_SWAPPED);
+  update_override_hint (self);
 }
 
 static void
@@ -177,6 +200,7 @@ tl_preferences_window_finalize (GObject *object)
   TlPreferencesWindow *self = TL_PREFERENCES_WINDOW (object);
 
   g_clear_object (&self->settings);
+  g_clear_object (&self->application);
   g_clear_object (&self->names);
   g_ptr_array_unref (self->sources);
   G_OBJECT_CLASS (tl_preferences_window_parent_class)->finalize (object);
@@ -203,6 +227,7 @@ tl_preferences_window_class_init (TlPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlPreferencesWindow, source_row);
   gtk_widget_class_bind_template_child (widget_class, TlPreferencesWindow, custom_row);
   gtk_widget_class_bind_template_child (widget_class, TlPreferencesWindow, custom_hint);
+  gtk_widget_class_bind_template_child (widget_class, TlPreferencesWindow, override_hint);
   gtk_widget_class_bind_template_child (widget_class, TlPreferencesWindow, mirror_switch);
   gtk_widget_class_bind_template_callback (widget_class, on_custom_apply);
 }

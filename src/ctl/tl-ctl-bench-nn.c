@@ -17,6 +17,8 @@
 
 #include <glib/gi18n.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "tl-ctl-bench.h"
 #include "tl-nn-net.h"
@@ -27,7 +29,8 @@ typedef struct
   int         count;       /* how many of the 29 convolutions have this shape */
   int         hw, c, oc, stride, pad;
   /* measured */
-  double      seconds;     /* best time of one */
+  double      seconds;     /* best wall-clock time of one */
+  double      cpu_seconds; /* best CPU time of one, all threads together */
 } ConvLayer;
 
 static ConvLayer encoder_convs[] = {
@@ -46,28 +49,17 @@ static ConvLayer encoder_convs[] = {
 
 typedef void (*RunFunc) (gpointer ctx);
 
-/* Best time of one run: one warm-up, then repeats until both min_reps and
- * min_seconds are reached.  The best, not the mean: other processes on a
- * shared machine only ever add time. */
-static double
-time_best (RunFunc  run,
-           gpointer ctx,
-           int      min_reps,
-           double   min_seconds)
+/* Runs once and keeps the best time.  Best, not mean: other processes on
+ * a shared machine only ever add time. */
+static void
+time_once (RunFunc   run,
+           gpointer  ctx,
+           double   *best)
 {
-  double best = G_MAXDOUBLE, start = g_get_monotonic_time () / 1e6;
+  gint64 t0 = g_get_monotonic_time ();
 
   run (ctx);
-  for (int i = 0; i < min_reps || g_get_monotonic_time () / 1e6 - start < min_seconds; i++)
-    {
-      gint64 t0 = g_get_monotonic_time ();
-      double t;
-
-      run (ctx);
-      t = (g_get_monotonic_time () - t0) / 1e6;
-      best = MIN (best, t);
-    }
-  return best;
+  *best = MIN (*best, MAX (g_get_monotonic_time () - t0, 1) / 1e6);
 }
 
 typedef struct
@@ -84,26 +76,58 @@ run_gemm (gpointer data)
   tl_gemm (false, false, g->n, g->n, g->n, 1.0f, g->a, g->n, g->b, g->n, 0.0f, g->c, g->n);
 }
 
-static double
-measure_peak (int n)
+/* The same on one thread, timed by that thread's CPU clock: what one core
+ * delivers while it runs, however often the OS takes it away. */
+static void
+time_core (RunFunc   run,
+           gpointer  ctx,
+           double   *best)
 {
-  GemmCtx g = { n };
-  size_t sz = (size_t) n * n * sizeof (float);
+  struct timespec t0, t1;
   double t;
 
-  g.a = tl_nn_alloc (sz);
-  g.b = tl_nn_alloc (sz);
-  g.c = tl_nn_alloc (sz);
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t0);
+  run (ctx);
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t1);
+  t = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  *best = MIN (*best, MAX (t, 1e-9));
+}
+
+/* Wall clock and the process's CPU clock (every thread) around one run:
+ * flops over CPU time is how well the cycles spent were used, whether or
+ * not the OS gave the run all its threads at once. */
+static void
+time_both (RunFunc   run,
+           gpointer  ctx,
+           double   *best_wall,
+           double   *best_cpu)
+{
+  struct timespec c0, c1;
+  gint64 t0;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &c0);
+  t0 = g_get_monotonic_time ();
+  run (ctx);
+  *best_wall = MIN (*best_wall, MAX (g_get_monotonic_time () - t0, 1) / 1e6);
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &c1);
+  *best_cpu = MIN (*best_cpu, MAX ((c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9, 1e-9));
+}
+
+static void
+gemm_setup (GemmCtx *g,
+            int      n)
+{
+  size_t sz = (size_t) n * n * sizeof (float);
+
+  g->n = n;
+  g->a = tl_nn_alloc (sz);
+  g->b = tl_nn_alloc (sz);
+  g->c = tl_nn_alloc (sz);
   for (size_t i = 0; i < (size_t) n * n; i++)
     {
-      g.a[i] = (float) (i % 13) * 0.01f;
-      g.b[i] = (float) (i % 7) * 0.01f;
+      g->a[i] = (float) (i % 13) * 0.01f;
+      g->b[i] = (float) (i % 7) * 0.01f;
     }
-  t = time_best (run_gemm, &g, 5, 0.5);
-  tl_nn_free (g.a);
-  tl_nn_free (g.b);
-  tl_nn_free (g.c);
-  return 2.0 * n * n * (double) n / t / 1e9;
 }
 
 typedef struct
@@ -121,26 +145,32 @@ run_conv (gpointer data)
 }
 
 static void
-measure_conv (ConvLayer *layer)
+conv_setup (ConvCtx         *c,
+            const ConvLayer *layer)
 {
-  ConvCtx c;
+  int k = layer->c == 3 ? 7 : 3;
 
-  tl_conv2d_shape (&c.s, 1, layer->hw, layer->hw, layer->c, layer->oc, 3, 3,
+  tl_conv2d_shape (&c->s, 1, layer->hw, layer->hw, layer->c, layer->oc, k, k,
                    layer->stride, layer->pad, 1);
-  if (layer->c == 3)
-    tl_conv2d_shape (&c.s, 1, layer->hw, layer->hw, layer->c, layer->oc, 7, 7,
-                     layer->stride, layer->pad, 1);
-  c.in = tl_nn_alloc ((size_t) c.s.h * c.s.w * c.s.c * sizeof (float));
-  c.w = tl_nn_alloc ((size_t) c.s.kh * c.s.kw * c.s.c * c.s.oc * sizeof (float));
-  c.b = tl_nn_alloc ((size_t) c.s.oc * sizeof (float));
-  c.out = tl_nn_alloc ((size_t) c.s.oh * c.s.ow * c.s.oc * sizeof (float));
-  c.ws = tl_nn_alloc (tl_conv2d_workspace (&c.s) * sizeof (float));
-  for (int i = 0; i < c.s.h * c.s.w * c.s.c; i++)
-    c.in[i] = (float) (i % 17) * 0.05f;
-  for (int i = 0; i < c.s.kh * c.s.kw * c.s.c * c.s.oc; i++)
-    c.w[i] = (float) (i % 11) * 0.01f - 0.05f;
-  layer->seconds = time_best (run_conv, &c, 20, 0.1);
-  tl_nn_free (c.in); tl_nn_free (c.w); tl_nn_free (c.b); tl_nn_free (c.out); tl_nn_free (c.ws);
+  c->in = tl_nn_alloc ((size_t) c->s.h * c->s.w * c->s.c * sizeof (float));
+  c->w = tl_nn_alloc ((size_t) k * k * c->s.c * c->s.oc * sizeof (float));
+  c->b = tl_nn_alloc ((size_t) c->s.oc * sizeof (float));
+  c->out = tl_nn_alloc ((size_t) c->s.oh * c->s.ow * c->s.oc * sizeof (float));
+  c->ws = tl_nn_alloc (tl_conv2d_workspace (&c->s) * sizeof (float));
+  for (int i = 0; i < c->s.h * c->s.w * c->s.c; i++)
+    c->in[i] = (float) (i % 17) * 0.05f;
+  for (int i = 0; i < k * k * c->s.c * c->s.oc; i++)
+    c->w[i] = (float) (i % 11) * 0.01f - 0.05f;
+}
+
+static void
+conv_clear (ConvCtx *c)
+{
+  tl_nn_free (c->in);
+  tl_nn_free (c->w);
+  tl_nn_free (c->b);
+  tl_nn_free (c->out);
+  tl_nn_free (c->ws);
 }
 
 static int64_t
@@ -234,6 +264,19 @@ typedef struct
   float *in;
 } NetCtx;
 
+typedef struct
+{
+  float *in, *w, *out;
+} DenseCtx;
+
+static void
+run_dense (gpointer data)
+{
+  DenseCtx *d = data;
+
+  tl_dense_forward (d->out, d->in, d->w, NULL, 1, 256, 128);
+}
+
 static void
 run_net (gpointer data)
 {
@@ -267,19 +310,28 @@ tl_ctl_bench_nn (int    argc,
                  char **argv)
 {
   gboolean json = FALSE;
-  int threads = 0, peak_n = 1536;
+  int threads = 0, peak_n = 1536, rounds = 0;
+  double seconds = 3.0;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default: all cores)"), "N" },
     { "peak-size", 0, 0, G_OPTION_ARG_INT, &peak_n, N_("Size of the square sgemm for the peak"), "N" },
+    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, N_("How long to measure (default 3)"), "S" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   TlNnError err = { 0 };
-  double peak, peak2, conv_time = 0.0, net_time, fc_time;
+  double peak_time = G_MAXDOUBLE, core_time = G_MAXDOUBLE, peak, core_peak, wall_peak;
+  double conv_time = 0.0, conv_cpu_time = 0.0, net_time = G_MAXDOUBLE;
+  double fc_time = G_MAXDOUBLE, load[1] = { 0 };
   int64_t conv_total = 0;
+  ConvCtx convs[G_N_ELEMENTS (encoder_convs)];
+  GemmCtx gemm;
+  DenseCtx fc;
   TlNet *net;
   NetCtx nc;
+  gint64 start;
+  int n_folded;
 
   g_option_context_set_summary (context, _("Measures the engine's GEMM peak and the face encoder's layers."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -287,30 +339,9 @@ tl_ctl_bench_nn (int    argc,
     return 2;
   if (peak_n < 64 || peak_n > 8192)
     return tl_ctl_fail (_("--peak-size must be between 64 and 8192"));
+  if (!(seconds > 0.0 && seconds <= 600.0))
+    return tl_ctl_fail (_("--seconds must be between 0 and 600"));
   tl_nn_set_threads (threads);
-
-  peak = measure_peak (peak_n);
-  for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
-    {
-      measure_conv (&encoder_convs[i]);
-      conv_total += encoder_convs[i].count * conv_flops (&encoder_convs[i]);
-      conv_time += encoder_convs[i].count * encoder_convs[i].seconds;
-    }
-  {
-    /* the dense head as its own layer */
-    float *in = tl_nn_alloc (256 * sizeof (float)), *w = tl_nn_alloc (256 * 128 * sizeof (float));
-    float *out = tl_nn_alloc (128 * sizeof (float));
-    gint64 best = G_MAXINT64;
-
-    for (int r = 0; r < 200; r++)
-      {
-        gint64 t0 = g_get_monotonic_time ();
-        tl_dense_forward (out, in, w, NULL, 1, 256, 128);
-        best = MIN (best, g_get_monotonic_time () - t0);
-      }
-    fc_time = MAX (best, 1) / 1e6;
-    tl_nn_free (in); tl_nn_free (w); tl_nn_free (out);
-  }
 
   net = build_encoder ();
   if (!tl_net_build (net, &err) || !tl_net_prepare (net, 1, false, &err))
@@ -319,15 +350,60 @@ tl_ctl_bench_nn (int    argc,
       return tl_ctl_fail ("%s", err.message);
     }
   tl_net_init_params (net, 1);
+  n_folded = tl_net_fold (net);
   nc.net = net;
   nc.in = tl_nn_alloc (150 * 150 * 3 * sizeof (float));
-  net_time = time_best (run_net, &nc, 10, 0.3);
-  tl_nn_free (nc.in);
+  gemm_setup (&gemm, peak_n);
+  for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
+    {
+      conv_setup (&convs[i], &encoder_convs[i]);
+      encoder_convs[i].seconds = G_MAXDOUBLE;
+      encoder_convs[i].cpu_seconds = G_MAXDOUBLE;
+      run_conv (&convs[i]);                         /* warm up */
+    }
+  fc.in = tl_nn_alloc (256 * sizeof (float));
+  fc.w = tl_nn_alloc (256 * 128 * sizeof (float));
+  fc.out = tl_nn_alloc (128 * sizeof (float));
+  run_gemm (&gemm);
+  run_net (&nc);
 
-  /* the peak again, after the layers: the higher of the two is the one
-   * the ratios use */
-  peak2 = measure_peak (peak_n);
-  peak = MAX (peak, peak2);
+  /* Rounds of everything, interleaved, so that peak and layers sample the
+   * same moments of a machine that others share. */
+  start = g_get_monotonic_time ();
+  while (rounds < 3 || (g_get_monotonic_time () - start) / 1e6 < seconds)
+    {
+      time_once (run_gemm, &gemm, &peak_time);
+      tl_nn_set_threads (1);
+      time_core (run_gemm, &gemm, &core_time);
+      tl_nn_set_threads (threads);
+      for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
+        for (int r = 0; r < 5; r++)
+          time_both (run_conv, &convs[i], &encoder_convs[i].seconds,
+                     &encoder_convs[i].cpu_seconds);
+      for (int r = 0; r < 20; r++)
+        time_once (run_dense, &fc, &fc_time);
+      time_once (run_net, &nc, &net_time);
+      rounds++;
+    }
+  /* The ratios divide by the higher of the all-threads peak measured by
+   * the wall clock and the one-core peak (CPU clock) times the threads: on
+   * a busy machine a long GEMM rarely gets both cores for its whole run,
+   * and a peak spoiled that way must not flatter the layers. */
+  wall_peak = 2.0 * peak_n * peak_n * (double) peak_n / peak_time / 1e9;
+  core_peak = 2.0 * peak_n * peak_n * (double) peak_n / core_time / 1e9;
+  peak = MAX (wall_peak, core_peak * tl_nn_get_threads ());
+  for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
+    {
+      conv_total += encoder_convs[i].count * conv_flops (&encoder_convs[i]);
+      conv_time += encoder_convs[i].count * encoder_convs[i].seconds;
+      conv_cpu_time += encoder_convs[i].count * encoder_convs[i].cpu_seconds;
+      conv_clear (&convs[i]);
+    }
+  tl_nn_free (gemm.a); tl_nn_free (gemm.b); tl_nn_free (gemm.c);
+  tl_nn_free (fc.in); tl_nn_free (fc.w); tl_nn_free (fc.out);
+  tl_nn_free (nc.in);
+  if (getloadavg (load, 1) < 1)
+    load[0] = -1.0;
 
   if (json)
     {
@@ -336,50 +412,63 @@ tl_ctl_bench_nn (int    argc,
       double conv_gflops = conv_total / conv_time / 1e9;
 
       g_print ("{\"blis_kernels\": %s, \"blis_arch\": %s, \"blis_threading\": \"%s\", "
-               "\"threads\": %d, \"sgemm_peak_gflops\": %.2f, \"sgemm_peak_size\": %d, \"layers\": [",
-               kernels, arch, tl_nn_blis_threading (), tl_nn_get_threads (), peak, peak_n);
+               "\"threads\": %d, \"rounds\": %d, \"load_average\": %.2f, "
+               "\"sgemm_peak_gflops\": %.2f, \"sgemm_peak_wall_gflops\": %.2f, "
+               "\"sgemm_core_gflops\": %.2f, \"sgemm_peak_size\": %d, \"layers\": [",
+               kernels, arch, tl_nn_blis_threading (), tl_nn_get_threads (), rounds, load[0],
+               peak, wall_peak, core_peak, peak_n);
       for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
         {
           const ConvLayer *l = &encoder_convs[i];
           double g = conv_flops (l) / l->seconds / 1e9;
 
           g_print ("%s{\"layer\": \"%s\", \"count\": %d, \"mflops\": %.3f, \"ms\": %.4f, "
-                   "\"gflops\": %.2f, \"ratio_to_peak\": %.3f}",
+                   "\"gflops\": %.2f, \"ratio_to_peak\": %.3f, \"cpu_ms\": %.4f, "
+                   "\"cpu_ratio_to_core_peak\": %.3f}",
                    i ? ", " : "", l->name, l->count, conv_flops (l) / 1e6, l->seconds * 1e3,
-                   g, g / peak);
+                   g, g / peak, l->cpu_seconds * 1e3,
+                   conv_flops (l) / l->cpu_seconds / 1e9 / core_peak);
         }
       g_print (", {\"layer\": \"fc dense 256->128\", \"count\": 1, \"mflops\": %.3f, \"ms\": %.4f, "
                "\"gflops\": %.2f, \"ratio_to_peak\": %.3f}",
                2 * 256 * 128 / 1e6, fc_time * 1e3, 2 * 256 * 128 / fc_time / 1e9,
                2 * 256 * 128 / fc_time / 1e9 / peak);
       g_print ("], \"conv_total_mflops\": %.2f, \"conv_total_ms\": %.3f, \"conv_total_gflops\": %.2f, "
-               "\"conv_total_ratio\": %.3f, \"encoder_forward_ms\": %.3f}\n",
-               conv_total / 1e6, conv_time * 1e3, conv_gflops, conv_gflops / peak, net_time * 1e3);
+               "\"conv_total_ratio\": %.3f, \"conv_total_cpu_ratio\": %.3f, \"encoder_forward_ms\": %.3f, \"encoder_folded_layers\": %d}\n",
+               conv_total / 1e6, conv_time * 1e3, conv_gflops, conv_gflops / peak,
+               conv_total / conv_cpu_time / 1e9 / core_peak, net_time * 1e3, n_folded);
     }
   else
     {
       g_print ("%s: %s\n", _("BLIS kernels"), tl_nn_kernels_name ());
       g_print ("%s: %s, %d\n", _("Threads"), tl_nn_blis_threading (), tl_nn_get_threads ());
-      g_print ("%s: %.1f GFLOP/s (%d×%d×%d, best of the runs before and after)\n",
-               _("sgemm peak"), peak, peak_n, peak_n, peak_n);
+      g_print ("%s: %.1f GFLOP/s (%d×%d×%d; all threads by the wall clock %.1f, "
+               "one core by its CPU clock %.1f × %d threads)\n", _("sgemm peak"), peak,
+               peak_n, peak_n, peak_n, wall_peak, core_peak, tl_nn_get_threads ());
+      g_print (_("Best times of %d interleaved rounds; load average %.2f\n"), rounds, load[0]);
       g_print ("\n%s\n", _("Face encoder (ResNet-29, 150×150, batch 1), best time per layer:"));
-      g_print ("  %-38s %5s %9s %9s %9s %7s\n", "layer", "count", "MFLOP", "ms", "GFLOP/s", "ratio");
+      g_print ("  %-38s %5s %9s %9s %9s %7s %9s\n", "layer", "count", "MFLOP", "ms", "GFLOP/s",
+               "ratio", "cpu-ratio");
       for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
         {
           const ConvLayer *l = &encoder_convs[i];
           double g = conv_flops (l) / l->seconds / 1e9;
 
-          g_print ("  %-38s %5d %9.2f %9.4f %9.1f %7.3f\n", l->name, l->count,
-                   conv_flops (l) / 1e6, l->seconds * 1e3, g, g / peak);
+          g_print ("  %-38s %5d %9.2f %9.4f %9.1f %7.3f %9.3f\n", l->name, l->count,
+                   conv_flops (l) / 1e6, l->seconds * 1e3, g, g / peak,
+                   conv_flops (l) / l->cpu_seconds / 1e9 / core_peak);
         }
       g_print ("  %-38s %5d %9.2f %9.4f %9.1f %7.3f\n", "fc dense 256->128", 1,
                2 * 256 * 128 / 1e6, fc_time * 1e3, 2 * 256 * 128 / fc_time / 1e9,
                2 * 256 * 128 / fc_time / 1e9 / peak);
-      g_print ("  %-38s %5d %9.2f %9.4f %9.1f %7.3f\n", "all 29 convolutions", 29,
+      g_print ("  %-38s %5d %9.2f %9.4f %9.1f %7.3f %9.3f\n", "all 29 convolutions", 29,
                conv_total / 1e6, conv_time * 1e3, conv_total / conv_time / 1e9,
-               conv_total / conv_time / 1e9 / peak);
-      g_print ("\n%s: %.3f ms (%.1f GFLOP/s, every layer, as one network)\n",
-               _("Encoder forward"), net_time * 1e3, tl_net_flops (net) / net_time / 1e9);
+               conv_total / conv_time / 1e9 / peak,
+               conv_total / conv_cpu_time / 1e9 / core_peak);
+      g_print ("  (ratio: wall-clock GFLOP/s over the all-threads peak; cpu-ratio: FLOPs over\n"
+               "   the CPU time of all threads, over one core's peak)\n");
+      g_print ("\n%s: %.3f ms (%.1f GFLOP/s, every layer, as one network; %d scale layers folded)\n",
+               _("Encoder forward"), net_time * 1e3, tl_net_flops (net) / net_time / 1e9, n_folded);
     }
   tl_net_free (net);
   return 0;

@@ -1,4 +1,4 @@
-/* tl-ctl-camera.c — camera diagnostics: list the cameras, grab one frame
+/* tl-ctl-camera.c — camera diagnostics: list the cameras, grab one frame, measure the delay
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -160,5 +160,106 @@ tl_ctl_snapshot (int    argc,
     }
   g_print (_("Saved a %d×%d frame to %s\n"), grab.frame->width, grab.frame->height, argv[1]);
   tl_image_unref (grab.frame);
+  return 0;
+}
+
+typedef struct
+{
+  GMainLoop *loop;
+  guint      warmup;
+  guint      wanted;
+  guint      n;
+  gint64     sum_us;
+  gint64     max_us;
+  gint64     first_us;
+  gint64     last_us;
+} Latency;
+
+static void
+on_latency_frame (TlCamera *camera,
+                  TlImage  *frame,
+                  Latency  *latency)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 lag = now - frame->timestamp_us;
+
+  if (latency->warmup > 0)
+    {
+      latency->warmup--;
+      latency->first_us = now;
+      return;
+    }
+  latency->sum_us += lag;
+  latency->max_us = MAX (latency->max_us, lag);
+  latency->last_us = now;
+  if (++latency->n == latency->wanted)
+    g_main_loop_quit (latency->loop);
+}
+
+static void
+on_latency_state (TlCamera   *camera,
+                  GParamSpec *pspec,
+                  Latency    *latency)
+{
+  if (tl_camera_get_state (camera) == TL_CAMERA_STATE_ERROR)
+    g_main_loop_quit (latency->loop);
+}
+
+int
+tl_ctl_latency (int    argc,
+                char **argv)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (TlCamera) camera = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *source = NULL;
+  int frames = 300;
+  Latency latency = { 0 };
+  const GOptionEntry entries[] = {
+    { "camera", 'c', G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, &source,
+      N_("GStreamer source to read (default: the automatic choice)"), N_("SOURCE") },
+    { "frames", 'n', G_OPTION_FLAG_NONE, G_OPTION_ARG_INT, &frames,
+      N_("Frames to measure (default 300)"), N_("N") },
+    { NULL }
+  };
+
+  g_option_context_set_summary (context,
+                                _("Measures how long camera frames take from capture to the "
+                                  "app’s main loop, and the frame rate that arrives there."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!tl_ctl_parse (context, &argc, &argv))
+    return 2;
+  if (argc > 1)
+    return tl_ctl_fail (_("“latency” takes no arguments besides its options"));
+  if (frames < 1 || frames > 100000)
+    return tl_ctl_fail (_("--frames must be between 1 and 100000"));
+
+  loop = g_main_loop_new (NULL, FALSE);
+  latency.loop = loop;
+  latency.warmup = 10;
+  latency.wanted = (guint) frames;
+
+  camera = tl_camera_new ();
+  tl_camera_set_source (camera, source);
+  g_signal_connect (camera, "frame", G_CALLBACK (on_latency_frame), &latency);
+  g_signal_connect (camera, "notify::state", G_CALLBACK (on_latency_state), &latency);
+  if (!tl_camera_start (camera, &error))
+    return tl_ctl_fail ("%s", error->message);
+  g_main_loop_run (loop);
+
+  if (latency.n < latency.wanted)
+    {
+      const GError *camera_error = tl_camera_get_error (camera);
+
+      return tl_ctl_fail (_("Only %u of %u frames arrived: %s"), latency.n, latency.wanted,
+                          camera_error != NULL ? camera_error->message : "");
+    }
+  tl_camera_stop (camera);
+
+  g_print (_("%u frames: capture to main loop %.2f ms mean, %.2f ms max; %.1f frames/s arrived\n"),
+           latency.n, latency.sum_us / 1000.0 / latency.n, latency.max_us / 1000.0,
+           latency.last_us > latency.first_us
+           ? latency.n / ((latency.last_us - latency.first_us) / (double) G_USEC_PER_SEC) : 0.0);
   return 0;
 }

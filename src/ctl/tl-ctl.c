@@ -9,19 +9,22 @@
 #include <stdio.h>
 
 #include "tl-ctl.h"
-#include "tl-ctl-faces.h"
 #include "tl-ctl-bench.h"
 #include "tl-ctl-camera.h"
+#include "tl-ctl-faces.h"
+#include "tl-ctl-train.h"
 #include "tl-nn.h"
 #include "tl-version.h"
 
 static const TlCtlCommand commands[] = {
+  { "cameras", N_("List the cameras and their formats"), tl_ctl_cameras },
+  { "snapshot", N_("Grab one camera frame into a PNG file"), tl_ctl_snapshot },
+  { "bench", N_("Measure the engine and the pipeline (bench nn, …)"), tl_ctl_bench },
+  { "train", N_("Train a twin face encoder from a folder per person"), tl_ctl_train },
+  { "latency", N_("Measure the camera’s delay and frame rate"), tl_ctl_latency },
   { "import", N_("Convert pretrained weights (import faceapi DIR)"), tl_ctl_import },
   { "verify", N_("Compare the faces in two photos"), tl_ctl_verify },
   { "eval", N_("Accuracy of the face pipeline (eval lfw, eval folders)"), tl_ctl_eval },
-  { "bench", N_("Measure the engine and the pipeline (bench nn, …)"), tl_ctl_bench },
-  { "cameras", N_("List the cameras and their formats"), tl_ctl_cameras },
-  { "snapshot", N_("Grab one camera frame into a PNG file"), tl_ctl_snapshot },
   { NULL, NULL, NULL }
 };
 

@@ -164,8 +164,7 @@ teardown (TlCamera *self)
   g_mutex_unlock (&self->lock);
 }
 
-/* Stops everything and records why; the error is also returned to the
- * caller when it asked for it. */
+/* Stops everything and records why, for tl_camera_get_error(). */
 static void
 fail (TlCamera *self,
       GError   *error)
@@ -512,7 +511,7 @@ build_pipeline (TlCamera    *self,
   g_object_set (sink,
                 "max-buffers", 1,
                 "drop", TRUE,
-                "sync", TRUE,       /* paces non-live sources to their frame rate */
+                "sync", TRUE,       /* paces files and test sources to their frame rate */
                 "enable-last-sample", FALSE,
                 NULL);
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, self, NULL);
@@ -548,7 +547,14 @@ build_pipeline (TlCamera    *self,
   self->started_us = g_get_monotonic_time ();
   set_state (self, TL_CAMERA_STATE_STARTING);
 
-  ret = gst_element_set_state (self->pipeline, GST_STATE_PLAYING);
+  /* A live source (a camera) paces itself and says so by not prerolling;
+   * waiting on the clock as well would only hold every frame back by the
+   * pipeline latency. */
+  ret = gst_element_set_state (self->pipeline, GST_STATE_PAUSED);
+  if (ret == GST_STATE_CHANGE_NO_PREROLL)
+    g_object_set (self->sink, "sync", FALSE, NULL);
+  if (ret != GST_STATE_CHANGE_FAILURE)
+    ret = gst_element_set_state (self->pipeline, GST_STATE_PLAYING);
   if (ret == GST_STATE_CHANGE_FAILURE)
     {
       g_autoptr (GstMessage) message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);

@@ -14,6 +14,7 @@
 
 #include "tl-nn-fast.h"
 #include "tl-nn-layers.h"
+#include "tl-nn-private.h"
 
 static bool
 pad_for (int  in,
@@ -55,9 +56,12 @@ tl_conv2d_shape (TlConv2dShape *s,
                  int            groups)
 {
   memset (s, 0, sizeof *s);
+  /* Bounds first: with them no sum or product below can overflow. */
   if (n <= 0 || h <= 0 || w <= 0 || c <= 0 || oc <= 0 || kh <= 0 ||
-      kw <= 0 || stride <= 0 || groups <= 0 || c % groups != 0 ||
-      oc % groups != 0)
+      kw <= 0 || stride <= 0 || groups <= 0 || n > (1 << 20) ||
+      h > (1 << 16) || w > (1 << 16) || c > (1 << 20) || oc > (1 << 20) ||
+      kh > 1024 || kw > 1024 || stride > 1024 || pad < TL_PAD_SAME ||
+      pad > 1024 || c % groups != 0 || oc % groups != 0)
     return false;
   s->n = n; s->h = h; s->w = w; s->c = c;
   s->oc = oc; s->kh = kh; s->kw = kw; s->stride = stride; s->groups = groups;
@@ -103,41 +107,161 @@ tl_conv2d_flops (const TlConv2dShape *s)
          (s->kh * s->kw * (s->c / s->groups));
 }
 
+/* out[r][q] = b[q]: the bias, before a GEMM that adds to it. */
+TL_NN_HOT static void
+fill_rows (float       *restrict out,
+           const float *restrict b,
+           int                   rows,
+           int                   n)
+{
+  for (int r = 0; r < rows; r++)
+    for (int q = 0; q < n; q++)
+      out[(size_t) r * n + q] = b[q];
+}
+
+/* Short runs (the first layer copies 21 floats at a time) cost more in
+ * memcpy's call and dispatch than in copying. */
+static inline void
+copy_floats (float       *restrict dst,
+             const float *restrict src,
+             size_t                n)
+{
+  if (n >= 64)
+    {
+      memcpy (dst, src, n * sizeof (float));
+      return;
+    }
+  for (size_t i = 0; i < n; i++)
+    dst[i] = src[i];
+}
+
+/* One row of kernel taps (fixed ky) for groups == 1: the in-image taps
+ * are contiguous in NHWC (kw·c floats at most), so each row is one copy
+ * plus zeros for the taps that fall in the padding. */
+static inline void
+im2col_row (float               *dst,
+            const float         *img,
+            int                  iy,
+            int                  ox,
+            const TlConv2dShape *s)
+{
+  int ix0 = ox * s->stride - s->pad_l;
+  int kx0 = ix0 < 0 ? -ix0 : 0;
+  int kx1 = ix0 + s->kw > s->w ? s->w - ix0 : s->kw;
+
+  if (iy < 0 || iy >= s->h || kx1 <= kx0)
+    {
+      memset (dst, 0, (size_t) s->kw * s->c * sizeof (float));
+      return;
+    }
+  if (kx0 > 0)
+    memset (dst, 0, (size_t) kx0 * s->c * sizeof (float));
+  copy_floats (dst + (size_t) kx0 * s->c, img + ((size_t) iy * s->w + ix0 + kx0) * s->c,
+               (size_t) (kx1 - kx0) * s->c);
+  if (kx1 < s->kw)
+    memset (dst + (size_t) kx1 * s->c, 0, (size_t) (s->kw - kx1) * s->c * sizeof (float));
+}
+
+/* GEMM rows [p0, p1), i.e. output pixels of the flattened (image, oy, ox)
+ * index, each written at its own row of cols. */
+TL_NN_HOT static void
+im2col_rows (float               *cols,
+             const float         *in,
+             const TlConv2dShape *s,
+             int                  p0,
+             int                  p1)
+{
+  int cg = s->c / s->groups;
+  size_t row_len = (size_t) s->kh * s->kw * s->c;
+
+  for (int p = p0; p < p1; p++)
+    {
+      int b = p / (s->oh * s->ow), oy = p / s->ow % s->oh, ox = p % s->ow;
+      float *row = cols + (size_t) p * row_len;
+      const float *img = in + (size_t) b * s->h * s->w * s->c;
+
+      if (s->groups == 1)
+        {
+          for (int ky = 0; ky < s->kh; ky++)
+            im2col_row (row + (size_t) ky * s->kw * s->c, img,
+                        oy * s->stride - s->pad_t + ky, ox, s);
+          continue;
+        }
+      for (int g = 0; g < s->groups; g++)
+        for (int ky = 0; ky < s->kh; ky++)
+          {
+            int iy = oy * s->stride - s->pad_t + ky;
+
+            for (int kx = 0; kx < s->kw; kx++, row += cg)
+              {
+                int ix = ox * s->stride - s->pad_l + kx;
+
+                if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
+                  memset (row, 0, cg * sizeof (float));
+                else
+                  memcpy (row, img + ((size_t) iy * s->w + ix) * s->c + g * cg,
+                          cg * sizeof (float));
+              }
+          }
+    }
+}
+
+typedef struct
+{
+  float               *cols, *out;
+  const float         *in, *w;
+  const TlConv2dShape *s;
+  int                  step;
+  float                beta;
+  bool                 gemm;
+} Im2colJob;
+
+/* One band of output pixels: its patches, then (when gemm) its GEMMs, on
+ * the thread that wrote the patches. */
+static void
+im2col_chunk (void *ctx,
+              int   i)
+{
+  const Im2colJob *j = ctx;
+  const TlConv2dShape *s = j->s;
+  int rows = s->n * s->oh * s->ow;
+  int p0 = i * j->step, p1 = p0 + j->step < rows ? p0 + j->step : rows;
+  int cg = s->c / s->groups, ocg = s->oc / s->groups, kg = s->kh * s->kw * cg;
+
+  im2col_rows (j->cols, j->in, s, p0, p1);
+  if (!j->gemm)
+    return;
+  for (int g = 0; g < s->groups; g++)
+    tl_gemm_1 (false, false, p1 - p0, ocg, kg, 1.0f,
+               j->cols + (size_t) p0 * s->groups * kg + (size_t) g * kg, s->groups * kg,
+               j->w + (size_t) g * ocg, s->oc,
+               j->beta, j->out + (size_t) p0 * s->oc + (size_t) g * ocg, s->oc);
+}
+
+/* Two bands per thread (one band on one thread): fewer, larger GEMMs run
+ * faster than cache-sized ones, measured; two per thread rebalance a late
+ * thread's share. */
+static int
+band_rows (int rows)
+{
+  int threads = tl_nn_get_threads ();
+  int step = threads > 1 ? (rows + 2 * threads - 1) / (2 * threads) : rows;
+
+  return step > 0 ? step : 1;
+}
+
 static void
 im2col (float               *cols,
         const float         *in,
         const TlConv2dShape *s)
 {
-  int cg = s->c / s->groups;
-  size_t row_len = (size_t) s->kh * s->kw * s->c;
+  int rows = s->n * s->oh * s->ow;
+  Im2colJob j = { cols, NULL, in, NULL, s, band_rows (rows), 0.0f, false };
 
-  for (int b = 0; b < s->n; b++)
-    for (int oy = 0; oy < s->oh; oy++)
-      for (int ox = 0; ox < s->ow; ox++)
-        {
-          float *row = cols + (((size_t) b * s->oh + oy) * s->ow + ox) * row_len;
-          const float *img = in + (size_t) b * s->h * s->w * s->c;
-
-          for (int g = 0; g < s->groups; g++)
-            for (int ky = 0; ky < s->kh; ky++)
-              {
-                int iy = oy * s->stride - s->pad_t + ky;
-
-                for (int kx = 0; kx < s->kw; kx++, row += cg)
-                  {
-                    int ix = ox * s->stride - s->pad_l + kx;
-
-                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
-                      memset (row, 0, cg * sizeof (float));
-                    else
-                      memcpy (row, img + ((size_t) iy * s->w + ix) * s->c + g * cg,
-                              cg * sizeof (float));
-                  }
-              }
-        }
+  tl_nn_parallel ((rows + j.step - 1) / j.step, im2col_chunk, &j);
 }
 
-static void
+TL_NN_HOT static void
 col2im_add (float               *din,
             const float         *cols,
             const TlConv2dShape *s)
@@ -172,7 +296,7 @@ col2im_add (float               *din,
         }
 }
 
-static void
+TL_NN_HOT static void
 depthwise_forward (float               *out,
                    const float         *in,
                    const float         *w,
@@ -217,7 +341,7 @@ depthwise_forward (float               *out,
         }
 }
 
-static void
+TL_NN_HOT static void
 depthwise_backward (float               *din,
                     float               *dw,
                     const float         *dout,
@@ -291,14 +415,23 @@ tl_conv2d_forward (float               *out,
     }
   if (b)
     {
-      for (int r = 0; r < rows; r++)
-        memcpy (out + (size_t) r * s->oc, b, s->oc * sizeof (float));
+      fill_rows (out, b, rows, s->oc);
       beta = 1.0f;
     }
   if (is_pointwise (s))
     {
       tl_gemm (false, false, rows, s->oc, s->c, 1.0f, in, s->c, w, s->oc,
                beta, out, s->oc);
+      return;
+    }
+  /* Many pixels, few channels: bands of pixels, each patched and
+   * multiplied by one thread.  Few pixels, many channels (the deep layers
+   * at batch 1): one im2col, and the GEMM split along its channels. */
+  if (rows >= 4 * ocg)
+    {
+      Im2colJob j = { ws, out, in, w, s, band_rows (rows), beta, true };
+
+      tl_nn_parallel ((rows + j.step - 1) / j.step, im2col_chunk, &j);
       return;
     }
   im2col (ws, in, s);

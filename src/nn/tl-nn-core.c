@@ -19,7 +19,7 @@
 #define TL_NN_X86 1
 #endif
 
-#include "tl-nn.h"
+#include "tl-nn-private.h"
 
 bool
 tl_nn_fail (TlNnError     *err,
@@ -105,6 +105,7 @@ tl_nn_cpu_detect (TlNnCpu *cpu)
         os_ymm = (xcr0 & 0x6) == 0x6;
         os_zmm = os_ymm && (xcr0 & 0xe0) == 0xe0;
       }
+    cpu->ssse3 = (c & bit_SSSE3) != 0;
     cpu->avx = os_ymm && (c & bit_AVX);
     cpu->fma = cpu->avx && (c & bit_FMA);
 
@@ -192,14 +193,7 @@ tl_nn_arch_runs (const TlNnCpu *cpu,
   if (strcmp (arch, "sandybridge") == 0)
     return cpu->avx;
   if (strcmp (arch, "penryn") == 0)
-#ifdef TL_NN_X86
-    {
-      unsigned a, b, c, d;
-      return __get_cpuid (1, &a, &b, &c, &d) && (c & bit_SSSE3);
-    }
-#else
-    return false;
-#endif
+    return cpu->ssse3;
   return false;
 }
 
@@ -265,78 +259,110 @@ blis_own_choice (char   *out,
   return ok;
 }
 
+/* A BLIS_ARCH_TYPE someone set, if this libblis has that sub-configuration
+ * and the CPU can run it (BLIS aborts on an id it lacks, and the CPU
+ * faults on instructions it lacks); NULL otherwise. */
+static const ArchInfo *
+env_choice (const TlNnCpu *cpu,
+            const char    *env)
+{
+  char *end = NULL;
+  long id;
+
+  if (env == NULL || *env == '\0')
+    return NULL;
+  id = strtol (env, &end, 10);
+  if (end == env || *end != '\0')
+    return NULL;
+  for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
+    if (archs[i].id == id && tl_nn_arch_runs (cpu, archs[i].name))
+      return &archs[i];
+  return NULL;
+}
+
+static const char *
+isa_of (const char *arch)
+{
+  if (strcmp (arch, "skx") == 0)
+    return "AVX-512";
+  if (arch_rank (arch) >= 4)
+    return "AVX2/FMA";
+  if (strcmp (arch, "sandybridge") == 0)
+    return "AVX";
+  if (strcmp (arch, "penryn") == 0)
+    return "SSSE3";
+  return "portable C";
+}
+
+const char *
+tl_nn_arch_decide (const TlNnCpu *cpu,
+                   const char    *env,
+                   const char    *blis_pick,
+                   int           *set_id,
+                   char          *line,
+                   size_t         line_size)
+{
+  const ArchInfo *asked = env_choice (cpu, env), *info;
+  const char *best = tl_nn_arch_best (cpu);
+
+  *set_id = -1;
+  if (asked != NULL)
+    {
+      *set_id = (int) asked->id;
+      snprintf (line, line_size, "%s (%s, chosen by BLIS_ARCH_TYPE=%s)", asked->name,
+                isa_of (asked->name), env);
+      return asked->name;
+    }
+  if (blis_pick != NULL && tl_nn_arch_runs (cpu, blis_pick) &&
+      arch_rank (blis_pick) >= arch_rank (best))
+    {
+      snprintf (line, line_size, "%s (%s, chosen by BLIS)", blis_pick, isa_of (blis_pick));
+      return blis_pick;
+    }
+  info = arch_lookup (best);
+  if (info != NULL)
+    {
+      *set_id = (int) info->id;
+      snprintf (line, line_size, "%s (%s, chosen by Twinlock; BLIS picked %s)", best,
+                isa_of (best), blis_pick ? blis_pick : "unknown");
+      return best;
+    }
+  /* Nothing better than portable C, and BLIS's pick (if any) is not one
+   * this CPU is known to run: portable C it is. */
+  *set_id = (int) BLIS_ARCH_GENERIC;
+  snprintf (line, line_size, "generic (portable C; no faster kernels for this CPU%s%s)",
+            blis_pick ? ", BLIS picked " : "", blis_pick ? blis_pick : "");
+  return "generic";
+}
+
 static void
 nn_init_once (void)
 {
   TlNnCpu cpu;
-  const char *best, *env;
-  char blis_pick[32] = "";
-  bool have_pick;
+  const char *env = getenv ("BLIS_ARCH_TYPE");
+  char blis_pick[32] = "", id[16];
+  bool have_pick = false, env_ok;
+  int set_id;
   long cores;
 
   tl_nn_cpu_detect (&cpu);
-  best = tl_nn_arch_best (&cpu);
-  env = getenv ("BLIS_ARCH_TYPE");
-
-  if (env != NULL && *env != '\0')
+  env_ok = env_choice (&cpu, env) != NULL;
+  if (!env_ok)
     {
-      /* Somebody asked for a sub-configuration: honour it only if this
-       * libblis has it and the CPU can run it (BLIS aborts on an id it
-       * lacks, and the CPU faults on instructions it lacks). */
-      char *end = NULL;
-      long id = strtol (env, &end, 10);
-      const ArchInfo *asked = NULL;
-
-      for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
-        if (end != env && *end == '\0' && archs[i].id == id)
-          asked = &archs[i];
-      if (asked != NULL && tl_nn_arch_runs (&cpu, asked->name))
-        {
-          snprintf (kernels_arch, sizeof kernels_arch, "%s", asked->name);
-          snprintf (kernels_line, sizeof kernels_line,
-                    "%s (chosen by BLIS_ARCH_TYPE=%s)", asked->name, env);
-          goto chosen;
-        }
-      unsetenv ("BLIS_ARCH_TYPE");
+      if (env != NULL)
+        unsetenv ("BLIS_ARCH_TYPE");
+      have_pick = blis_own_choice (blis_pick, sizeof blis_pick);
     }
-
-  have_pick = blis_own_choice (blis_pick, sizeof blis_pick);
-  if (have_pick && tl_nn_arch_runs (&cpu, blis_pick) &&
-      arch_rank (blis_pick) >= arch_rank (best))
+  tl_nn_arch_decide (&cpu, env_ok ? env : NULL, have_pick ? blis_pick : NULL, &set_id,
+                     kernels_line, sizeof kernels_line);
+  if (set_id >= 0 && !env_ok)
     {
-      snprintf (kernels_arch, sizeof kernels_arch, "%s", blis_pick);
-      snprintf (kernels_line, sizeof kernels_line, "%s (%s, chosen by BLIS)",
-                blis_pick,
-                cpu.avx512f && strcmp (blis_pick, "skx") == 0 ? "AVX-512" :
-                cpu.avx2 && arch_rank (blis_pick) >= 4 ? "AVX2/FMA" :
-                "portable C");
-    }
-  else if (strcmp (best, "generic") != 0)
-    {
-      const ArchInfo *info = arch_lookup (best);
-      char id[16];
-
-      snprintf (id, sizeof id, "%d", info ? (int) info->id : (int) BLIS_ARCH_GENERIC);
+      snprintf (id, sizeof id, "%d", set_id);
       setenv ("BLIS_ARCH_TYPE", id, 1);
-      snprintf (kernels_arch, sizeof kernels_arch, "%s", best);
-      snprintf (kernels_line, sizeof kernels_line,
-                "%s (%s, chosen by Twinlock; BLIS picked %s)", best,
-                strcmp (best, "skx") == 0 ? "AVX-512" :
-                arch_rank (best) >= 4 ? "AVX2/FMA" : "AVX",
-                have_pick ? blis_pick : "unknown");
-    }
-  else
-    {
-      snprintf (kernels_arch, sizeof kernels_arch, "%s",
-                have_pick ? blis_pick : "generic");
-      snprintf (kernels_line, sizeof kernels_line,
-                "%s (no faster kernels for this CPU)", kernels_arch);
     }
 
-chosen:
   bli_init ();
-  /* What BLIS really runs is the last word (e.g. a BLIS_ARCH_TYPE it
-   * accepted): report that. */
+  /* What BLIS really runs is the last word: report that. */
   snprintf (kernels_arch, sizeof kernels_arch, "%s",
             bli_arch_string (bli_arch_query_id ()));
 
@@ -350,6 +376,16 @@ void
 tl_nn_init (void)
 {
   pthread_once (&init_once, nn_init_once);
+}
+
+/* Choosing the kernels may setenv () BLIS_ARCH_TYPE, which is only safe
+ * while no other thread can be reading the environment: so it happens
+ * when the program starts, before main () (and before GLib, GStreamer or
+ * GTK start threads). */
+__attribute__ ((constructor)) static void
+nn_init_at_start (void)
+{
+  tl_nn_init ();
 }
 
 const char *
@@ -399,6 +435,65 @@ tl_nn_get_threads (void)
 #define TL_GEMM_THREAD_MIN_MACS (1 << 17)
 
 void
+tl_gemm_1 (bool         trans_a,
+           bool         trans_b,
+           int          m,
+           int          n,
+           int          k,
+           float        alpha,
+           const float *a,
+           int          lda,
+           const float *b,
+           int          ldb,
+           float        beta,
+           float       *c,
+           int          ldc)
+{
+  rntm_t rntm = BLIS_RNTM_INITIALIZER;
+
+  bli_rntm_set_num_threads (1, &rntm);
+  bli_sgemm_ex (trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                m, n, k, &alpha,
+                (float *) a, lda, 1,
+                (float *) b, ldb, 1,
+                &beta, c, ldc, 1,
+                NULL, &rntm);
+}
+
+typedef struct
+{
+  bool         trans_a, trans_b, split_rows;
+  int          m, n, k, lda, ldb, ldc, step;
+  float        alpha, beta;
+  const float *a, *b;
+  float       *c;
+} GemmJob;
+
+/* Chunk i: a band of C's rows (and A's) or of C's columns (and B's). */
+static void
+gemm_chunk (void *ctx,
+            int   i)
+{
+  const GemmJob *g = ctx;
+  int lo = i * g->step;
+  int hi = lo + g->step < (g->split_rows ? g->m : g->n) ? lo + g->step :
+           (g->split_rows ? g->m : g->n);
+
+  if (hi <= lo)
+    return;
+  if (g->split_rows)
+    tl_gemm_1 (g->trans_a, g->trans_b, hi - lo, g->n, g->k, g->alpha,
+               g->trans_a ? g->a + lo : g->a + (size_t) lo * g->lda, g->lda,
+               g->b, g->ldb, g->beta, g->c + (size_t) lo * g->ldc, g->ldc);
+  else
+    tl_gemm_1 (g->trans_a, g->trans_b, g->m, hi - lo, g->k, g->alpha,
+               g->a, g->lda,
+               g->trans_b ? g->b + (size_t) lo * g->ldb : g->b + lo, g->ldb,
+               g->beta, g->c + lo, g->ldc);
+}
+
+void
 tl_gemm (bool         trans_a,
          bool         trans_b,
          int          m,
@@ -413,21 +508,31 @@ tl_gemm (bool         trans_a,
          float       *c,
          int          ldc)
 {
-  rntm_t rntm = BLIS_RNTM_INITIALIZER;
   int64_t macs = (int64_t) m * n * k;
+  GemmJob g;
+  int chunks, len, unit;
 
   if (m <= 0 || n <= 0)
     return;
   tl_nn_init ();
-  bli_rntm_set_num_threads (macs < TL_GEMM_THREAD_MIN_MACS ? 1 : n_threads,
-                            &rntm);
-  bli_sgemm_ex (trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                m, n, k, &alpha,
-                (float *) a, lda, 1,
-                (float *) b, ldb, 1,
-                &beta, c, ldc, 1,
-                NULL, &rntm);
+  if (n_threads <= 1 || macs < TL_GEMM_THREAD_MIN_MACS)
+    {
+      tl_gemm_1 (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+
+  /* Split the longer side of C; twice as many chunks as threads (when
+   * they stay big enough) so that a late thread's share is rebalanced. */
+  g = (GemmJob) { trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, 0,
+                  alpha, beta, a, b, c };
+  len = g.split_rows ? m : n;
+  unit = g.split_rows ? 6 : 16;        /* the micro-kernels' tile sides */
+  chunks = 2 * n_threads;
+  while (chunks > n_threads && macs / chunks < TL_GEMM_THREAD_MIN_MACS)
+    chunks--;
+  g.step = ((len + chunks - 1) / chunks + unit - 1) / unit * unit;
+  chunks = (len + g.step - 1) / g.step;
+  tl_nn_parallel (chunks, gemm_chunk, &g);
 }
 
 void

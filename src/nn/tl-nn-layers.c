@@ -8,6 +8,7 @@
 
 #include "tl-nn-fast.h"
 #include "tl-nn-layers.h"
+#include "tl-nn-private.h"
 
 /* ---- batch normalisation ------------------------------------------------- */
 
@@ -140,7 +141,7 @@ tl_fold_scale_bias (float       *w,
 
 /* ---- scale + bias -------------------------------------------------------- */
 
-void
+TL_NN_HOT void
 tl_scale_bias_forward (float       *out,
                        const float *in,
                        const float *scale,
@@ -189,7 +190,7 @@ tl_scale_bias_backward (float       *din,
 
 /* ---- activations --------------------------------------------------------- */
 
-void
+TL_NN_HOT void
 tl_relu_forward (float       *out,
                  const float *in,
                  size_t       n)
@@ -197,7 +198,7 @@ tl_relu_forward (float       *out,
   tl_nn_fast_relu (out, in, n);
 }
 
-void
+TL_NN_HOT void
 tl_relu_backward (float       *din,
                   const float *dout,
                   const float *out,
@@ -207,7 +208,7 @@ tl_relu_backward (float       *din,
     din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
-void
+TL_NN_HOT void
 tl_leaky_relu_forward (float       *out,
                        const float *in,
                        float        slope,
@@ -222,7 +223,7 @@ tl_leaky_relu_forward (float       *out,
     out[i] = in[i] > 0.0f ? in[i] : slope * in[i];
 }
 
-void
+TL_NN_HOT void
 tl_leaky_relu_backward (float       *din,
                         const float *dout,
                         const float *in,
@@ -233,7 +234,7 @@ tl_leaky_relu_backward (float       *din,
     din[i] += in[i] > 0.0f ? dout[i] : slope * dout[i];
 }
 
-void
+TL_NN_HOT void
 tl_prelu_forward (float       *out,
                   const float *in,
                   const float *alpha,
@@ -322,7 +323,7 @@ pool_window (const TlPoolShape *s,
   if (*x1 > s->w) *x1 = s->w;
 }
 
-void
+TL_NN_HOT void
 tl_maxpool_forward (float             *out,
                     const float       *in,
                     const TlPoolShape *s)
@@ -391,7 +392,7 @@ tl_maxpool_backward (float             *din,
         }
 }
 
-void
+TL_NN_HOT void
 tl_avgpool_forward (float             *out,
                     const float       *in,
                     const TlPoolShape *s)
@@ -450,7 +451,7 @@ tl_avgpool_backward (float             *din,
         }
 }
 
-void
+TL_NN_HOT void
 tl_global_avgpool_forward (float       *out,
                            const float *in,
                            int          n,
@@ -576,7 +577,7 @@ tl_dense_backward_ref (float       *din,
 
 /* ---- residual add, concat, pad ------------------------------------------- */
 
-void
+TL_NN_HOT void
 tl_add_forward (float       *out,
                 const float *a,
                 const float *b,
@@ -585,7 +586,7 @@ tl_add_forward (float       *out,
   tl_nn_fast_add (out, a, b, n);
 }
 
-void
+TL_NN_HOT void
 tl_add_backward (float       *da,
                  float       *db,
                  const float *dout,

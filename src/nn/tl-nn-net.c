@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tl-nn-net.h"
+#include "tl-nn-private.h"
 
 /* Sizes past these are refused: they guard the int arithmetic of the
  * layers and keep a hostile model file from asking for absurd memory. */
@@ -16,7 +17,7 @@
 #define MAX_CHANNELS    65536
 #define MAX_KERNEL      64
 #define MAX_IMAGE_FLOATS ((int64_t) 1 << 28)
-#define MAX_PARAM_FLOATS ((int64_t) 1 << 28)
+#define MAX_PARAM_FLOATS ((int64_t) 1 << 27)     /* 512 MiB, the largest model file */
 
 struct _TlNet
 {
@@ -265,7 +266,8 @@ tl_net_add_node (TlNet           *net,
     }
   if (!infer (net, &node, why, sizeof why))
     return net_fail (net, TL_NN_ERROR_SHAPE, why);
-  if ((int64_t) node.h * node.w * node.c > MAX_IMAGE_FLOATS)
+  if (node.h > MAX_SIDE || node.w > MAX_SIDE || node.c > MAX_CHANNELS ||
+      (int64_t) node.h * node.w * node.c > MAX_IMAGE_FLOATS)
     return net_fail (net, TL_NN_ERROR_LIMIT, "a layer's output is too large");
 
   if (net->n_nodes == net->cap_nodes)
@@ -676,6 +678,33 @@ node_floats (const TlNetNode *node,
   return round16 ((size_t) batch * node->h * node->w * node->c);
 }
 
+static void
+noop_chunk (void *ctx,
+            int   i)
+{
+}
+
+/* In inference, an element-wise layer whose input feeds nothing else
+ * writes over that input instead of a buffer of its own. */
+static bool
+runs_in_place (const TlNet *net,
+               int          i,
+               bool         training)
+{
+  const TlNetNode *node = &net->nodes[i];
+  int src = node->n_inputs > 0 ? node->inputs[0] : 0, users = 0;
+
+  if (training || src == 0 || src == net->output ||
+      (node->op != TL_OP_RELU && node->op != TL_OP_LEAKY_RELU &&
+       node->op != TL_OP_PRELU && node->op != TL_OP_SCALE_BIAS &&
+       node->op != TL_OP_BATCHNORM))
+    return false;
+  for (int j = 1; j < net->n_nodes; j++)
+    for (int k = 0; k < net->nodes[j].n_inputs; k++)
+      users += net->nodes[j].inputs[k] == src;
+  return users == 1;
+}
+
 bool
 tl_net_prepare (TlNet     *net,
                 int        max_batch,
@@ -704,7 +733,7 @@ tl_net_prepare (TlNet     *net,
     {
       const TlNetNode *node = &net->nodes[i];
 
-      if (i > 0)
+      if (i > 0 && !runs_in_place (net, i, training))
         total += node_floats (node, max_batch) * (training ? 2 : 1);
       if (node->op == TL_OP_BATCHNORM)
         total += round16 (2 * (size_t) node->c);
@@ -736,7 +765,9 @@ tl_net_prepare (TlNet     *net,
     {
       const TlNetNode *node = &net->nodes[i];
 
-      if (i > 0)
+      if (i > 0 && runs_in_place (net, i, training))
+        net->act[i] = net->act[node->inputs[0]];
+      else if (i > 0)
         {
           net->act[i] = net->ws + total;
           total += node_floats (node, max_batch);
@@ -764,6 +795,8 @@ tl_net_prepare (TlNet     *net,
     }
   net->max_batch = max_batch;
   net->training = training;
+  /* start the worker threads now, so that no forward creates them */
+  tl_nn_parallel (tl_nn_get_threads (), noop_chunk, NULL);
   return true;
 }
 
@@ -785,6 +818,61 @@ grad (TlNet *net,
   TlNnTensor *t = &net->tensors[net->first_tensor[node] + j];
 
   return t->trainable ? t->grad : NULL;
+}
+
+static bool
+is_folded (const TlNetNode *node)
+{
+  return (node->op == TL_OP_SCALE_BIAS || node->op == TL_OP_BATCHNORM) && node->ip[7] == 1;
+}
+
+int
+tl_net_fold (TlNet *net)
+{
+  int folded = 0;
+
+  if (net == NULL || !net->built)
+    return 0;
+  for (int i = 1; i < net->n_nodes; i++)
+    {
+      TlNetNode *node = &net->nodes[i];
+      int src = node->inputs[0], users = 0;
+      const TlNetNode *conv = &net->nodes[src];
+      float *scale, *bias, *w, *b;
+      TlNnTensor *wt;
+
+      if ((node->op != TL_OP_SCALE_BIAS && node->op != TL_OP_BATCHNORM) ||
+          is_folded (node) || conv->op != TL_OP_CONV2D || !conv->ip[6] ||
+          src == net->output)
+        continue;
+      for (int j = 1; j < net->n_nodes; j++)
+        for (int k = 0; k < net->nodes[j].n_inputs; k++)
+          users += net->nodes[j].inputs[k] == src;
+      if (users != 1)
+        continue;
+
+      wt = &net->tensors[net->first_tensor[src]];
+      w = wt->data;
+      b = net->tensors[net->first_tensor[src] + 1].data;
+      scale = malloc (2 * node->c * sizeof (float));
+      if (scale == NULL)
+        break;
+      bias = scale + node->c;
+      if (node->op == TL_OP_BATCHNORM)
+        tl_batchnorm_to_scale_bias (scale, bias, param (net, i, 0), param (net, i, 1),
+                                    param (net, i, 2), param (net, i, 3), node->c,
+                                    node->fp[0]);
+      else
+        {
+          memcpy (scale, param (net, i, 0), node->c * sizeof (float));
+          memcpy (bias, param (net, i, 1), node->c * sizeof (float));
+        }
+      tl_fold_scale_bias (w, b, scale, bias, (int) (wt->count / node->c), node->c);
+      free (scale);
+      node->ip[7] = 1;
+      folded++;
+    }
+  return folded;
 }
 
 static const float *
@@ -819,6 +907,11 @@ tl_net_forward (TlNet       *net,
       int m = batch * node->h * node->w;
       size_t count = (size_t) m * node->c;
 
+      if (is_folded (node))
+        {
+          net->act[i] = (float *) in;
+          continue;
+        }
       switch (node->op)
         {
         case TL_OP_CONV2D:
@@ -947,6 +1040,12 @@ tl_net_backward (TlNet       *net,
       int m = batch * node->h * node->w;
       size_t count = (size_t) m * node->c;
 
+      if (is_folded (node))
+        {
+          if (din)
+            tl_add_backward (din, NULL, d, count);
+          continue;
+        }
       switch (node->op)
         {
         case TL_OP_CONV2D:

@@ -17,6 +17,9 @@
  *   if (!tl_net_prepare (net, max_batch, training, &err)) …   // workspace
  *   const float *emb = tl_net_forward (net, images, batch, false);
  *
+ * A net runs one pass at a time: give each thread that runs networks its
+ * own TlNet (they may share nothing but the engine's worker threads).
+ *
  * Builder calls return the new node's index, or -1 after an error, which
  * is kept (the first one wins) and reported by tl_net_build (); so they
  * can be chained without checking each one.
@@ -46,8 +49,8 @@ typedef enum
 {
   TL_OP_INPUT = 0,
   TL_OP_CONV2D,          /* ip: oc kh kw stride pad groups has_bias */
-  TL_OP_BATCHNORM,       /* fp: eps momentum */
-  TL_OP_SCALE_BIAS,
+  TL_OP_BATCHNORM,       /* fp: eps momentum; ip[7] = 1: folded */
+  TL_OP_SCALE_BIAS,      /* ip[7] = 1: folded into the convolution before */
   TL_OP_RELU,
   TL_OP_LEAKY_RELU,      /* fp: slope */
   TL_OP_PRELU,
@@ -134,6 +137,13 @@ bool tl_net_prepare       (TlNet *net, int max_batch, bool training,
  * variance 1), deterministic for a seed. */
 void tl_net_init_params   (TlNet *net, uint64_t seed);
 
+/* For inference only: folds every batch norm and scale+bias whose input
+ * is a convolution with a bias (used by nothing else) into that
+ * convolution's weights, so that it costs nothing at run time.  The folded
+ * nodes stay in the graph as pass-throughs (and say so in model files).
+ * Returns how many were folded.  Do not train a folded net. */
+int  tl_net_fold          (TlNet *net);
+
 /* ---- running ------------------------------------------------------------
  * input [batch][h][w][c] must stay valid until backward has run (it is not
  * copied).  training = true uses batch statistics in batch norm (and
@@ -151,7 +161,10 @@ void         tl_net_zero_grads (TlNet *net);
 int               tl_net_n_nodes     (const TlNet *net);
 const TlNetNode  *tl_net_node        (const TlNet *net, int i);
 int               tl_net_output      (const TlNet *net);
-/* Activation of any node from the last forward, [batch][h][w][c]. */
+/* Activation of any node from the last forward, [batch][h][w][c].  (In a
+ * net prepared for inference, an activation whose only consumer is an
+ * element-wise layer — ReLU, leaky ReLU, PReLU, scale+bias, batch norm —
+ * holds that layer's output: it ran in place.) */
 float            *tl_net_activation  (TlNet *net, int node);
 /* Gradient of the loss with respect to a node's activation, after backward
  * (NULL without training). */

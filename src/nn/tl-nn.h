@@ -50,9 +50,9 @@ bool tl_nn_fail (TlNnError     *err,
  * CPU's features (cpuid + xgetbv), finds out which sub-configuration BLIS
  * itself would pick, and, when that one is worse than the best one this
  * BLIS has and the CPU can run, sets BLIS_ARCH_TYPE to it before BLIS's
- * first call.  Every other engine entry point calls it, so calling it
- * explicitly is only needed to control *when* it happens.  Thread-safe and
- * idempotent. */
+ * first call.  It runs by itself when the program starts (a constructor,
+ * before main (), while the process has one thread: setenv () is not safe
+ * later); calling it again is harmless.  Thread-safe and idempotent. */
 void        tl_nn_init              (void);
 
 /* The kernels in use, as one line for people, e.g.
@@ -68,7 +68,7 @@ const char *tl_nn_blis_threading    (void);
  * state: AVX needs XMM|YMM in XCR0, AVX-512 also opmask|ZMM). */
 typedef struct
 {
-  bool avx, avx2, fma, avx512f, avx512dq, avx512bw, avx512vl;
+  bool ssse3, avx, avx2, fma, avx512f, avx512dq, avx512bw, avx512vl;
   char vendor[13];
   int  family, model;
 } TlNnCpu;
@@ -84,6 +84,19 @@ bool        tl_nn_arch_runs         (const TlNnCpu *cpu,
 /* The best sub-configuration this libblis offers that cpu can run, or
  * "generic".  Pure function of cpu; exposed for tests. */
 const char *tl_nn_arch_best         (const TlNnCpu *cpu);
+
+/* The decision tl_nn_init () takes, as a pure function (exposed for
+ * tests): env is BLIS_ARCH_TYPE as set by the user (or NULL), blis_pick
+ * the sub-configuration BLIS's own detection picks (NULL if unknown).
+ * Returns the sub-configuration to run and sets *set_id to the arch_t id
+ * BLIS_ARCH_TYPE must hold for it (-1: leave BLIS's choice); line gets
+ * the sentence tl_nn_kernels_name () shows. */
+const char *tl_nn_arch_decide       (const TlNnCpu *cpu,
+                                     const char    *env,
+                                     const char    *blis_pick,
+                                     int           *set_id,
+                                     char          *line,
+                                     size_t         line_size);
 
 /* Threads used by GEMMs; n <= 0 means all online cores (the default). */
 void        tl_nn_set_threads       (int n);

@@ -400,38 +400,77 @@ tl_face_dataset_people (const TlFaceDataset *ds,
   return sub;
 }
 
+/* An empty dataset with room for all of ds's images and its people. */
+static TlFaceDataset *
+dataset_like (const TlFaceDataset *ds)
+{
+  TlFaceDataset *sub = g_new0 (TlFaceDataset, 1);
+  int p;
+
+  sub->width = ds->width;
+  sub->height = ds->height;
+  sub->n_people = ds->n_people;
+  sub->pixels = g_new (float, MAX ((gsize) ds->n_images * ds->width * ds->height, 1));
+  sub->labels = g_new (int, MAX (ds->n_images, 1));
+  sub->names = g_new0 (char *, ds->n_people + 1);
+  for (p = 0; p < ds->n_people; p++)
+    sub->names[p] = g_strdup (ds->names[p]);
+  return sub;
+}
+
+static void
+dataset_append (TlFaceDataset       *dst,
+                const TlFaceDataset *src,
+                int                  i)
+{
+  gsize tile = (gsize) src->width * src->height;
+
+  memcpy (dst->pixels + (gsize) dst->n_images * tile, src->pixels + (gsize) i * tile,
+          tile * sizeof (float));
+  dst->labels[dst->n_images++] = src->labels[i];
+}
+
 TlFaceDataset *
 tl_face_dataset_images (const TlFaceDataset *ds,
                         int                  first_image,
                         int                  n)
 {
-  gsize tile;
   TlFaceDataset *sub;
-  int i, k = 0, p, rank = 0;
+  int i, rank = 0;
 
   g_return_val_if_fail (ds != NULL, NULL);
   g_return_val_if_fail (first_image >= 0 && n >= 1, NULL);
 
-  tile = (gsize) ds->width * ds->height;
-  sub = g_new0 (TlFaceDataset, 1);
-  sub->width = ds->width;
-  sub->height = ds->height;
-  sub->n_people = ds->n_people;
-  sub->pixels = g_new (float, MAX ((gsize) ds->n_images * tile, 1));
-  sub->labels = g_new (int, MAX (ds->n_images, 1));
-  sub->names = g_new0 (char *, ds->n_people + 1);
-  for (p = 0; p < ds->n_people; p++)
-    sub->names[p] = g_strdup (ds->names[p]);
+  sub = dataset_like (ds);
   for (i = 0; i < ds->n_images; i++)
     {
       /* Images of a person are contiguous: count from their first. */
       rank = (i > 0 && ds->labels[i] == ds->labels[i - 1]) ? rank + 1 : 0;
-      if (rank < first_image || rank >= first_image + n)
-        continue;
-      memcpy (sub->pixels + (gsize) k * tile, ds->pixels + (gsize) i * tile,
-              tile * sizeof (float));
-      sub->labels[k++] = ds->labels[i];
+      if (rank >= first_image && rank - first_image < n)
+        dataset_append (sub, ds, i);
     }
-  sub->n_images = k;
   return sub;
+}
+
+void
+tl_face_dataset_split_images (const TlFaceDataset  *ds,
+                              int                   n_last,
+                              TlFaceDataset       **first,
+                              TlFaceDataset       **last)
+{
+  g_autofree int *count = NULL;
+  int i, rank = 0;
+
+  g_return_if_fail (ds != NULL && first != NULL && last != NULL);
+
+  count = g_new0 (int, MAX (ds->n_people, 1));
+  for (i = 0; i < ds->n_images; i++)
+    count[ds->labels[i]]++;
+  *first = dataset_like (ds);
+  *last = dataset_like (ds);
+  for (i = 0; i < ds->n_images; i++)
+    {
+      rank = (i > 0 && ds->labels[i] == ds->labels[i - 1]) ? rank + 1 : 0;
+      dataset_append (rank < count[ds->labels[i]] - n_last ? *first : *last, ds, i);
+    }
 }

@@ -65,6 +65,13 @@ TlFaceDataset *tl_face_dataset_images       (const TlFaceDataset *ds,
                                              int                  first_image,
                                              int                  n);
 
+/* Splits every person's images: the last `n_last` go to *last, the others
+ * to *first (a person with n_last images or fewer gives them all to *last). */
+void           tl_face_dataset_split_images (const TlFaceDataset  *ds,
+                                             int                   n_last,
+                                             TlFaceDataset       **first,
+                                             TlFaceDataset       **last);
+
 /* Number of images of `person`, and the index of their first image. */
 int            tl_face_dataset_count        (const TlFaceDataset *ds,
                                              int                  person,

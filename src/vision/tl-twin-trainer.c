@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "tl-model.h"
 #include "tl-nn-optim.h"
 #include "tl-twin-trainer.h"
 
@@ -157,15 +158,6 @@ tl_twin_init_params (TlNet   *net,
     }
 }
 
-static gboolean
-nn_error (GError          **error,
-          const TlNnError  *err,
-          const char       *what)
-{
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what, err->message);
-  return FALSE;
-}
-
 TlNet *
 tl_twin_encoder_new (int       height,
                      int       width,
@@ -200,7 +192,7 @@ tl_twin_encoder_new (int       height,
   if (!tl_net_build (net, &err))
     {
       tl_net_free (net);
-      nn_error (error, &err, _("Cannot build the twin encoder"));
+      tl_model_set_error (error, &err, _("Cannot build the twin encoder"));
       return NULL;
     }
   tl_twin_init_params (net, seed);
@@ -424,9 +416,9 @@ trainer_clear (Trainer *tr)
     g_rand_free (tr->rng);
 }
 
-static gboolean
-check_options (const TlTwinTrainOptions *o,
-               GError                  **error)
+gboolean
+tl_twin_train_options_check (const TlTwinTrainOptions *o,
+                             GError                  **error)
 {
   const char *bad = NULL;
 
@@ -436,6 +428,8 @@ check_options (const TlTwinTrainOptions *o,
     bad = _("a batch must hold 2 to 256 people");
   else if (o->images_per_person < 2 || o->images_per_person > 64)
     bad = _("a batch must hold 2 to 64 images of each person");
+  else if (o->people_per_batch * o->images_per_person > 512)
+    bad = _("a batch must hold at most 512 images (people × images per person)");
   else if (!(o->learning_rate > 0.0f && o->learning_rate < 10.0f))
     bad = _("the learning rate must be positive (and below 10)");
   else if (!(o->margin >= 0.0f && o->margin <= 4.0f))
@@ -468,11 +462,11 @@ tl_twin_train (TlNet                    *net,
   Trainer tr = { 0 };
   double loss_sum = 0.0, active_sum = 0.0;
   size_t n_params = 0;
-  int dim, max_count = 0, p, step, since = 0, b_max;
+  int dim, max_count = 0, p, i, step, since = 0, b_max;
 
   g_return_val_if_fail (net != NULL && ds != NULL && opts != NULL, FALSE);
 
-  if (!check_options (opts, error))
+  if (!tl_twin_train_options_check (opts, error))
     return FALSE;
   in_node = tl_net_node (net, 0);
   out_node = tl_net_node (net, tl_net_output (net));
@@ -491,9 +485,14 @@ tl_twin_train (TlNet                    *net,
   tr.first = g_new0 (int, ds->n_people);
   tr.count = g_new0 (int, ds->n_people);
   tr.eligible = g_new0 (int, ds->n_people);
+  for (i = ds->n_images - 1; i >= 0; i--)
+    {
+      /* Images of a person are contiguous: the last one seen is the first. */
+      tr.first[ds->labels[i]] = i;
+      tr.count[ds->labels[i]]++;
+    }
   for (p = 0; p < ds->n_people; p++)
     {
-      tr.count[p] = tl_face_dataset_count (ds, p, &tr.first[p]);
       max_count = MAX (max_count, tr.count[p]);
       if (tr.count[p] >= 2)
         tr.eligible[tr.n_eligible++] = p;
@@ -522,7 +521,8 @@ tl_twin_train (TlNet                    *net,
   if (!tl_net_prepare (net, b_max, true, &err))
     {
       trainer_clear (&tr);
-      return nn_error (error, &err, _("Cannot prepare the encoder for training"));
+      tl_model_set_error (error, &err, _("Cannot prepare the encoder for training"));
+      return FALSE;
     }
   tl_net_params (net, &n_params);
   tr.adam_m = g_new0 (float, n_params);
@@ -531,8 +531,9 @@ tl_twin_train (TlNet                    *net,
   for (step = 0; step < opts->steps; step++)
     {
       TlLossStats stats = { 0, 0 };
+      /* Short runs (quick checks) keep most of their steps for learning. */
       float lr = tl_lr_cosine (opts->learning_rate, opts->learning_rate / 20, step,
-                               opts->steps, opts->warmup_steps);
+                               opts->steps, MIN (opts->warmup_steps, opts->steps / 5));
       int b = sample_batch (&tr);
       const float *emb = tl_net_forward (net, tr.input, b, true);
       double loss = loss_step (&tr, emb, b, dim, &stats);
@@ -591,7 +592,7 @@ tl_twin_embed (TlNet               *net,
     }
   if (!tl_net_prepare (net, EMBED_BATCH, false, &err))
     {
-      nn_error (error, &err, _("Cannot prepare the encoder"));
+      tl_model_set_error (error, &err, _("Cannot prepare the encoder"));
       return NULL;
     }
   input = g_new (float, (gsize) EMBED_BATCH * tile);

@@ -51,6 +51,10 @@ typedef struct
 void tl_twin_train_options_init (TlTwinTrainOptions *opts,
                                  TlTwinLoss          loss);
 
+/* Fails with a message naming the first option out of range. */
+gboolean tl_twin_train_options_check (const TlTwinTrainOptions *opts,
+                                      GError                  **error);
+
 /* The small twin encoder: three 3×3 convolutions (8, 16, 32 channels),
  * each with ReLU and 2×2 max pooling, a dense layer to `dim`, and L2
  * normalisation, for height × width × 1 grey input (at least 8×8).  Its

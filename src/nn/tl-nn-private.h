@@ -1,0 +1,34 @@
+/* tl-nn-private.h — engine internals shared between its files
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "tl-nn.h"
+
+/* Hot element-wise loops: vectorised (GCC's -O2 leaves most loops scalar),
+ * short copies kept as inline loops rather than memcpy calls, and built
+ * twice, for AVX2 and for baseline x86-64, the better one picked when the
+ * program loads. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TL_NN_HOT __attribute__ ((target_clones ("avx2", "default"), \
+                                  optimize ("O3", "no-tree-loop-distribute-patterns")))
+#else
+#define TL_NN_HOT
+#endif
+
+/* tl_gemm () on the calling thread only (BLIS single-threaded). */
+void tl_gemm_1 (bool trans_a, bool trans_b, int m, int n, int k,
+                float alpha, const float *a, int lda,
+                const float *b, int ldb,
+                float beta, float *c, int ldc);
+
+/* Runs fn (ctx, i) for every i in [0, n) on up to tl_nn_get_threads ()
+ * threads, the caller's included, and returns when all have run.  Chunks
+ * are claimed one at a time, so a worker the OS does not schedule in time
+ * (the machine is busy) costs only parallelism: the caller takes its
+ * chunks.  Calls from several threads at once are safe; the later ones run
+ * their chunks serially. */
+void tl_nn_parallel (int    n,
+                     void (*fn) (void *ctx, int i),
+                     void  *ctx);
