@@ -361,6 +361,7 @@ typedef struct
   EvalSet    *set;
   TlFacePick  pick;
   double      min_score;
+  int         detector_size;
   gint        next;
   gint        done;
   gint        not_found;
@@ -380,6 +381,8 @@ embed_worker (gpointer data)
     {
       tl_face_pipeline_set_pick (p, job->pick);
       tl_face_detector_set_score_threshold (tl_face_pipeline_get_detector (p), job->min_score);
+      if (job->detector_size > 0)
+        tl_face_detector_set_input_size (tl_face_pipeline_get_detector (p), job->detector_size);
     }
   while (p != NULL)
     {
@@ -392,6 +395,9 @@ embed_worker (gpointer data)
       image = tl_image_load (g_ptr_array_index (job->set->paths, i), &local);
       if (image == NULL)
         break;
+      if (job->detector_size == 0)
+        tl_face_detector_set_input_size (tl_face_pipeline_get_detector (p),
+                                         tl_face_detector_size_for (image->width, image->height));
       if (!tl_face_pipeline_embed (p, image, TRUE, &a,
                                    job->set->embeddings + (gsize) i * TL_FACE_EMBEDDING_DIM, NULL))
         g_atomic_int_inc (&job->unusable);
@@ -414,10 +420,12 @@ embed_all (EvalSet   *set,
            int        jobs,
            TlFacePick pick,
            double     min_score,
+           int        detector_size,
            gboolean   show_progress,
            GError   **error)
 {
-  EmbedJob job = { .set = set, .pick = pick, .min_score = min_score };
+  EmbedJob job = { .set = set, .pick = pick, .min_score = min_score,
+                   .detector_size = detector_size };
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   gint64 start = g_get_monotonic_time ();
   guint total = set->paths->len;
@@ -562,6 +570,7 @@ tl_ctl_eval (int    argc,
   g_autoptr (GError) error = NULL;
   g_autofree char *images = NULL, *pairs = NULL, *roc = NULL, *pick_name = NULL, *scores = NULL;
   double min_score = TL_FACE_EVAL_MIN_SCORE;
+  int detector_size = 0;
   TlFacePick pick = TL_FACE_PICK_CENTRAL;
   gboolean json = FALSE, no_progress = FALSE;
   int impostors = 0, seed = 1, jobs = (int) MIN (g_get_num_processors (), 8);
@@ -582,6 +591,8 @@ tl_ctl_eval (int    argc,
       N_("Which detected face to use: central (default), largest or score"), N_("HOW") },
     { "min-score", 0, 0, G_OPTION_ARG_DOUBLE, &min_score,
       N_("Detector score a face needs (default 0.1)"), N_("S") },
+    { "detector-size", 0, 0, G_OPTION_ARG_INT, &detector_size,
+      N_("Detector input side, a multiple of 32 from 160 to 608 (default: from each image’s size)"), N_("PX") },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, N_("Images analysed in parallel (default: one per core)"), N_("N") },
     { "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, N_("No progress bar"), NULL },
     { NULL }
@@ -597,6 +608,11 @@ tl_ctl_eval (int    argc,
     return tl_ctl_fail (_("--impostors must be between 0 and %d"), MAX_PAIRS);
   if (jobs < 1 || jobs > 64)
     return tl_ctl_fail (_("--jobs must be between 1 and 64"));
+  if (detector_size != 0 &&
+      (detector_size < TL_FACE_DETECTOR_MIN_SIZE || detector_size > TL_FACE_DETECTOR_MAX_SIZE ||
+       detector_size % 32 != 0))
+    return tl_ctl_fail (_("--detector-size must be a multiple of 32 from %d to %d"),
+                        TL_FACE_DETECTOR_MIN_SIZE, TL_FACE_DETECTOR_MAX_SIZE);
   if (!(min_score > 0 && min_score < 1))
     return tl_ctl_fail (_("--min-score must be between 0 and 1"));
   if (pick_name == NULL || g_str_equal (pick_name, "central"))
@@ -632,7 +648,7 @@ tl_ctl_eval (int    argc,
       return tl_ctl_fail (_("usage: twinlockctl eval lfw --images DIR --pairs FILE | eval folders DIR"));
     }
 
-  ok = ok && embed_all (&set, jobs, pick, min_score, !no_progress && isatty (STDERR_FILENO), &error)
+  ok = ok && embed_all (&set, jobs, pick, min_score, detector_size, !no_progress && isatty (STDERR_FILENO), &error)
           && report (&set, title, json, roc, scores, &error);
   eval_set_clear (&set);
   if (!ok)
