@@ -61,6 +61,8 @@ embed_file (TlFacePipeline *p,
 
   if (image == NULL)
     return FALSE;
+  tl_face_detector_set_input_size (tl_face_pipeline_get_detector (p),
+                                   tl_face_detector_size_for (image->width, image->height));
   if (!tl_face_pipeline_embed (p, image, FALSE, analysis, embedding, &chip))
     {
       g_autofree char *name = g_filename_display_name (path);

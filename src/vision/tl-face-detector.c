@@ -119,7 +119,7 @@ int
 tl_face_detector_size_for (int width,
                            int height)
 {
-  int side = (int) (MAX (width, height) * 1.25 + 16) / 32 * 32;
+  int side = (MAX (width, height) + 31) / 32 * 32;
 
   return CLAMP (side, TL_FACE_DETECTOR_MIN_SIZE, TL_FACE_DETECTOR_MAX_SIZE);
 }
