@@ -362,6 +362,7 @@ typedef struct
   TlFacePick  pick;
   double      min_score;
   int         detector_size;
+  gboolean    mirror;
   gint        next;
   gint        done;
   gint        not_found;
@@ -380,6 +381,7 @@ embed_worker (gpointer data)
   if (p != NULL)
     {
       tl_face_pipeline_set_pick (p, job->pick);
+      tl_face_pipeline_set_mirror_average (p, job->mirror);
       tl_face_detector_set_score_threshold (tl_face_pipeline_get_detector (p), job->min_score);
       if (job->detector_size > 0)
         tl_face_detector_set_input_size (tl_face_pipeline_get_detector (p), job->detector_size);
@@ -421,11 +423,12 @@ embed_all (EvalSet   *set,
            TlFacePick pick,
            double     min_score,
            int        detector_size,
+           gboolean   mirror,
            gboolean   show_progress,
            GError   **error)
 {
   EmbedJob job = { .set = set, .pick = pick, .min_score = min_score,
-                   .detector_size = detector_size };
+                   .detector_size = detector_size, .mirror = mirror };
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   gint64 start = g_get_monotonic_time ();
   guint total = set->paths->len;
@@ -572,7 +575,7 @@ tl_ctl_eval (int    argc,
   double min_score = TL_FACE_EVAL_MIN_SCORE;
   int detector_size = 0;
   TlFacePick pick = TL_FACE_PICK_CENTRAL;
-  gboolean json = FALSE, no_progress = FALSE;
+  gboolean json = FALSE, no_progress = FALSE, no_mirror = FALSE;
   int impostors = 0, seed = 1, jobs = (int) MIN (g_get_num_processors (), 8);
   EvalSet set;
   gboolean ok;
@@ -587,6 +590,8 @@ tl_ctl_eval (int    argc,
     { "roc", 0, 0, G_OPTION_ARG_FILENAME, &roc, N_("Draw the ROC curve to this PNG (and a CSV beside it)"), N_("OUT.png") },
     { "scores", 0, 0, G_OPTION_ARG_FILENAME, &scores,
       N_("Write every pair’s distance to this CSV file"), N_("FILE") },
+    { "no-mirror", 0, 0, G_OPTION_ARG_NONE, &no_mirror,
+      N_("Do not average each face’s embedding with its mirror image’s"), NULL },
     { "pick", 0, 0, G_OPTION_ARG_STRING, &pick_name,
       N_("Which detected face to use: central (default), largest or score"), N_("HOW") },
     { "min-score", 0, 0, G_OPTION_ARG_DOUBLE, &min_score,
@@ -648,7 +653,7 @@ tl_ctl_eval (int    argc,
       return tl_ctl_fail (_("usage: twinlockctl eval lfw --images DIR --pairs FILE | eval folders DIR"));
     }
 
-  ok = ok && embed_all (&set, jobs, pick, min_score, detector_size, !no_progress && isatty (STDERR_FILENO), &error)
+  ok = ok && embed_all (&set, jobs, pick, min_score, detector_size, !no_mirror, !no_progress && isatty (STDERR_FILENO), &error)
           && report (&set, title, json, roc, scores, &error);
   eval_set_clear (&set);
   if (!ok)

@@ -113,6 +113,8 @@ tl_ctl_verify (int    argc,
   p = tl_face_pipeline_new (NULL, &error);
   if (p == NULL)
     return tl_ctl_fail ("%s", error->message);
+  /* As eval measures it: the mean of the chip's and its mirror's embedding. */
+  tl_face_pipeline_set_mirror_average (p, TRUE);
   if (!embed_file (p, argv[1], a, &fa, chip_dir, &error) ||
       !embed_file (p, argv[2], b, &fb, chip_dir, &error))
     return tl_ctl_fail ("%s", error->message);
