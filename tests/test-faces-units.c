@@ -230,6 +230,12 @@ test_model_files (void)
   g_assert_false (tl_face_detector_set_input_size (d, 300));
   g_assert_cmpint (tl_face_detector_get_input_size (d), ==, 608);
 
+  /* Sizes chosen from the image: never far beyond it, within the range. */
+  g_assert_cmpint (tl_face_detector_size_for (250, 250), ==, 256);
+  g_assert_cmpint (tl_face_detector_size_for (92, 112), ==, 160);
+  g_assert_cmpint (tl_face_detector_size_for (1920, 1080), ==, 608);
+  g_assert_cmpint (tl_face_detector_size_for (320, 240), ==, 320);
+
   g_unlink (copy);
   g_rmdir (dir);
 }

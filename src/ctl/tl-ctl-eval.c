@@ -361,6 +361,8 @@ typedef struct
   EvalSet    *set;
   TlFacePick  pick;
   double      min_score;
+  int         detector_size;
+  gboolean    mirror;
   gint        next;
   gint        done;
   gint        not_found;
@@ -379,7 +381,10 @@ embed_worker (gpointer data)
   if (p != NULL)
     {
       tl_face_pipeline_set_pick (p, job->pick);
+      tl_face_pipeline_set_mirror_average (p, job->mirror);
       tl_face_detector_set_score_threshold (tl_face_pipeline_get_detector (p), job->min_score);
+      if (job->detector_size > 0)
+        tl_face_detector_set_input_size (tl_face_pipeline_get_detector (p), job->detector_size);
     }
   while (p != NULL)
     {
@@ -392,6 +397,9 @@ embed_worker (gpointer data)
       image = tl_image_load (g_ptr_array_index (job->set->paths, i), &local);
       if (image == NULL)
         break;
+      if (job->detector_size == 0)
+        tl_face_detector_set_input_size (tl_face_pipeline_get_detector (p),
+                                         tl_face_detector_size_for (image->width, image->height));
       if (!tl_face_pipeline_embed (p, image, TRUE, &a,
                                    job->set->embeddings + (gsize) i * TL_FACE_EMBEDDING_DIM, NULL))
         g_atomic_int_inc (&job->unusable);
@@ -414,10 +422,13 @@ embed_all (EvalSet   *set,
            int        jobs,
            TlFacePick pick,
            double     min_score,
+           int        detector_size,
+           gboolean   mirror,
            gboolean   show_progress,
            GError   **error)
 {
-  EmbedJob job = { .set = set, .pick = pick, .min_score = min_score };
+  EmbedJob job = { .set = set, .pick = pick, .min_score = min_score,
+                   .detector_size = detector_size, .mirror = mirror };
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   gint64 start = g_get_monotonic_time ();
   guint total = set->paths->len;
@@ -454,11 +465,29 @@ embed_all (EvalSet   *set,
 
 /* ---- report ---------------------------------------------------------------- */
 
+/* One line per pair: fold, same person or not, distance, both images. */
+static gboolean
+write_scores (EvalSet      *set,
+              const TlScore *scores,
+              const char    *path,
+              GError       **error)
+{
+  g_autoptr (GString) out = g_string_new ("fold,genuine,distance,image_a,image_b\n");
+
+  for (guint i = 0; i < set->a->len; i++)
+    g_string_append_printf (out, "%u,%d,%.6f,%s,%s\n", g_array_index (set->folds, guint, i),
+                            scores[i].genuine ? 1 : 0, scores[i].score,
+                            (const char *) g_ptr_array_index (set->paths, g_array_index (set->a, guint, i)),
+                            (const char *) g_ptr_array_index (set->paths, g_array_index (set->b, guint, i)));
+  return g_file_set_contents (path, out->str, out->len, error);
+}
+
 static gboolean
 report (EvalSet     *set,
         const char  *title,
         gboolean     json,
         const char  *roc_png,
+        const char  *scores_csv,
         GError     **error)
 {
   guint n = set->a->len;
@@ -477,6 +506,8 @@ report (EvalSet     *set,
       scores[i].genuine = g_array_index (set->genuine, gboolean, i);
       n_genuine += scores[i].genuine;
     }
+  if (scores_csv != NULL && !write_scores (set, scores, scores_csv, error))
+    return FALSE;
   roc = tl_roc_new (scores, n, TL_SCORE_LOWER_IS_GENUINE, error);
   if (roc == NULL ||
       !tl_kfold_accuracy (scores, n, (const guint *) set->folds->data, set->k,
@@ -490,7 +521,9 @@ report (EvalSet     *set,
 
   if (roc_png != NULL)
     {
-      g_autoptr (TlPlot) plot = tl_plot_new (title, _("false accept rate"), _("true accept rate"));
+      g_autofree char *heading = g_strdup_printf (_("ROC of %s: %u pairs, accuracy %.2f %%, EER %.2f %%"),
+                                                  title, n, 100 * mean, 100 * eer);
+      g_autoptr (TlPlot) plot = tl_plot_new (heading, _("false accept rate"), _("true accept rate"));
       g_autofree char *base = g_str_has_suffix (roc_png, ".png")
                               ? g_strndup (roc_png, strlen (roc_png) - 4) : g_strdup (roc_png);
       g_autofree char *csv = g_strconcat (base, ".csv", NULL);
@@ -538,10 +571,11 @@ tl_ctl_eval (int    argc,
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new (_("lfw|folders … — accuracy of the face pipeline"));
   g_autoptr (GError) error = NULL;
-  g_autofree char *images = NULL, *pairs = NULL, *roc = NULL, *pick_name = NULL;
+  g_autofree char *images = NULL, *pairs = NULL, *roc = NULL, *pick_name = NULL, *scores = NULL;
   double min_score = TL_FACE_EVAL_MIN_SCORE;
+  int detector_size = 0;
   TlFacePick pick = TL_FACE_PICK_CENTRAL;
-  gboolean json = FALSE, no_progress = FALSE;
+  gboolean json = FALSE, no_progress = FALSE, no_mirror = FALSE;
   int impostors = 0, seed = 1, jobs = (int) MIN (g_get_num_processors (), 8);
   EvalSet set;
   gboolean ok;
@@ -554,10 +588,16 @@ tl_ctl_eval (int    argc,
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, N_("Seed for the sampled pairs (folders; default 1)"), N_("N") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
     { "roc", 0, 0, G_OPTION_ARG_FILENAME, &roc, N_("Draw the ROC curve to this PNG (and a CSV beside it)"), N_("OUT.png") },
+    { "scores", 0, 0, G_OPTION_ARG_FILENAME, &scores,
+      N_("Write every pair’s distance to this CSV file"), N_("FILE") },
+    { "no-mirror", 0, 0, G_OPTION_ARG_NONE, &no_mirror,
+      N_("Do not average each face’s embedding with its mirror image’s"), NULL },
     { "pick", 0, 0, G_OPTION_ARG_STRING, &pick_name,
       N_("Which detected face to use: central (default), largest or score"), N_("HOW") },
     { "min-score", 0, 0, G_OPTION_ARG_DOUBLE, &min_score,
       N_("Detector score a face needs (default 0.1)"), N_("S") },
+    { "detector-size", 0, 0, G_OPTION_ARG_INT, &detector_size,
+      N_("Detector input side, a multiple of 32 from 160 to 608 (default: from each image’s size)"), N_("PX") },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, N_("Images analysed in parallel (default: one per core)"), N_("N") },
     { "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, N_("No progress bar"), NULL },
     { NULL }
@@ -573,6 +613,11 @@ tl_ctl_eval (int    argc,
     return tl_ctl_fail (_("--impostors must be between 0 and %d"), MAX_PAIRS);
   if (jobs < 1 || jobs > 64)
     return tl_ctl_fail (_("--jobs must be between 1 and 64"));
+  if (detector_size != 0 &&
+      (detector_size < TL_FACE_DETECTOR_MIN_SIZE || detector_size > TL_FACE_DETECTOR_MAX_SIZE ||
+       detector_size % 32 != 0))
+    return tl_ctl_fail (_("--detector-size must be a multiple of 32 from %d to %d"),
+                        TL_FACE_DETECTOR_MIN_SIZE, TL_FACE_DETECTOR_MAX_SIZE);
   if (!(min_score > 0 && min_score < 1))
     return tl_ctl_fail (_("--min-score must be between 0 and 1"));
   if (pick_name == NULL || g_str_equal (pick_name, "central"))
@@ -608,8 +653,8 @@ tl_ctl_eval (int    argc,
       return tl_ctl_fail (_("usage: twinlockctl eval lfw --images DIR --pairs FILE | eval folders DIR"));
     }
 
-  ok = ok && embed_all (&set, jobs, pick, min_score, !no_progress && isatty (STDERR_FILENO), &error)
-          && report (&set, title, json, roc, &error);
+  ok = ok && embed_all (&set, jobs, pick, min_score, detector_size, !no_mirror, !no_progress && isatty (STDERR_FILENO), &error)
+          && report (&set, title, json, roc, scores, &error);
   eval_set_clear (&set);
   if (!ok)
     return tl_ctl_fail ("%s", error->message);

@@ -61,6 +61,8 @@ embed_file (TlFacePipeline *p,
 
   if (image == NULL)
     return FALSE;
+  tl_face_detector_set_input_size (tl_face_pipeline_get_detector (p),
+                                   tl_face_detector_size_for (image->width, image->height));
   if (!tl_face_pipeline_embed (p, image, FALSE, analysis, embedding, &chip))
     {
       g_autofree char *name = g_filename_display_name (path);
@@ -111,6 +113,8 @@ tl_ctl_verify (int    argc,
   p = tl_face_pipeline_new (NULL, &error);
   if (p == NULL)
     return tl_ctl_fail ("%s", error->message);
+  /* As eval measures it: the mean of the chip's and its mirror's embedding. */
+  tl_face_pipeline_set_mirror_average (p, TRUE);
   if (!embed_file (p, argv[1], a, &fa, chip_dir, &error) ||
       !embed_file (p, argv[2], b, &fb, chip_dir, &error))
     return tl_ctl_fail ("%s", error->message);

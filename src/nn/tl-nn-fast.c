@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tl-nn-fast.h"
+#include "tl-nn-private.h"
 
 /* Memory-bound loops are only fast vectorised: -O3 here, and an AVX2/FMA
  * clone chosen at run time. */
@@ -40,12 +41,14 @@ store8 (float *p, v8sf v)
 
 SIMD static void
 depthwise (float *restrict out, const float *restrict in, const float *restrict w,
-           const float *restrict b, const TlConv2dShape *s)
+           const float *restrict b, const TlConv2dShape *s, int row0, int row1)
 {
   const int c = s->c, k = s->kh;
 
-  for (int n = 0; n < s->n; n++)
-    for (int oy = 0; oy < s->oh; oy++)
+  /* Rows are counted over the batch: row r is image r / oh, line r % oh. */
+  for (int r = row0; r < row1; r++)
+    {
+      const int n = r / s->oh, oy = r % s->oh;
       for (int ox = 0; ox < s->ow; ox++)
         {
           const float *restrict img = in + (size_t) n * s->h * s->w * c;
@@ -91,16 +94,18 @@ depthwise (float *restrict out, const float *restrict in, const float *restrict 
                 }
             }
         }
+    }
 }
 
 SIMD static void
 direct_small_c (float *restrict out, const float *restrict in, const float *restrict w,
-                const float *restrict b, const TlConv2dShape *s)
+                const float *restrict b, const TlConv2dShape *s, int row0, int row1)
 {
   const int c = s->c, oc = s->oc;
 
-  for (int n = 0; n < s->n; n++)
-    for (int oy = 0; oy < s->oh; oy++)
+  for (int r = row0; r < row1; r++)
+    {
+      const int n = r / s->oh, oy = r % s->oh;
       for (int ox = 0; ox < s->ow; ox++)
         {
           const float *restrict img = in + (size_t) n * s->h * s->w * c;
@@ -134,6 +139,47 @@ direct_small_c (float *restrict out, const float *restrict in, const float *rest
               store8 (o + c0 + 8, acc1);
             }
         }
+    }
+}
+
+/* Bands of output rows, one per task, spread over the engine's threads. */
+typedef struct
+{
+  float               *out;
+  const float         *in, *w, *b;
+  const TlConv2dShape *s;
+  int                  step;
+  bool                 depthwise;
+} ConvJob;
+
+static void
+conv_band (void *ctx,
+           int   i)
+{
+  const ConvJob *j = ctx;
+  int rows = j->s->n * j->s->oh;
+  int r0 = i * j->step, r1 = r0 + j->step < rows ? r0 + j->step : rows;
+
+  if (j->depthwise)
+    depthwise (j->out, j->in, j->w, j->b, j->s, r0, r1);
+  else
+    direct_small_c (j->out, j->in, j->w, j->b, j->s, r0, r1);
+}
+
+static void
+run_bands (float               *out,
+           const float         *in,
+           const float         *w,
+           const float         *b,
+           const TlConv2dShape *s,
+           bool                 dw)
+{
+  int rows = s->n * s->oh;
+  /* About 8 bands a thread, each at least 4 rows, for balance. */
+  int step = rows / (8 * tl_nn_get_threads ()) + 1;
+  ConvJob j = { out, in, w, b, s, step < 4 ? 4 : step, dw };
+
+  tl_nn_parallel ((rows + j.step - 1) / j.step, conv_band, &j);
 }
 
 bool
@@ -145,12 +191,12 @@ tl_nn_fast_conv2d_forward (float               *out,
 {
   if (s->groups == s->c && s->oc == s->c && s->groups > 1)
     {
-      depthwise (out, in, w, b, s);
+      run_bands (out, in, w, b, s, true);
       return true;
     }
-  if (s->groups == 1 && s->c <= 4 && s->oc % 16 == 0 && s->kh <= 7 && s->kw <= 7)
+  if (s->groups == 1 && s->c <= 4 && s->oc % 16 == 0 && s->kh <= 3 && s->kw <= 3)
     {
-      direct_small_c (out, in, w, b, s);
+      run_bands (out, in, w, b, s, false);
       return true;
     }
   return false;

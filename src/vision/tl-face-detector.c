@@ -115,6 +115,15 @@ tl_face_detector_set_score_threshold (TlFaceDetector *detector,
   detector->score_threshold = CLAMP (threshold, 0.0f, 1.0f);
 }
 
+int
+tl_face_detector_size_for (int width,
+                           int height)
+{
+  int side = (MAX (width, height) + 31) / 32 * 32;
+
+  return CLAMP (side, TL_FACE_DETECTOR_MIN_SIZE, TL_FACE_DETECTOR_MAX_SIZE);
+}
+
 double
 tl_face_detector_flops (TlFaceDetector *d)
 {

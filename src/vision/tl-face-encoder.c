@@ -35,6 +35,8 @@ tl_face_encoder_new (const char  *model_path,
   e->net = tl_face_net_load (model_path, "face-encoder", error);
   if (e->net == NULL)
     return NULL;
+  /* Each convolution's scale layer costs nothing once folded into it. */
+  tl_net_fold (e->net);
   if (!tl_net_prepare (e->net, 1, false, &err))
     {
       tl_model_set_error (error, &err, _("Cannot prepare the face encoder"));

@@ -14,6 +14,7 @@ struct _TlFacePipeline
   TlFaceLandmarker *landmarker;
   TlFaceEncoder    *encoder;
   TlFacePick        pick;
+  gboolean          mirror_average;
 };
 
 const char *
@@ -67,6 +68,29 @@ tl_face_pipeline_set_pick (TlFacePipeline *p,
                            TlFacePick      pick)
 {
   p->pick = pick;
+}
+
+void
+tl_face_pipeline_set_mirror_average (TlFacePipeline *p,
+                                     gboolean        average)
+{
+  p->mirror_average = average;
+}
+
+static TlImage *
+mirrored (const TlImage *image)
+{
+  TlImage *out = tl_image_new (image->width, image->height, image->channels);
+  int ch = image->channels;
+
+  for (int y = 0; y < image->height; y++)
+    {
+      const guint8 *src = image->data + (gsize) y * image->stride;
+      guint8 *dst = out->data + (gsize) y * out->stride;
+      for (int x = 0; x < image->width; x++)
+        memcpy (dst + (gsize) x * ch, src + (gsize) (image->width - 1 - x) * ch, ch);
+    }
+  return out;
 }
 
 static guint
@@ -193,6 +217,15 @@ tl_face_pipeline_embed (TlFacePipeline *p,
     return FALSE;
   chip = tl_face_align (image, &analysis->landmarks, TL_FACE_CHIP_SIZE, TL_FACE_CHIP_PADDING);
   tl_face_encoder_encode (p->encoder, chip, embedding);
+  if (p->mirror_average)
+    {
+      g_autoptr (TlImage) flipped = mirrored (chip);
+      float other[TL_FACE_EMBEDDING_DIM];
+
+      tl_face_encoder_encode (p->encoder, flipped, other);
+      for (int i = 0; i < TL_FACE_EMBEDDING_DIM; i++)
+        embedding[i] = (embedding[i] + other[i]) / 2;
+    }
   if (chip_out)
     *chip_out = g_steal_pointer (&chip);
   return TRUE;

@@ -51,6 +51,11 @@ TlFaceEncoder    *tl_face_pipeline_get_encoder    (TlFacePipeline *pipeline);
 void            tl_face_pipeline_set_pick  (TlFacePipeline  *pipeline,
                                             TlFacePick       pick);
 
+/* With `average`, an embedding is the mean of the chip's and its mirror
+ * image's (twice the encoder's work, a steadier embedding). */
+void            tl_face_pipeline_set_mirror_average (TlFacePipeline *pipeline,
+                                                     gboolean        average);
+
 /* Finds the face chosen by the pick policy.  With `fallback`, an image without a
  * detected face is analysed in its central square (half the shorter
  * side) and `found` is FALSE; without it, returns FALSE. */

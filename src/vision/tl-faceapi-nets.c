@@ -190,43 +190,39 @@ tl_faceapi_encoder_net (void)
 
 /* ---- parameters ----------------------------------------------------------- */
 
-static char *
-strip (const char *s,
-       const char *suffix)
-{
-  return g_strndup (s, strlen (s) - strlen (suffix));
-}
+/* face-api suffix → engine suffix, tried in order (longest first). */
+static const struct { const char *from, *to; } renames[] = {
+  { "/depthwise_filter", "/depthwise.weight" },
+  { "/pointwise_filter", "/pointwise.weight" },
+  { "/scale/weights",    "/scale.scale" },
+  { "/scale/biases",     "/scale.bias" },
+  { "/filters",          ".weight" },
+  { "/weights",          ".weight" },
+};
 
 char *
 tl_faceapi_tensor_name (TlNet      *net,
                         const char *n)
 {
   g_autofree char *base = NULL;
+  g_autofree char *pw = NULL;
 
   if (g_str_equal (n, "fc"))
     return g_strdup ("fc.weight");
-  if (g_str_has_suffix (n, "/depthwise_filter"))
-    return base = strip (n, "/depthwise_filter"), g_strconcat (base, "/depthwise.weight", NULL);
-  if (g_str_has_suffix (n, "/pointwise_filter"))
-    return base = strip (n, "/pointwise_filter"), g_strconcat (base, "/pointwise.weight", NULL);
-  if (g_str_has_suffix (n, "/scale/weights"))
-    return base = strip (n, "/weights"), g_strconcat (base, ".scale", NULL);
-  if (g_str_has_suffix (n, "/scale/biases"))
-    return base = strip (n, "/biases"), g_strconcat (base, ".bias", NULL);
-  if (g_str_has_suffix (n, "/filters"))
-    return base = strip (n, "/filters"), g_strconcat (base, ".weight", NULL);
-  if (g_str_has_suffix (n, "/weights"))
-    return base = strip (n, "/weights"), g_strconcat (base, ".weight", NULL);
-  if (g_str_has_suffix (n, "/bias"))
-    {
-      g_autofree char *pw = NULL;
-      base = strip (n, "/bias");
-      pw = g_strconcat (base, "/pointwise.bias", NULL);
-      if (tl_net_find_tensor (net, pw) != NULL)
-        return g_steal_pointer (&pw);
-      return g_strconcat (base, ".bias", NULL);
-    }
-  return g_strdup (n);
+  for (guint i = 0; i < G_N_ELEMENTS (renames); i++)
+    if (g_str_has_suffix (n, renames[i].from))
+      {
+        base = g_strndup (n, strlen (n) - strlen (renames[i].from));
+        return g_strconcat (base, renames[i].to, NULL);
+      }
+  if (!g_str_has_suffix (n, "/bias"))
+    return g_strdup (n);
+  /* A separable convolution's bias belongs to its pointwise half. */
+  base = g_strndup (n, strlen (n) - strlen ("/bias"));
+  pw = g_strconcat (base, "/pointwise.bias", NULL);
+  if (tl_net_find_tensor (net, pw) != NULL)
+    return g_steal_pointer (&pw);
+  return g_strconcat (base, ".bias", NULL);
 }
 
 gboolean

@@ -1,0 +1,166 @@
+/* test-nn-fast.c — the vectorised kernels (tl-nn-fast.c) against the
+ * engine's naive references, on the face networks' shapes
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "tl-nn-fast.h"
+
+static void
+fill (float *x, size_t n, guint32 seed)
+{
+  g_autoptr (GRand) r = g_rand_new_with_seed (seed);
+
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float) g_rand_double_range (r, -1, 1);
+}
+
+static double
+max_rel_diff (const float *a, const float *b, size_t n)
+{
+  double m = 0;
+
+  for (size_t i = 0; i < n; i++)
+    m = MAX (m, fabs (a[i] - b[i]) / (1.0 + fabs (b[i])));
+  return m;
+}
+
+typedef struct
+{
+  int n, h, c, oc, k, stride, pad, groups;
+} ConvCase;
+
+static void
+test_conv (void)
+{
+  static const ConvCase cases[] = {
+    { 1, 20, 3, 16, 3, 1, TL_PAD_VALID, 1 },      /* detector conv0 */
+    { 2, 21, 3, 32, 3, 2, TL_PAD_SAME, 1 },       /* landmark conv0, batch 2 */
+    { 1, 13, 16, 16, 3, 1, 1, 16 },               /* detector depthwise, pad 1 */
+    { 2, 14, 32, 32, 3, 2, TL_PAD_SAME, 32 },     /* landmark depthwise /2 */
+    { 1, 9, 24, 24, 3, 1, TL_PAD_SAME, 24 },
+  };
+
+  for (guint t = 0; t < G_N_ELEMENTS (cases); t++)
+    {
+      const ConvCase *c = &cases[t];
+      TlConv2dShape s;
+      size_t n_in, n_w, n_out;
+      g_autofree float *in = NULL, *w = NULL, *b = NULL, *fast = NULL, *ref = NULL;
+      double d;
+
+      g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->h, c->c, c->oc, c->k, c->k,
+                                      c->stride, c->pad, c->groups));
+      n_in = (size_t) c->n * c->h * c->h * c->c;
+      n_w = (size_t) c->k * c->k * (c->c / c->groups) * c->oc;
+      n_out = (size_t) c->n * s.oh * s.ow * c->oc;
+      in = g_new (float, n_in);
+      w = g_new (float, n_w);
+      b = g_new (float, c->oc);
+      fast = g_new (float, n_out);
+      ref = g_new (float, n_out);
+      fill (in, n_in, 1 + t);
+      fill (w, n_w, 10 + t);
+      fill (b, c->oc, 20 + t);
+      g_assert_true (tl_nn_fast_conv2d_forward (fast, in, w, b, &s));
+      tl_conv2d_forward_ref (ref, in, w, b, &s);
+      d = max_rel_diff (fast, ref, n_out);
+      g_test_message ("conv %d×%d×%d k%d/%d groups %d → %d×%d×%d: max rel. difference %.2e",
+                      c->h, c->h, c->c, c->k, c->stride, c->groups, s.oh, s.ow, c->oc, d);
+      g_assert_cmpfloat (d, <, 1e-5);
+    }
+
+  /* Shapes it does not handle are left to the generic path: many input
+   * channels, and large kernels (the encoder's 7×7 stem is a better GEMM). */
+  {
+    TlConv2dShape s;
+    g_assert_true (tl_conv2d_shape (&s, 1, 8, 8, 32, 32, 3, 3, 1, TL_PAD_SAME, 1));
+    g_assert_false (tl_nn_fast_conv2d_forward (NULL, NULL, NULL, NULL, &s));
+    g_assert_true (tl_conv2d_shape (&s, 1, 23, 23, 3, 32, 7, 7, 2, TL_PAD_VALID, 1));
+    g_assert_false (tl_nn_fast_conv2d_forward (NULL, NULL, NULL, NULL, &s));
+  }
+}
+
+static void
+test_maxpool (void)
+{
+  static const int cases[][3] = { { 13, 2, TL_PAD_SAME }, { 13, 1, TL_PAD_SAME },
+                                  { 14, 2, TL_PAD_SAME }, { 9, 2, TL_PAD_VALID } };
+
+  for (guint t = 0; t < G_N_ELEMENTS (cases); t++)
+    {
+      int h = cases[t][0], c = 24;
+      TlPoolShape s;
+      g_autofree float *in = g_new (float, h * h * c);
+      g_autofree float *fast = g_new (float, h * h * c);
+
+      g_assert_true (tl_pool_shape (&s, 1, h, h, c, 2, cases[t][1], cases[t][2]));
+      fill (in, (size_t) h * h * c, 30 + t);
+      g_assert_true (tl_nn_fast_maxpool_forward (fast, in, &s));
+      for (int oy = 0; oy < s.oh; oy++)
+        for (int ox = 0; ox < s.ow; ox++)
+          for (int j = 0; j < c; j++)
+            {
+              float m = -INFINITY;
+              for (int ky = 0; ky < 2; ky++)
+                for (int kx = 0; kx < 2; kx++)
+                  {
+                    int y = oy * s.stride - s.pad_t + ky, x = ox * s.stride - s.pad_l + kx;
+                    if (y >= 0 && x >= 0 && y < h && x < h)
+                      m = MAX (m, in[(y * h + x) * c + j]);
+                  }
+              g_assert_cmpfloat (fast[(oy * s.ow + ox) * c + j], ==, m);
+            }
+    }
+}
+
+static void
+test_elementwise (void)
+{
+  const size_t n = 1003;
+  const int m = 17, c = 59;
+  g_autofree float *a = g_new (float, n), *b = g_new (float, n), *o = g_new (float, n);
+  g_autofree float *x = g_new (float, m * c), *y = g_new (float, m * c);
+  float scale[59], bias[59];
+
+  fill (a, n, 40);
+  fill (b, n, 41);
+  tl_nn_fast_relu (o, a, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (o[i], ==, a[i] > 0 ? a[i] : 0);
+  tl_nn_fast_leaky (o, a, 0.1f, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (o[i], ==, a[i] > 0 ? a[i] : 0.1f * a[i]);
+  tl_nn_fast_add (o, a, b, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (o[i], ==, a[i] + b[i]);
+  /* In place, as the engine allows. */
+  memcpy (o, a, n * sizeof (float));
+  tl_nn_fast_relu (o, o, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (o[i], ==, a[i] > 0 ? a[i] : 0);
+
+  fill (x, (size_t) m * c, 42);
+  fill (scale, c, 43);
+  fill (bias, c, 44);
+  tl_nn_fast_scale_bias (y, x, scale, bias, m, c);
+  for (int r = 0; r < m; r++)
+    for (int q = 0; q < c; q++)
+      g_assert_cmpfloat (fabs (y[r * c + q] - (x[r * c + q] * scale[q] + bias[q])), <, 1e-6);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/twinlock/nn/fast/conv2d", test_conv);
+  g_test_add_func ("/twinlock/nn/fast/maxpool", test_maxpool);
+  g_test_add_func ("/twinlock/nn/fast/elementwise", test_elementwise);
+  return g_test_run ();
+}
