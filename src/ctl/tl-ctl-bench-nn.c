@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "tl-ctl-bench.h"
+#include "tl-faceapi-nets.h"
 #include "tl-nn-net.h"
 
 typedef struct
@@ -186,78 +187,6 @@ conv_flops (const ConvLayer *layer)
 
 /* ---- the whole encoder as a network --------------------------------------- */
 
-static int
-conv_block (TlNet      *net,
-            int         x,
-            const char *name,
-            int         oc,
-            int         k,
-            int         stride,
-            int         pad,
-            bool        relu)
-{
-  g_autofree char *conv = g_strconcat (name, "/conv", NULL);
-  g_autofree char *scale = g_strconcat (name, "/scale", NULL);
-
-  x = tl_net_conv2d (net, x, conv, oc, k, k, stride, pad, 1, true);
-  x = tl_net_scale_bias (net, x, scale);
-  return relu ? tl_net_relu (net, x) : x;
-}
-
-static int
-residual (TlNet      *net,
-          int         x,
-          const char *name,
-          int         oc,
-          bool        down)
-{
-  g_autofree char *n1 = g_strconcat (name, "/conv1", NULL);
-  g_autofree char *n2 = g_strconcat (name, "/conv2", NULL);
-  int out, shortcut = x;
-
-  out = conv_block (net, x, n1, oc, 3, down ? 2 : 1, down ? TL_PAD_VALID : TL_PAD_SAME, true);
-  out = conv_block (net, out, n2, oc, 3, 1, TL_PAD_SAME, false);
-  if (down)
-    {
-      const TlNetNode *o, *p;
-
-      shortcut = tl_net_avgpool (net, x, 2, 2, TL_PAD_VALID);
-      o = tl_net_node (net, out);
-      p = tl_net_node (net, shortcut);
-      if (o != NULL && p != NULL)
-        {
-          if (o->h != p->h || o->w != p->w)
-            out = tl_net_pad (net, out, p->h, p->w, o->c);
-          if (p->c != oc)
-            shortcut = tl_net_pad (net, shortcut, p->h, p->w, oc);
-        }
-    }
-  return tl_net_relu (net, tl_net_add (net, out, shortcut));
-}
-
-static TlNet *
-build_encoder (void)
-{
-  static const struct { const char *name; int oc; bool down; } blocks[] = {
-    { "conv32_1", 32, false }, { "conv32_2", 32, false }, { "conv32_3", 32, false },
-    { "conv64_down", 64, true }, { "conv64_1", 64, false }, { "conv64_2", 64, false },
-    { "conv64_3", 64, false }, { "conv128_down", 128, true }, { "conv128_1", 128, false },
-    { "conv128_2", 128, false }, { "conv256_down", 256, true }, { "conv256_1", 256, false },
-    { "conv256_2", 256, false }, { "conv256_down_out", 256, true },
-  };
-  TlNet *net = tl_net_new (150, 150, 3);
-  int x;
-
-  x = tl_net_scale_bias (net, 0, "normalize");
-  x = conv_block (net, x, "conv32_down", 32, 7, 2, TL_PAD_VALID, true);
-  x = tl_net_maxpool (net, x, 3, 2, TL_PAD_VALID);
-  for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
-    x = residual (net, x, blocks[i].name, blocks[i].oc, blocks[i].down);
-  x = tl_net_global_avgpool (net, x);
-  tl_net_dense (net, x, "fc", 128, false);
-  return net;
-}
-
 typedef struct
 {
   TlNet *net;
@@ -343,8 +272,10 @@ tl_ctl_bench_nn (int    argc,
     return tl_ctl_fail (_("--seconds must be between 0 and 600"));
   tl_nn_set_threads (threads);
 
-  net = build_encoder ();
-  if (!tl_net_build (net, &err) || !tl_net_prepare (net, 1, false, &err))
+  /* The face encoder exactly as the pipeline builds it (random weights:
+   * speed does not depend on their values). */
+  net = tl_faceapi_encoder_net ();
+  if (!tl_net_prepare (net, 1, false, &err))
     {
       tl_net_free (net);
       return tl_ctl_fail ("%s", err.message);
