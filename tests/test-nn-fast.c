@@ -41,6 +41,8 @@ test_conv (void)
   static const ConvCase cases[] = {
     { 1, 20, 3, 16, 3, 1, TL_PAD_VALID, 1 },      /* detector conv0 */
     { 2, 21, 3, 32, 3, 2, TL_PAD_SAME, 1 },       /* landmark conv0, batch 2 */
+    { 1, 23, 3, 16, 3, 1, TL_PAD_SAME, 1 },       /* blocks of six and a rest */
+    { 1, 31, 4, 32, 2, 3, 1, 1 },
     { 1, 13, 16, 16, 3, 1, 1, 16 },               /* detector depthwise, pad 1 */
     { 2, 14, 32, 32, 3, 2, TL_PAD_SAME, 32 },     /* landmark depthwise /2 */
     { 1, 9, 24, 24, 3, 1, TL_PAD_SAME, 24 },

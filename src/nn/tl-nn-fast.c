@@ -114,6 +114,45 @@ direct_small_c (float *restrict out, const float *restrict in, const float *rest
           int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = s->h - iy0 < s->kh ? s->h - iy0 : s->kh;
           int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = s->w - ix0 < s->kw ? s->w - ix0 : s->kw;
 
+          /* Six whole-window pixels at once share each weight load and
+           * give twelve independent FMA chains instead of two. */
+          if (kx0 == 0 && kx1 == s->kw && ox + 6 <= s->ow &&
+              ix0 + 5 * s->stride + s->kw <= s->w)
+            {
+              const int px = s->stride * c;
+              for (int c0 = 0; c0 < oc; c0 += 16)
+                {
+                  v8sf a[6][2];
+
+                  for (int p = 0; p < 6; p++)
+                    {
+                      a[p][0] = b ? load8 (b + c0) : (v8sf) { 0 };
+                      a[p][1] = b ? load8 (b + c0 + 8) : (v8sf) { 0 };
+                    }
+                  for (int ky = ky0; ky < ky1; ky++)
+                    {
+                      const float *restrict p = img + ((size_t) (iy0 + ky) * s->w + ix0) * c;
+                      const float *restrict q = w + (size_t) ky * s->kw * c * oc + c0;
+                      for (int t = 0; t < s->kw * c; t++, q += oc)
+                        {
+                          v8sf w0 = load8 (q), w1 = load8 (q + 8);
+                          for (int u = 0; u < 6; u++)
+                            {
+                              a[u][0] += p[u * px + t] * w0;
+                              a[u][1] += p[u * px + t] * w1;
+                            }
+                        }
+                    }
+                  for (int u = 0; u < 6; u++)
+                    {
+                      store8 (o + (size_t) u * oc + c0, a[u][0]);
+                      store8 (o + (size_t) u * oc + c0 + 8, a[u][1]);
+                    }
+                }
+              ox += 5;
+              continue;
+            }
+
           /* Sixteen output channels at a time, in two vector registers. */
           for (int c0 = 0; c0 < oc; c0 += 16)
             {
