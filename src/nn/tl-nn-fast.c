@@ -181,6 +181,40 @@ direct_small_c (float *restrict out, const float *restrict in, const float *rest
     }
 }
 
+SIMD static void
+bias_act (float *restrict out, const float *restrict b, int rows, int oc, int act,
+          float slope)
+{
+  for (int r = 0; r < rows; r++)
+    {
+      float *restrict o = out + (size_t) r * oc;
+      if (b)
+        for (int q = 0; q < oc; q++)
+          o[q] += b[q];
+      if (act == TL_CONV_ACT_RELU)
+        for (int q = 0; q < oc; q++)
+          o[q] = o[q] > 0.0f ? o[q] : 0.0f;
+      else if (act == TL_CONV_ACT_LEAKY)
+        for (int q = 0; q < oc; q++)
+          {
+            float t = slope * o[q];
+            o[q] = o[q] > t ? o[q] : t;
+          }
+    }
+}
+
+void
+tl_nn_fast_bias_act (float               *out,
+                     const float         *b,
+                     int                  rows,
+                     int                  oc,
+                     const TlConv2dShape *s)
+{
+  if (b == NULL && s->act == TL_CONV_ACT_NONE)
+    return;
+  bias_act (out, b, rows, oc, s->act, s->slope);
+}
+
 /* Bands of output rows, one per task, spread over the engine's threads. */
 typedef struct
 {
@@ -199,10 +233,18 @@ conv_band (void *ctx,
   int rows = j->s->n * j->s->oh;
   int r0 = i * j->step, r1 = r0 + j->step < rows ? r0 + j->step : rows;
 
-  if (j->depthwise)
-    depthwise (j->out, j->in, j->w, j->b, j->s, r0, r1);
-  else
-    direct_small_c (j->out, j->in, j->w, j->b, j->s, r0, r1);
+  const int len = j->s->ow * j->s->oc;
+
+  /* Row by row, so that the activation finds the row in L1. */
+  for (int r = r0; r < r1; r++)
+    {
+      if (j->depthwise)
+        depthwise (j->out, j->in, j->w, j->b, j->s, r, r + 1);
+      else
+        direct_small_c (j->out, j->in, j->w, j->b, j->s, r, r + 1);
+      if (j->s->act != TL_CONV_ACT_NONE)
+        tl_nn_fast_bias_act (j->out + (size_t) r * len, NULL, 1, len, j->s);
+    }
 }
 
 static void

@@ -24,6 +24,11 @@ extern "C" {
 bool tl_nn_fast_conv2d_forward (float *out, const float *in, const float *w,
                                 const float *b, const TlConv2dShape *s);
 
+/* The convolutions' epilogue: out[r][q] = act (out[r][q] + b[q]) over
+ * rows × oc, b may be NULL; act and slope as in s (TL_CONV_ACT_*). */
+void tl_nn_fast_bias_act (float *out, const float *b, int rows, int oc,
+                          const TlConv2dShape *s);
+
 /* 2×2 max pool (any stride and padding). */
 bool tl_nn_fast_maxpool_forward (float *out, const float *in,
                                  const TlPoolShape *s);
