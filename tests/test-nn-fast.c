@@ -192,6 +192,9 @@ test_elementwise (void)
   tl_nn_fast_add (o, a, b, n);
   for (size_t i = 0; i < n; i++)
     g_assert_cmpfloat (o[i], ==, a[i] + b[i]);
+  tl_nn_fast_add_relu (o, a, b, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (o[i], ==, a[i] + b[i] > 0 ? a[i] + b[i] : 0);
   /* In place, as the engine allows. */
   memcpy (o, a, n * sizeof (float));
   tl_nn_fast_relu (o, o, n);

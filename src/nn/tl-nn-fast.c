@@ -363,6 +363,16 @@ tl_nn_fast_add (float *out, const float *a, const float *b, size_t n)
 }
 
 SIMD void
+tl_nn_fast_add_relu (float *out, const float *a, const float *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      float x = a[i] + b[i];
+      out[i] = x > 0.0f ? x : 0.0f;
+    }
+}
+
+SIMD void
 tl_nn_fast_scale_bias (float *out, const float *in, const float *restrict scale,
                        const float *restrict bias, int m, int c)
 {

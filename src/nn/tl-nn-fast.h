@@ -38,6 +38,8 @@ void tl_nn_fast_relu      (float *out, const float *in, size_t n);
 /* slope in [0, 1]: max (x, slope·x). */
 void tl_nn_fast_leaky     (float *out, const float *in, float slope, size_t n);
 void tl_nn_fast_add       (float *out, const float *a, const float *b, size_t n);
+/* max (a + b, 0): a sum and the ReLU after it in one pass. */
+void tl_nn_fast_add_relu  (float *out, const float *a, const float *b, size_t n);
 /* out[m][c] = in·scale[c] + bias[c]; scale and bias non-NULL. */
 void tl_nn_fast_scale_bias (float *out, const float *in, const float *scale,
                             const float *bias, int m, int c);
