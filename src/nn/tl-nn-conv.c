@@ -203,16 +203,14 @@ typedef struct
   bool                 gemm;
 } Im2colJob;
 
-/* One band of output pixels: its patches, then (when gemm) its GEMMs, on
- * the thread that wrote the patches. */
+/* Output pixels [p0, p1): their patches, then (when gemm) the GEMMs and
+ * the epilogue, on the thread that wrote the patches. */
 static void
-im2col_chunk (void *ctx,
-              int   i)
+im2col_block (const Im2colJob *j,
+              int              p0,
+              int              p1)
 {
-  const Im2colJob *j = ctx;
   const TlConv2dShape *s = j->s;
-  int rows = s->n * s->oh * s->ow;
-  int p0 = i * j->step, p1 = p0 + j->step < rows ? p0 + j->step : rows;
   int cg = s->c / s->groups, ocg = s->oc / s->groups, kg = s->kh * s->kw * cg;
 
   if (j->gemm && s->kh == 1 && s->kw == 1 && s->stride == 1 && s->groups == 1 &&
@@ -234,6 +232,28 @@ im2col_chunk (void *ctx,
                0.0f, j->out + (size_t) p0 * s->oc + (size_t) g * ocg, s->oc);
   /* bias and activation while the band's output is still in cache */
   tl_nn_fast_bias_act (j->out + (size_t) p0 * s->oc, j->b, p1 - p0, s->oc, s);
+}
+
+/* One band of output pixels, in blocks. */
+static void
+im2col_chunk (void *ctx,
+              int   i)
+{
+  const Im2colJob *j = ctx;
+  const TlConv2dShape *s = j->s;
+  int rows = s->n * s->oh * s->ow;
+  int p0 = i * j->step, p1 = p0 + j->step < rows ? p0 + j->step : rows;
+  /* Blocks of about 128 KiB of output (a multiple of the micro-kernel's 6
+   * rows), so that the epilogue finds them in L2. */
+  int block = (32768 / s->oc) / 6 * 6;
+
+  if (j->gemm && block >= 192 && p1 - p0 > block + block / 2)
+    {
+      for (int q = p0; q < p1; q += block)
+        im2col_block (j, q, q + block < p1 ? q + block : p1);
+      return;
+    }
+  im2col_block (j, p0, p1);
 }
 
 /* Two bands per thread (one band on one thread): fewer, larger GEMMs run
