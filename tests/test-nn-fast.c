@@ -142,9 +142,14 @@ test_conv_epilogue (void)
 static void
 test_maxpool (void)
 {
+  /* the last is large enough to be split over two threads */
   static const int cases[][3] = { { 13, 2, TL_PAD_SAME }, { 13, 1, TL_PAD_SAME },
-                                  { 14, 2, TL_PAD_SAME }, { 9, 2, TL_PAD_VALID } };
+                                  { 14, 2, TL_PAD_SAME }, { 9, 2, TL_PAD_VALID },
+                                  { 121, 2, TL_PAD_SAME } };
 
+  int threads = tl_nn_get_threads ();
+
+  tl_nn_set_threads (2);
   for (guint t = 0; t < G_N_ELEMENTS (cases); t++)
     {
       int h = cases[t][0], c = 24;
@@ -170,6 +175,7 @@ test_maxpool (void)
               g_assert_cmpfloat (fast[(oy * s.ow + ox) * c + j], ==, m);
             }
     }
+  tl_nn_set_threads (threads);
 }
 
 static void

@@ -283,13 +283,16 @@ tl_nn_fast_conv2d_forward (float               *out,
   return false;
 }
 
+/* Output rows [row0, row1) counted over the batch. */
 SIMD static void
-maxpool2 (float *restrict out, const float *restrict in, const TlPoolShape *s)
+maxpool2 (float *restrict out, const float *restrict in, const TlPoolShape *s, int row0,
+          int row1)
 {
   const int c = s->c;
 
-  for (int n = 0; n < s->n; n++)
-    for (int oy = 0; oy < s->oh; oy++)
+  for (int r = row0; r < row1; r++)
+    {
+      const int n = r / s->oh, oy = r % s->oh;
       for (int ox = 0; ox < s->ow; ox++)
         {
           const float *restrict img = in + (size_t) n * s->h * s->w * c;
@@ -324,6 +327,26 @@ maxpool2 (float *restrict out, const float *restrict in, const TlPoolShape *s)
                   o[j] = o[j] > p[j] ? o[j] : p[j];
               }
         }
+    }
+}
+
+typedef struct
+{
+  float             *out;
+  const float       *in;
+  const TlPoolShape *s;
+  int                step;
+} PoolJob;
+
+static void
+pool_band (void *ctx,
+           int   i)
+{
+  const PoolJob *j = ctx;
+  int rows = j->s->n * j->s->oh;
+  int r0 = i * j->step, r1 = r0 + j->step < rows ? r0 + j->step : rows;
+
+  maxpool2 (j->out, j->in, j->s, r0, r1);
 }
 
 bool
@@ -331,9 +354,16 @@ tl_nn_fast_maxpool_forward (float             *out,
                             const float       *in,
                             const TlPoolShape *s)
 {
+  int rows = s->n * s->oh, threads = tl_nn_get_threads ();
+  PoolJob j = { out, in, s, rows };
+
   if (s->k != 2)
     return false;
-  maxpool2 (out, in, s);
+  /* Memory-bound: worth the threads' hand-over only on large maps (the
+   * detector's first pools, megabytes each). */
+  if (threads > 1 && (size_t) rows * s->ow * s->c >= (1 << 16))
+    j.step = (rows + 2 * threads - 1) / (2 * threads);
+  tl_nn_parallel ((rows + j.step - 1) / j.step, pool_band, &j);
   return true;
 }
 
