@@ -41,6 +41,8 @@ test_conv (void)
   static const ConvCase cases[] = {
     { 1, 20, 3, 16, 3, 1, TL_PAD_VALID, 1 },      /* detector conv0 */
     { 2, 21, 3, 32, 3, 2, TL_PAD_SAME, 1 },       /* landmark conv0, batch 2 */
+    { 1, 23, 3, 16, 3, 1, TL_PAD_SAME, 1 },       /* blocks of six and a rest */
+    { 1, 31, 4, 32, 2, 3, 1, 1 },
     { 1, 13, 16, 16, 3, 1, 1, 16 },               /* detector depthwise, pad 1 */
     { 2, 14, 32, 32, 3, 2, TL_PAD_SAME, 32 },     /* landmark depthwise /2 */
     { 1, 9, 24, 24, 3, 1, TL_PAD_SAME, 24 },
@@ -56,6 +58,9 @@ test_conv (void)
 
       g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->h, c->c, c->oc, c->k, c->k,
                                       c->stride, c->pad, c->groups));
+      /* each activation the network fuses, in turn */
+      s.act = t % 3;
+      s.slope = 0.1f;
       n_in = (size_t) c->n * c->h * c->h * c->c;
       n_w = (size_t) c->k * c->k * (c->c / c->groups) * c->oc;
       n_out = (size_t) c->n * s.oh * s.ow * c->oc;
@@ -70,8 +75,8 @@ test_conv (void)
       g_assert_true (tl_nn_fast_conv2d_forward (fast, in, w, b, &s));
       tl_conv2d_forward_ref (ref, in, w, b, &s);
       d = max_rel_diff (fast, ref, n_out);
-      g_test_message ("conv %d×%d×%d k%d/%d groups %d → %d×%d×%d: max rel. difference %.2e",
-                      c->h, c->h, c->c, c->k, c->stride, c->groups, s.oh, s.ow, c->oc, d);
+      g_test_message ("conv %d×%d×%d k%d/%d groups %d act %d → %d×%d×%d: max rel. difference %.2e",
+                      c->h, c->h, c->c, c->k, c->stride, c->groups, s.act, s.oh, s.ow, c->oc, d);
       g_assert_cmpfloat (d, <, 1e-5);
     }
 
@@ -86,12 +91,65 @@ test_conv (void)
   }
 }
 
+/* The generic paths (banded pointwise and im2col GEMMs, one large GEMM,
+ * the depthwise loop with a multiplier) with a fused bias and activation. */
+static void
+test_conv_epilogue (void)
+{
+  static const ConvCase cases[] = {
+    { 1, 40, 16, 32, 1, 1, TL_PAD_VALID, 1 },     /* pointwise, banded */
+    { 1, 4, 64, 128, 1, 1, TL_PAD_VALID, 1 },     /* pointwise, one GEMM */
+    { 1, 35, 32, 32, 3, 1, TL_PAD_SAME, 1 },      /* im2col, banded */
+    { 1, 8, 32, 64, 3, 2, TL_PAD_VALID, 1 },      /* im2col, one GEMM */
+    { 2, 9, 8, 16, 3, 1, TL_PAD_SAME, 8 },        /* depthwise ×2 */
+  };
+
+  for (guint t = 0; t < G_N_ELEMENTS (cases); t++)
+    for (int act = TL_CONV_ACT_NONE; act <= TL_CONV_ACT_LEAKY; act++)
+      {
+        const ConvCase *c = &cases[t];
+        TlConv2dShape s;
+        size_t n_in, n_w, n_out;
+        g_autofree float *in = NULL, *w = NULL, *b = NULL, *ws = NULL;
+        g_autofree float *fast = NULL, *ref = NULL;
+        double d;
+
+        g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->h, c->c, c->oc, c->k, c->k,
+                                        c->stride, c->pad, c->groups));
+        s.act = act;
+        s.slope = 0.1f;
+        n_in = (size_t) c->n * c->h * c->h * c->c;
+        n_w = (size_t) c->k * c->k * (c->c / c->groups) * c->oc;
+        n_out = (size_t) c->n * s.oh * s.ow * c->oc;
+        in = g_new (float, n_in);
+        w = g_new (float, n_w);
+        b = g_new (float, c->oc);
+        ws = g_new (float, tl_conv2d_workspace (&s) + 1);
+        fast = g_new (float, n_out);
+        ref = g_new (float, n_out);
+        fill (in, n_in, 31 + t);
+        fill (w, n_w, 41 + t);
+        fill (b, c->oc, 51 + t);
+        tl_conv2d_forward (fast, in, w, b, &s, ws);
+        tl_conv2d_forward_ref (ref, in, w, b, &s);
+        d = max_rel_diff (fast, ref, n_out);
+        g_test_message ("conv %d×%d×%d k%d/%d groups %d act %d: max rel. difference %.2e",
+                        c->h, c->h, c->c, c->k, c->stride, c->groups, act, d);
+        g_assert_cmpfloat (d, <, 1e-5);
+      }
+}
+
 static void
 test_maxpool (void)
 {
+  /* the last is large enough to be split over two threads */
   static const int cases[][3] = { { 13, 2, TL_PAD_SAME }, { 13, 1, TL_PAD_SAME },
-                                  { 14, 2, TL_PAD_SAME }, { 9, 2, TL_PAD_VALID } };
+                                  { 14, 2, TL_PAD_SAME }, { 9, 2, TL_PAD_VALID },
+                                  { 121, 2, TL_PAD_SAME } };
 
+  int threads = tl_nn_get_threads ();
+
+  tl_nn_set_threads (2);
   for (guint t = 0; t < G_N_ELEMENTS (cases); t++)
     {
       int h = cases[t][0], c = 24;
@@ -117,6 +175,7 @@ test_maxpool (void)
               g_assert_cmpfloat (fast[(oy * s.ow + ox) * c + j], ==, m);
             }
     }
+  tl_nn_set_threads (threads);
 }
 
 static void
@@ -139,6 +198,9 @@ test_elementwise (void)
   tl_nn_fast_add (o, a, b, n);
   for (size_t i = 0; i < n; i++)
     g_assert_cmpfloat (o[i], ==, a[i] + b[i]);
+  tl_nn_fast_add_relu (o, a, b, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (o[i], ==, a[i] + b[i] > 0 ? a[i] + b[i] : 0);
   /* In place, as the engine allows. */
   memcpy (o, a, n * sizeof (float));
   tl_nn_fast_relu (o, o, n);
@@ -160,6 +222,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/twinlock/nn/fast/conv2d", test_conv);
+  g_test_add_func ("/twinlock/nn/fast/conv2d-epilogue", test_conv_epilogue);
   g_test_add_func ("/twinlock/nn/fast/maxpool", test_maxpool);
   g_test_add_func ("/twinlock/nn/fast/elementwise", test_elementwise);
   return g_test_run ();

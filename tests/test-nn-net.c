@@ -230,6 +230,66 @@ test_fold (void)
   tl_nn_free (before);
 }
 
+/* The face networks' patterns whose activation inference fuses into the
+ * layer before: conv → leaky, conv → folded scale → ReLU, depthwise →
+ * ReLU, pointwise → leaky, add → ReLU; and a ReLU that cannot be fused
+ * (its input has two readers).  Against a twin prepared for training,
+ * where nothing runs in place and nothing is fused. */
+static TlNet *
+build_fusable (void)
+{
+  TlNet *net = tl_net_new (12, 12, 3);
+  TlNnError err = { 0 };
+  int x, y, z;
+
+  x = tl_net_conv2d (net, 0, "c0", 16, 3, 3, 1, TL_PAD_VALID, 1, true);
+  x = tl_net_leaky_relu (net, x, 0.1f);
+  y = tl_net_conv2d (net, x, "c1", 16, 3, 3, 1, TL_PAD_SAME, 1, true);
+  y = tl_net_scale_bias (net, y, "s1");
+  y = tl_net_relu (net, y);
+  z = tl_net_conv2d (net, y, "dw", 16, 3, 3, 1, TL_PAD_SAME, 16, false);
+  z = tl_net_relu (net, z);
+  z = tl_net_conv2d (net, z, "pw", 16, 1, 1, 1, TL_PAD_VALID, 1, true);
+  z = tl_net_leaky_relu (net, z, 0.2f);
+  x = tl_net_relu (net, tl_net_add (net, y, z));
+  y = tl_net_relu (net, x);                    /* x also feeds the add below */
+  x = tl_net_add (net, x, y);
+  x = tl_net_global_avgpool (net, x);
+  tl_net_dense (net, x, "fc", 5, true);
+  g_assert_true (tl_net_build (net, &err));
+  tl_net_init_params (net, 9);
+  for (int i = 0; i < tl_net_n_tensors (net); i++)
+    {
+      TlNnTensor *t = tl_net_tensor (net, i);
+
+      if (!g_str_has_suffix (t->name, ".weight"))
+        nn_test_fill (t->data, t->count, 300 + i);
+    }
+  return net;
+}
+
+static void
+test_fuse (void)
+{
+  TlNet *net = build_fusable (), *twin = build_fusable ();
+  TlNnError err = { 0 };
+  float *in = nn_test_new (2 * 12 * 12 * 3, 23), *expect = nn_test_new (2 * 5, 0);
+
+  g_assert_true (tl_net_prepare (twin, 2, true, &err));
+  memcpy (expect, tl_net_forward (twin, in, 2, false), 2 * 5 * sizeof (float));
+  g_assert_true (tl_net_prepare (net, 2, false, &err));
+  nn_test_assert_close ("fused vs unfused", tl_net_forward (net, in, 2, false), expect, 10, 1e-6);
+  g_assert_cmpint (tl_net_fold (net), ==, 1);
+  nn_test_assert_close ("folded and fused vs unfused", tl_net_forward (net, in, 2, false),
+                        expect, 10, 1e-5);
+  /* twice: the fused marks of one forward do not leak into the next */
+  nn_test_assert_close ("again", tl_net_forward (net, in, 2, false), expect, 10, 1e-5);
+  tl_net_free (net);
+  tl_net_free (twin);
+  tl_nn_free (in);
+  tl_nn_free (expect);
+}
+
 /* Training-mode batch norm moves the running statistics toward the
  * batch's; inference then uses them. */
 static void
@@ -590,6 +650,7 @@ main (int   argc,
   g_test_add_func ("/twinlock/nn/net/batch", test_batch);
   g_test_add_func ("/twinlock/nn/net/backward", test_backward);
   g_test_add_func ("/twinlock/nn/net/fold", test_fold);
+  g_test_add_func ("/twinlock/nn/net/fuse", test_fuse);
   g_test_add_func ("/twinlock/nn/net/batchnorm-running", test_batchnorm_running);
   g_test_add_func ("/twinlock/nn/net/threads", test_threads);
   g_test_add_func ("/twinlock/nn/net/errors", test_errors);

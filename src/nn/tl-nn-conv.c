@@ -107,18 +107,6 @@ tl_conv2d_flops (const TlConv2dShape *s)
          (s->kh * s->kw * (s->c / s->groups));
 }
 
-/* out[r][q] = b[q]: the bias, before a GEMM that adds to it. */
-TL_NN_HOT static void
-fill_rows (float       *restrict out,
-           const float *restrict b,
-           int                   rows,
-           int                   n)
-{
-  for (int r = 0; r < rows; r++)
-    for (int q = 0; q < n; q++)
-      out[(size_t) r * n + q] = b[q];
-}
-
 /* Short runs (the first layer copies 21 floats at a time) cost more in
  * memcpy's call and dispatch than in copying. */
 static inline void
@@ -209,15 +197,44 @@ im2col_rows (float               *cols,
 typedef struct
 {
   float               *cols, *out;
-  const float         *in, *w;
+  const float         *in, *w, *b;
   const TlConv2dShape *s;
   int                  step;
-  float                beta;
   bool                 gemm;
 } Im2colJob;
 
-/* One band of output pixels: its patches, then (when gemm) its GEMMs, on
- * the thread that wrote the patches. */
+/* Output pixels [p0, p1): their patches, then (when gemm) the GEMMs and
+ * the epilogue, on the thread that wrote the patches. */
+static void
+im2col_block (const Im2colJob *j,
+              int              p0,
+              int              p1)
+{
+  const TlConv2dShape *s = j->s;
+  int cg = s->c / s->groups, ocg = s->oc / s->groups, kg = s->kh * s->kw * cg;
+
+  if (j->gemm && s->kh == 1 && s->kw == 1 && s->stride == 1 && s->groups == 1 &&
+      s->pad_t == 0 && s->pad_l == 0)
+    {
+      /* pointwise: the input is the matrix */
+      tl_gemm_1 (false, false, p1 - p0, s->oc, s->c, 1.0f, j->in + (size_t) p0 * s->c, s->c,
+                 j->w, s->oc, 0.0f, j->out + (size_t) p0 * s->oc, s->oc);
+      tl_nn_fast_bias_act (j->out + (size_t) p0 * s->oc, j->b, p1 - p0, s->oc, s);
+      return;
+    }
+  im2col_rows (j->cols, j->in, s, p0, p1);
+  if (!j->gemm)
+    return;
+  for (int g = 0; g < s->groups; g++)
+    tl_gemm_1 (false, false, p1 - p0, ocg, kg, 1.0f,
+               j->cols + (size_t) p0 * s->groups * kg + (size_t) g * kg, s->groups * kg,
+               j->w + (size_t) g * ocg, s->oc,
+               0.0f, j->out + (size_t) p0 * s->oc + (size_t) g * ocg, s->oc);
+  /* bias and activation while the band's output is still in cache */
+  tl_nn_fast_bias_act (j->out + (size_t) p0 * s->oc, j->b, p1 - p0, s->oc, s);
+}
+
+/* One band of output pixels, in blocks. */
 static void
 im2col_chunk (void *ctx,
               int   i)
@@ -226,16 +243,17 @@ im2col_chunk (void *ctx,
   const TlConv2dShape *s = j->s;
   int rows = s->n * s->oh * s->ow;
   int p0 = i * j->step, p1 = p0 + j->step < rows ? p0 + j->step : rows;
-  int cg = s->c / s->groups, ocg = s->oc / s->groups, kg = s->kh * s->kw * cg;
+  /* Blocks of about 128 KiB of output (a multiple of the micro-kernel's 6
+   * rows), so that the epilogue finds them in L2. */
+  int block = (32768 / s->oc) / 6 * 6;
 
-  im2col_rows (j->cols, j->in, s, p0, p1);
-  if (!j->gemm)
-    return;
-  for (int g = 0; g < s->groups; g++)
-    tl_gemm_1 (false, false, p1 - p0, ocg, kg, 1.0f,
-               j->cols + (size_t) p0 * s->groups * kg + (size_t) g * kg, s->groups * kg,
-               j->w + (size_t) g * ocg, s->oc,
-               j->beta, j->out + (size_t) p0 * s->oc + (size_t) g * ocg, s->oc);
+  if (j->gemm && block >= 192 && p1 - p0 > block + block / 2)
+    {
+      for (int q = p0; q < p1; q += block)
+        im2col_block (j, q, q + block < p1 ? q + block : p1);
+      return;
+    }
+  im2col_block (j, p0, p1);
 }
 
 /* Two bands per thread (one band on one thread): fewer, larger GEMMs run
@@ -256,7 +274,7 @@ im2col (float               *cols,
         const TlConv2dShape *s)
 {
   int rows = s->n * s->oh * s->ow;
-  Im2colJob j = { cols, NULL, in, NULL, s, band_rows (rows), 0.0f, false };
+  Im2colJob j = { cols, NULL, in, NULL, NULL, s, band_rows (rows), false };
 
   tl_nn_parallel ((rows + j.step - 1) / j.step, im2col_chunk, &j);
 }
@@ -404,42 +422,39 @@ tl_conv2d_forward (float               *out,
   int rows = s->n * s->oh * s->ow;
   int cg = s->c / s->groups, ocg = s->oc / s->groups;
   int kg = s->kh * s->kw * cg;
-  float beta = 0.0f;
 
   if (tl_nn_fast_conv2d_forward (out, in, w, b, s))
     return;
   if (is_depthwise (s))
     {
       depthwise_forward (out, in, w, b, s);
+      tl_nn_fast_bias_act (out, NULL, rows, s->oc, s);
       return;
     }
-  if (b)
-    {
-      fill_rows (out, b, rows, s->oc);
-      beta = 1.0f;
-    }
-  if (is_pointwise (s))
-    {
-      tl_gemm (false, false, rows, s->oc, s->c, 1.0f, in, s->c, w, s->oc,
-               beta, out, s->oc);
-      return;
-    }
-  /* Many pixels, few channels: bands of pixels, each patched and
-   * multiplied by one thread.  Few pixels, many channels (the deep layers
-   * at batch 1): one im2col, and the GEMM split along its channels. */
+  /* Many pixels, few channels: bands of pixels, each patched (unless
+   * pointwise) and multiplied by one thread, then given its bias and
+   * activation.  Few pixels, many channels (the deep layers at batch 1):
+   * one im2col, and the GEMM split along its channels. */
   if (rows >= 4 * ocg)
     {
-      Im2colJob j = { ws, out, in, w, s, band_rows (rows), beta, true };
+      Im2colJob j = { ws, out, in, w, b, s, band_rows (rows), true };
 
       tl_nn_parallel ((rows + j.step - 1) / j.step, im2col_chunk, &j);
       return;
     }
-  im2col (ws, in, s);
-  for (int g = 0; g < s->groups; g++)
-    tl_gemm (false, false, rows, ocg, kg, 1.0f,
-             ws + (size_t) g * kg, s->groups * kg,
-             w + (size_t) g * ocg, s->oc,
-             beta, out + (size_t) g * ocg, s->oc);
+  if (is_pointwise (s))
+    tl_gemm (false, false, rows, s->oc, s->c, 1.0f, in, s->c, w, s->oc,
+             0.0f, out, s->oc);
+  else
+    {
+      im2col (ws, in, s);
+      for (int g = 0; g < s->groups; g++)
+        tl_gemm (false, false, rows, ocg, kg, 1.0f,
+                 ws + (size_t) g * kg, s->groups * kg,
+                 w + (size_t) g * ocg, s->oc,
+                 0.0f, out + (size_t) g * ocg, s->oc);
+    }
+  tl_nn_fast_bias_act (out, b, rows, s->oc, s);
 }
 
 void
@@ -529,6 +544,10 @@ tl_conv2d_forward_ref (float               *out,
                     sum += (double) in[(((size_t) n * s->h + iy) * s->w + ix) * s->c + g * cg + i] *
                            w[(((size_t) ky * s->kw + kx) * cg + i) * s->oc + o];
                   }
+            if (s->act == TL_CONV_ACT_RELU && sum < 0.0)
+              sum = 0.0;
+            else if (s->act == TL_CONV_ACT_LEAKY && sum < 0.0)
+              sum *= s->slope;
             out[(((size_t) n * s->oh + oy) * s->ow + ox) * s->oc + o] = (float) sum;
           }
 }

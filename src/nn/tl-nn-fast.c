@@ -114,6 +114,45 @@ direct_small_c (float *restrict out, const float *restrict in, const float *rest
           int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = s->h - iy0 < s->kh ? s->h - iy0 : s->kh;
           int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = s->w - ix0 < s->kw ? s->w - ix0 : s->kw;
 
+          /* Six whole-window pixels at once share each weight load and
+           * give twelve independent FMA chains instead of two. */
+          if (kx0 == 0 && kx1 == s->kw && ox + 6 <= s->ow &&
+              ix0 + 5 * s->stride + s->kw <= s->w)
+            {
+              const int px = s->stride * c;
+              for (int c0 = 0; c0 < oc; c0 += 16)
+                {
+                  v8sf a[6][2];
+
+                  for (int p = 0; p < 6; p++)
+                    {
+                      a[p][0] = b ? load8 (b + c0) : (v8sf) { 0 };
+                      a[p][1] = b ? load8 (b + c0 + 8) : (v8sf) { 0 };
+                    }
+                  for (int ky = ky0; ky < ky1; ky++)
+                    {
+                      const float *restrict p = img + ((size_t) (iy0 + ky) * s->w + ix0) * c;
+                      const float *restrict q = w + (size_t) ky * s->kw * c * oc + c0;
+                      for (int t = 0; t < s->kw * c; t++, q += oc)
+                        {
+                          v8sf w0 = load8 (q), w1 = load8 (q + 8);
+                          for (int u = 0; u < 6; u++)
+                            {
+                              a[u][0] += p[u * px + t] * w0;
+                              a[u][1] += p[u * px + t] * w1;
+                            }
+                        }
+                    }
+                  for (int u = 0; u < 6; u++)
+                    {
+                      store8 (o + (size_t) u * oc + c0, a[u][0]);
+                      store8 (o + (size_t) u * oc + c0 + 8, a[u][1]);
+                    }
+                }
+              ox += 5;
+              continue;
+            }
+
           /* Sixteen output channels at a time, in two vector registers. */
           for (int c0 = 0; c0 < oc; c0 += 16)
             {
@@ -142,6 +181,40 @@ direct_small_c (float *restrict out, const float *restrict in, const float *rest
     }
 }
 
+SIMD static void
+bias_act (float *restrict out, const float *restrict b, int rows, int oc, int act,
+          float slope)
+{
+  for (int r = 0; r < rows; r++)
+    {
+      float *restrict o = out + (size_t) r * oc;
+      if (b)
+        for (int q = 0; q < oc; q++)
+          o[q] += b[q];
+      if (act == TL_CONV_ACT_RELU)
+        for (int q = 0; q < oc; q++)
+          o[q] = o[q] > 0.0f ? o[q] : 0.0f;
+      else if (act == TL_CONV_ACT_LEAKY)
+        for (int q = 0; q < oc; q++)
+          {
+            float t = slope * o[q];
+            o[q] = o[q] > t ? o[q] : t;
+          }
+    }
+}
+
+void
+tl_nn_fast_bias_act (float               *out,
+                     const float         *b,
+                     int                  rows,
+                     int                  oc,
+                     const TlConv2dShape *s)
+{
+  if (b == NULL && s->act == TL_CONV_ACT_NONE)
+    return;
+  bias_act (out, b, rows, oc, s->act, s->slope);
+}
+
 /* Bands of output rows, one per task, spread over the engine's threads. */
 typedef struct
 {
@@ -160,10 +233,18 @@ conv_band (void *ctx,
   int rows = j->s->n * j->s->oh;
   int r0 = i * j->step, r1 = r0 + j->step < rows ? r0 + j->step : rows;
 
-  if (j->depthwise)
-    depthwise (j->out, j->in, j->w, j->b, j->s, r0, r1);
-  else
-    direct_small_c (j->out, j->in, j->w, j->b, j->s, r0, r1);
+  const int len = j->s->ow * j->s->oc;
+
+  /* Row by row, so that the activation finds the row in L1. */
+  for (int r = r0; r < r1; r++)
+    {
+      if (j->depthwise)
+        depthwise (j->out, j->in, j->w, j->b, j->s, r, r + 1);
+      else
+        direct_small_c (j->out, j->in, j->w, j->b, j->s, r, r + 1);
+      if (j->s->act != TL_CONV_ACT_NONE)
+        tl_nn_fast_bias_act (j->out + (size_t) r * len, NULL, 1, len, j->s);
+    }
 }
 
 static void
@@ -202,13 +283,16 @@ tl_nn_fast_conv2d_forward (float               *out,
   return false;
 }
 
+/* Output rows [row0, row1) counted over the batch. */
 SIMD static void
-maxpool2 (float *restrict out, const float *restrict in, const TlPoolShape *s)
+maxpool2 (float *restrict out, const float *restrict in, const TlPoolShape *s, int row0,
+          int row1)
 {
   const int c = s->c;
 
-  for (int n = 0; n < s->n; n++)
-    for (int oy = 0; oy < s->oh; oy++)
+  for (int r = row0; r < row1; r++)
+    {
+      const int n = r / s->oh, oy = r % s->oh;
       for (int ox = 0; ox < s->ow; ox++)
         {
           const float *restrict img = in + (size_t) n * s->h * s->w * c;
@@ -243,6 +327,26 @@ maxpool2 (float *restrict out, const float *restrict in, const TlPoolShape *s)
                   o[j] = o[j] > p[j] ? o[j] : p[j];
               }
         }
+    }
+}
+
+typedef struct
+{
+  float             *out;
+  const float       *in;
+  const TlPoolShape *s;
+  int                step;
+} PoolJob;
+
+static void
+pool_band (void *ctx,
+           int   i)
+{
+  const PoolJob *j = ctx;
+  int rows = j->s->n * j->s->oh;
+  int r0 = i * j->step, r1 = r0 + j->step < rows ? r0 + j->step : rows;
+
+  maxpool2 (j->out, j->in, j->s, r0, r1);
 }
 
 bool
@@ -250,9 +354,16 @@ tl_nn_fast_maxpool_forward (float             *out,
                             const float       *in,
                             const TlPoolShape *s)
 {
+  int rows = s->n * s->oh, threads = tl_nn_get_threads ();
+  PoolJob j = { out, in, s, rows };
+
   if (s->k != 2)
     return false;
-  maxpool2 (out, in, s);
+  /* Memory-bound: worth the threads' hand-over only on large maps (the
+   * detector's first pools, megabytes each). */
+  if (threads > 1 && (size_t) rows * s->ow * s->c >= (1 << 16))
+    j.step = (rows + 2 * threads - 1) / (2 * threads);
+  tl_nn_parallel ((rows + j.step - 1) / j.step, pool_band, &j);
   return true;
 }
 
@@ -279,6 +390,16 @@ tl_nn_fast_add (float *out, const float *a, const float *b, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     out[i] = a[i] + b[i];
+}
+
+SIMD void
+tl_nn_fast_add_relu (float *out, const float *a, const float *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      float x = a[i] + b[i];
+      out[i] = x > 0.0f ? x : 0.0f;
+    }
 }
 
 SIMD void

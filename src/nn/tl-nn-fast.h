@@ -24,6 +24,11 @@ extern "C" {
 bool tl_nn_fast_conv2d_forward (float *out, const float *in, const float *w,
                                 const float *b, const TlConv2dShape *s);
 
+/* The convolutions' epilogue: out[r][q] = act (out[r][q] + b[q]) over
+ * rows × oc, b may be NULL; act and slope as in s (TL_CONV_ACT_*). */
+void tl_nn_fast_bias_act (float *out, const float *b, int rows, int oc,
+                          const TlConv2dShape *s);
+
 /* 2×2 max pool (any stride and padding). */
 bool tl_nn_fast_maxpool_forward (float *out, const float *in,
                                  const TlPoolShape *s);
@@ -33,6 +38,8 @@ void tl_nn_fast_relu      (float *out, const float *in, size_t n);
 /* slope in [0, 1]: max (x, slope·x). */
 void tl_nn_fast_leaky     (float *out, const float *in, float slope, size_t n);
 void tl_nn_fast_add       (float *out, const float *a, const float *b, size_t n);
+/* max (a + b, 0): a sum and the ReLU after it in one pass. */
+void tl_nn_fast_add_relu  (float *out, const float *a, const float *b, size_t n);
 /* out[m][c] = in·scale[c] + bias[c]; scale and bias non-NULL. */
 void tl_nn_fast_scale_bias (float *out, const float *in, const float *scale,
                             const float *bias, int m, int c);

@@ -52,7 +52,18 @@ typedef struct
   int oc, kh, kw, stride, groups;
   int pad_t, pad_l;           /* zeros before the first row / column */
   int oh, ow;
+  /* Inference only: an activation applied to the output as it is written
+   * (tl_conv2d_shape sets none; the backward pass ignores it). */
+  int act;                    /* TL_CONV_ACT_* */
+  float slope;                /* of TL_CONV_ACT_LEAKY, in [0, 1] */
 } TlConv2dShape;
+
+enum
+{
+  TL_CONV_ACT_NONE,
+  TL_CONV_ACT_RELU,
+  TL_CONV_ACT_LEAKY,          /* max (x, slope·x) */
+};
 
 /* Fills s; returns false (and leaves s unusable) for impossible shapes. */
 bool   tl_conv2d_shape              (TlConv2dShape *s, int n, int h, int w,

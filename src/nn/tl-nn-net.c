@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tl-nn-fast.h"
 #include "tl-nn-net.h"
 #include "tl-nn-private.h"
 
@@ -40,6 +41,8 @@ struct _TlNet
   float     **act, **dact;
   float     **stat;            /* per batch-norm node: 2·c floats */
   float      *scratch;
+  int        *sole_user;       /* per node: the only node reading it, or 0 */
+  bool       *fused;           /* inference: activation done by its producer */
   const float *input;
   int         batch;
   bool        forward_training;
@@ -88,6 +91,8 @@ tl_net_free (TlNet *net)
   free (net->act);
   free (net->dact);
   free (net->stat);
+  free (net->sole_user);
+  free (net->fused);
   free (net);
 }
 
@@ -723,11 +728,23 @@ tl_net_prepare (TlNet     *net,
   free (net->act);
   free (net->dact);
   free (net->stat);
+  free (net->sole_user);
+  free (net->fused);
+  net->sole_user = calloc (net->n_nodes, sizeof (int));
+  net->fused = calloc (net->n_nodes, sizeof (bool));
   net->act = calloc (net->n_nodes, sizeof (float *));
   net->dact = calloc (net->n_nodes, sizeof (float *));
   net->stat = calloc (net->n_nodes, sizeof (float *));
-  if (net->act == NULL || net->dact == NULL || net->stat == NULL)
+  if (net->act == NULL || net->dact == NULL || net->stat == NULL ||
+      net->sole_user == NULL || net->fused == NULL)
     return tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory");
+  for (int j = 1; j < net->n_nodes; j++)
+    for (int k = 0; k < net->nodes[j].n_inputs; k++)
+      {
+        int src = net->nodes[j].inputs[k];
+        /* -1: read by more than one node (or twice by one) */
+        net->sole_user[src] = net->sole_user[src] == 0 ? j : -1;
+      }
 
   for (int i = 0; i < net->n_nodes; i++)
     {
@@ -875,6 +892,27 @@ tl_net_fold (TlNet *net)
   return folded;
 }
 
+/* In inference, the ReLU or leaky ReLU that runs in place on node i's
+ * output — directly or through a folded scale layer — and that nothing
+ * else reads before it, or 0.  Its producer can apply it as it writes. */
+static int
+fusable_act (const TlNet *net,
+             int          i)
+{
+  int k = net->sole_user[i];
+  const TlNetNode *node;
+
+  if (k > 0 && is_folded (&net->nodes[k]))
+    k = net->sole_user[k];
+  if (k <= 0)
+    return 0;
+  node = &net->nodes[k];
+  if (node->op == TL_OP_RELU ||
+      (node->op == TL_OP_LEAKY_RELU && node->fp[0] >= 0.0f && node->fp[0] <= 1.0f))
+    return net->act[k] == net->act[i] ? k : 0;
+  return 0;
+}
+
 static const float *
 input_of (TlNet *net,
           int    i,
@@ -912,13 +950,25 @@ tl_net_forward (TlNet       *net,
           net->act[i] = (float *) in;
           continue;
         }
+      if (net->fused[i])
+        {
+          net->fused[i] = false;
+          continue;
+        }
       switch (node->op)
         {
         case TL_OP_CONV2D:
           {
             TlConv2dShape s;
+            int a = training ? 0 : fusable_act (net, i);
 
             conv_shape_of (node, src, batch, &s);
+            if (a > 0)
+              {
+                s.act = net->nodes[a].op == TL_OP_RELU ? TL_CONV_ACT_RELU : TL_CONV_ACT_LEAKY;
+                s.slope = net->nodes[a].fp[0];
+                net->fused[a] = true;
+              }
             tl_conv2d_forward (out, in, param (net, i, 0),
                                node->ip[6] ? param (net, i, 1) : NULL, &s, net->scratch);
           }
@@ -977,7 +1027,17 @@ tl_net_forward (TlNet       *net,
                             src->h * src->w * src->c, node->c);
           break;
         case TL_OP_ADD:
-          tl_add_forward (out, in, input_of (net, i, 1), count);
+          {
+            int a = training ? 0 : fusable_act (net, i);
+
+            if (a > 0 && net->nodes[a].op == TL_OP_RELU)
+              {
+                tl_nn_fast_add_relu (out, in, input_of (net, i, 1), count);
+                net->fused[a] = true;
+              }
+            else
+              tl_add_forward (out, in, input_of (net, i, 1), count);
+          }
           break;
         case TL_OP_CONCAT:
           {

@@ -135,13 +135,31 @@ tl_face_detector_forward (TlFaceDetector *d,
                           const float    *input,
                           float          *out)
 {
-  const gsize n = (gsize) d->size * d->size;
+  typedef float v4sf __attribute__ ((vector_size (16)));
+  const gsize n = (gsize) d->size * d->size * 3;
   const float *o;
+  float pattern[12];
+  v4sf mean[3];
+  gsize i = 0;
 
-  /* The original subtracts the mean, then divides by 255. */
-  for (gsize i = 0; i < n; i++)
-    for (int c = 0; c < 3; c++)
-      d->input[i * 3 + c] = (input[i * 3 + c] - mean_rgb[c]) / 255.0f;
+  /* The original subtracts the mean, then divides by 255.  Four floats at
+   * a time against the mean repeated over four pixels (twelve floats):
+   * vector divisions, the same results as one value at a time; in place
+   * works, as each vector is read before it is written. */
+  for (int k = 0; k < 12; k++)
+    pattern[k] = mean_rgb[k % 3];
+  memcpy (mean, pattern, sizeof mean);
+  for (; i + 12 <= n; i += 12)
+    for (int v = 0; v < 3; v++)
+      {
+        v4sf x;
+
+        memcpy (&x, input + i + 4 * v, sizeof x);
+        x = (x - mean[v]) / 255.0f;
+        memcpy (d->input + i + 4 * v, &x, sizeof x);
+      }
+  for (; i < n; i++)
+    d->input[i] = (input[i] - mean_rgb[i % 3]) / 255.0f;
   o = tl_net_forward (d->net, d->input, 1, false);
   memcpy (out, o, sizeof (float) * (d->size / 32) * (d->size / 32) * N_ANCHORS * 5);
 }
