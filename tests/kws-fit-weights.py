@@ -10,6 +10,7 @@ The corpus (tests/make-kws-corpus.py) is split by the file's line in the
 manifest: even lines are half A, odd lines half B.  For each direction
 (fit A → test B, fit B → test A) a grid of weights for
     score = w_kws·kws + w_llr·LLR + w_margin·margin + w_dur·duration_s
+        − w_lost·[the confusable grammar preferred another phrase]
 and the threshold are chosen on the fitting half for the most detections
 with at most the allowed false alarms there, then the same weights and
 threshold are counted on the other half.  Candidates rejected by the gate
@@ -40,13 +41,17 @@ def load(corpus, dump):
     with open(dump) as f:
         head = f.readline().rstrip("\n").split("\t")
         for line in f:
-            r = dict(zip(head, line.rstrip("\n").split("\t")))
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != len(head):
+                continue    # a dump still being written
+            r = dict(zip(head, fields))
             it = by_path.get(r["path"])
             if it is None:
                 continue
             it["cands"].append(dict(phrase=r["phrase"], start=float(r["start"]), end=float(r["end"]),
                                     kws=float(r["kws"]), llr=float(r["llr"]),
-                                    margin=float(r["margin"]), gate=r["gate_ok"] == "1"))
+                                    margin=float(r["margin"]), gate=r["gate_ok"] == "1",
+                                    lost=r["winner"] != r["phrase"]))
     return items
 
 
@@ -54,7 +59,7 @@ def score(c, w):
     if not c["gate"] or math.isinf(c["llr"]):
         return -math.inf
     return (w[0] * c["kws"] + w[1] * c["llr"] + w[2] * c["margin"]
-            + w[3] * (c["end"] - c["start"]))
+            + w[3] * (c["end"] - c["start"]) - w[4] * c["lost"])
 
 
 def count(items, phrase, w, thr, unlock_rule):
@@ -118,7 +123,7 @@ def main():
     ap.add_argument("corpus")
     ap.add_argument("dump")
     ap.add_argument("--phrase", default="unlock")
-    ap.add_argument("--unlock-weights", default="0.1,0.5,1.0,0",
+    ap.add_argument("--unlock-weights", default="0.1,0.5,1.0,0,0",
                     help="weights for the unlock rule when fitting lock")
     ap.add_argument("--unlock-threshold", type=float, default=0.2)
     args = ap.parse_args()
@@ -132,9 +137,10 @@ def main():
     grid = list(itertools.product([0.0, 0.05, 0.1, 0.2],
                                   [0.0, 0.25, 0.5, 1.0],
                                   [0.0, 0.5, 1.0, 2.0],
-                                  [0.0, 1.0, 2.0]))
+                                  [0.0, 1.0, 2.0],
+                                  [0.0, 1.0]))
     grid = [w for w in grid if any(w[:3])]
-    baseline = (0.1, 0.5, 1.0, 0.0)
+    baseline = (0.1, 0.5, 1.0, 0.0, 0.0)
     for fit, test in (("A", "B"), ("B", "A")):
         fi, te = halves[fit], halves[test]
         lim = (math.floor(1 * hours(fi, "ordinary") + 1e-9), math.floor(5 * hours(fi, "confusable") + 1e-9))

@@ -610,11 +610,22 @@ second_pass (TlKwsEngine    *self,
 
   audio = ring_copy (self, s0 - MARGIN_FRAMES * SAMPLES_PER_FRAME,
                      s1 + MARGIN_FRAMES * SAMPLES_PER_FRAME, &n);
+  /* When the confusable grammar itself prefers the phrase, its best path
+   * is the phrase's own (the grammar's alternatives all weigh the same):
+   * the phrase-only decode would find the same acoustic score, so it runs
+   * only when another phrase won. */
   if (n < 10 * SAMPLES_PER_FRAME ||
-      !decode_segment (self, kw_search, audio, n, &a_kw, &nf_kw, NULL) ||
-      !decode_segment (self, "grammar", audio, n, &a_grammar, &nf_grammar, &c->winner) ||
-      !decode_segment (self, "phones", audio, n, &a_phones, &nf_phones, NULL) ||
-      nf_kw <= 0 || a_kw == 0)
+      !decode_segment (self, "grammar", audio, n, &a_grammar, &nf_grammar, &c->winner))
+    nf_kw = 0;
+  else if (g_strcmp0 (c->winner, c->phrase) == 0)
+    {
+      a_kw = a_grammar;
+      nf_kw = nf_grammar;
+    }
+  else if (!decode_segment (self, kw_search, audio, n, &a_kw, &nf_kw, NULL))
+    nf_kw = 0;
+  if (nf_kw <= 0 || a_kw == 0 ||
+      !decode_segment (self, "phones", audio, n, &a_phones, &nf_phones, NULL))
     {
       g_free (c->winner);
       c->winner = g_strdup ("");
