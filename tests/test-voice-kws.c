@@ -406,6 +406,61 @@ test_ctl_file (void)
   g_assert_nonnull (strstr (err, "/nonexistent/unlock.wav"));
 }
 
+/* Runs `twinlockctl kws` on the test clip with the settings in a keyfile
+ * (GSettings' keyfile backend, so the child process sees them). */
+static char *
+run_ctl_with_keyfile (const char *keyfile_text,
+                      const char *extra_arg)
+{
+  const char *ctl = g_getenv ("TWINLOCKCTL");
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock-22k-stereo.wav", NULL);
+  g_autofree char *home = g_dir_make_tmp ("tl-kws-settings-XXXXXX", NULL);
+  g_autofree char *glib_dir = g_build_filename (home, "glib-2.0", NULL);
+  g_autofree char *dir = g_build_filename (glib_dir, "settings", NULL);
+  g_autofree char *keyfile = g_build_filename (dir, "keyfile", NULL);
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) envp = g_get_environ ();
+  const char *argv[] = { ctl, "kws", path, extra_arg, NULL };
+  char *out = NULL;
+  int status = 0;
+
+  g_assert_nonnull (home);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_file_set_contents (keyfile, keyfile_text, -1, &error);
+  g_assert_no_error (error);
+  envp = g_environ_setenv (envp, "GSETTINGS_BACKEND", "keyfile", TRUE);
+  envp = g_environ_setenv (envp, "XDG_CONFIG_HOME", home, TRUE);
+  g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("stdout: %s stderr: %s", out, err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_unlink (keyfile);
+  g_rmdir (dir);
+  g_rmdir (glib_dir);
+  g_rmdir (home);
+  return out;
+}
+
+/* The keyword-thresholds settings key decides in `twinlockctl kws`: a
+ * strict "unlock" silences the clip, the command line overrides it. */
+static void
+test_ctl_settings (void)
+{
+  const char *strict = "[io/github/twinlock/Twinlock]\n"
+                       "keyword-thresholds={'unlock': 50.0, 'lock': 50.0}\n";
+  const char *lax = "[io/github/twinlock/Twinlock]\n"
+                    "keyword-thresholds={'unlock': 0.2, 'lock': 0.7}\n";
+  g_autofree char *out_lax = run_ctl_with_keyfile (lax, NULL);
+  g_autofree char *out_strict = run_ctl_with_keyfile (strict, NULL);
+  g_autofree char *out_override = run_ctl_with_keyfile (strict, "--unlock-threshold=0.2");
+
+  g_assert_true (g_str_has_prefix (out_lax, "unlock "));
+  g_assert_cmpstr (out_strict, ==, "");
+  g_assert_true (g_str_has_prefix (out_override, "unlock "));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -420,5 +475,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/spotter/thread", test_spotter_thread);
   g_test_add_func ("/twinlock/voice/spotter/thresholds", test_spotter_thresholds);
   g_test_add_func ("/twinlock/ctl/kws/file", test_ctl_file);
+  g_test_add_func ("/twinlock/ctl/kws/settings", test_ctl_settings);
   return g_test_run ();
 }

@@ -422,6 +422,7 @@ tl_ctl_kws_eval (int    argc,
   g_autofree char *det_png = NULL;
   g_autofree char *dump = NULL;
   gboolean json = FALSE;
+  double floor_log10 = NAN;
   FILE *dump_fp = NULL;
   TlKwsEngine *engine;
   double audio_s = 0, wall_s = 0, cpu_s = 0;
@@ -433,6 +434,7 @@ tl_ctl_kws_eval (int    argc,
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the results as JSON"), NULL },
     { "det", 0, 0, G_OPTION_ARG_FILENAME, &det_png, N_("Write the DET curves to OUT.png (and OUT.csv)"), N_("OUT.png") },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &dump, N_("Write every candidate with its scores to a TSV file"), N_("FILE") },
+    { "candidate-floor", 0, 0, G_OPTION_ARG_DOUBLE, &floor_log10, N_("The keyphrase search proposes candidates above 10^EXP (default −15)"), N_("EXP") },
     { NULL }
   };
 
@@ -447,6 +449,8 @@ tl_ctl_kws_eval (int    argc,
   engine = tl_kws_engine_new (NULL, NULL, &error);
   if (engine == NULL)
     return tl_ctl_fail ("%s", error->message);
+  if (!isnan (floor_log10))
+    tl_kws_engine_set_candidate_floor (engine, floor_log10);
   if (dump)
     {
       dump_fp = fopen (dump, "w");

@@ -14,6 +14,7 @@
 #include "tl-ctl-kws.h"
 #include "tl-keyword-spotter.h"
 #include "tl-microphone.h"
+#include "tl-settings.h"
 
 typedef struct
 {
@@ -99,6 +100,7 @@ tl_ctl_kws (int    argc,
   g_autoptr (TlKeywordSpotter) spotter = NULL;
   g_autoptr (TlMicrophone) mic = NULL;
   g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (TlSettings) settings = NULL;
   g_autofree char *source = NULL;
   g_autofree char *description = NULL;
   gboolean microphone = FALSE;
@@ -121,11 +123,18 @@ tl_ctl_kws (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!tl_ctl_parse (context, &argc, &argv))
     return 2;
+  /* The app's settings (sensitivity, microphone) apply here too when the
+   * schema is installed; the command line overrides them. */
+  if (tl_settings_schema_installed ())
+    settings = tl_settings_new ();
   if (microphone || source)
     {
       if (argc != 1)
         return tl_ctl_fail (_("give either a file or --microphone, not both"));
       description = g_strdup (source);
+      if (description == NULL && settings != NULL &&
+          *tl_settings_get_microphone_source (settings) != '\0')
+        description = g_strdup (tl_settings_get_microphone_source (settings));
       run.live = TRUE;
     }
   else
@@ -140,6 +149,8 @@ tl_ctl_kws (int    argc,
   spotter = tl_keyword_spotter_new (NULL, &error);
   if (spotter == NULL)
     return tl_ctl_fail ("%s", error->message);
+  if (settings != NULL)
+    tl_keyword_spotter_apply_thresholds (spotter, tl_settings_get_keyword_thresholds (settings));
   if (!isnan (thr_unlock))
     tl_keyword_spotter_set_threshold (spotter, "unlock", thr_unlock);
   if (!isnan (thr_lock))

@@ -255,6 +255,7 @@ setup_searches (TlKwsEngine  *self,
 
 static cmd_ln_t *
 make_config (const char *model_dir,
+             gboolean    remove_noise,
              GError    **error)
 {
   g_autofree char *hmm = g_build_filename (model_dir, "en-us", NULL);
@@ -285,6 +286,7 @@ make_config (const char *model_dir,
                          * verifier's searches comparable with each other. */
                         "-compallsen", "yes",
                         "-samprate", "16000",
+                        "-remove_noise", remove_noise ? "yes" : "no",
                         NULL);
   if (config == NULL)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -326,10 +328,13 @@ tl_kws_engine_new (const char          *model_dir,
   self->frame_db = g_new0 (float, RING_FRAMES);
   self->frame_floor = g_new0 (float, RING_FRAMES);
 
-  self->config = make_config (self->model_dir, error);
+  self->config = make_config (self->model_dir, TRUE, error);
   if (self->config == NULL)
     goto fail;
-  self->vconfig = make_config (self->model_dir, error);
+  /* The verifier without noise removal: its noise estimate would carry
+   * from one candidate's audio to the next and make a word's scores
+   * depend on what was verified before it. */
+  self->vconfig = make_config (self->model_dir, FALSE, error);
   if (self->vconfig == NULL)
     goto fail;
   self->ps = ps_init (self->config);
@@ -610,11 +615,22 @@ second_pass (TlKwsEngine    *self,
 
   audio = ring_copy (self, s0 - MARGIN_FRAMES * SAMPLES_PER_FRAME,
                      s1 + MARGIN_FRAMES * SAMPLES_PER_FRAME, &n);
+  /* When the confusable grammar itself prefers the phrase, its best path
+   * is the phrase's own (the grammar's alternatives all weigh the same):
+   * the phrase-only decode would find the same acoustic score, so it runs
+   * only when another phrase won. */
   if (n < 10 * SAMPLES_PER_FRAME ||
-      !decode_segment (self, kw_search, audio, n, &a_kw, &nf_kw, NULL) ||
-      !decode_segment (self, "grammar", audio, n, &a_grammar, &nf_grammar, &c->winner) ||
-      !decode_segment (self, "phones", audio, n, &a_phones, &nf_phones, NULL) ||
-      nf_kw <= 0 || a_kw == 0)
+      !decode_segment (self, "grammar", audio, n, &a_grammar, &nf_grammar, &c->winner))
+    nf_kw = 0;
+  else if (g_strcmp0 (c->winner, c->phrase) == 0)
+    {
+      a_kw = a_grammar;
+      nf_kw = nf_grammar;
+    }
+  else if (!decode_segment (self, kw_search, audio, n, &a_kw, &nf_kw, NULL))
+    nf_kw = 0;
+  if (nf_kw <= 0 || a_kw == 0 ||
+      !decode_segment (self, "phones", audio, n, &a_phones, &nf_phones, NULL))
     {
       g_free (c->winner);
       c->winner = g_strdup ("");
