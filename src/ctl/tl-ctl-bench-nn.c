@@ -31,7 +31,7 @@ typedef struct
   int         hw, c, oc, stride, pad;
   /* measured */
   double      seconds;     /* best wall-clock time of one */
-  double      cpu_seconds; /* best CPU time of one, all threads together */
+  double      cpu_seconds; /* mean CPU time of one, all threads together */
 } ConvLayer;
 
 static ConvLayer encoder_convs[] = {
@@ -96,12 +96,16 @@ time_core (RunFunc   run,
 
 /* Wall clock and the process's CPU clock (every thread) around one run:
  * flops over CPU time is how well the cycles spent were used, whether or
- * not the OS gave the run all its threads at once. */
+ * not the OS gave the run all its threads at once.  The wall time keeps
+ * the best run; the CPU time is summed and averaged, because the kernel
+ * books another thread's CPU time only at scheduler ticks, so a single
+ * sub-millisecond run can show less CPU than it used (and a minimum
+ * would pick exactly those runs). */
 static void
 time_both (RunFunc   run,
            gpointer  ctx,
            double   *best_wall,
-           double   *best_cpu)
+           double   *total_cpu)
 {
   struct timespec c0, c1;
   gint64 t0;
@@ -111,7 +115,7 @@ time_both (RunFunc   run,
   run (ctx);
   *best_wall = MIN (*best_wall, MAX (g_get_monotonic_time () - t0, 1) / 1e6);
   clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &c1);
-  *best_cpu = MIN (*best_cpu, MAX ((c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9, 1e-9));
+  *total_cpu += (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
 }
 
 static void
@@ -289,7 +293,7 @@ tl_ctl_bench_nn (int    argc,
     {
       conv_setup (&convs[i], &encoder_convs[i]);
       encoder_convs[i].seconds = G_MAXDOUBLE;
-      encoder_convs[i].cpu_seconds = G_MAXDOUBLE;
+      encoder_convs[i].cpu_seconds = 0.0;
       run_conv (&convs[i]);                         /* warm up */
     }
   fc.in = tl_nn_alloc (256 * sizeof (float));
@@ -325,6 +329,7 @@ tl_ctl_bench_nn (int    argc,
   peak = MAX (wall_peak, core_peak * tl_nn_get_threads ());
   for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
     {
+      encoder_convs[i].cpu_seconds = MAX (encoder_convs[i].cpu_seconds / (rounds * 5), 1e-9);
       conv_total += encoder_convs[i].count * conv_flops (&encoder_convs[i]);
       conv_time += encoder_convs[i].count * encoder_convs[i].seconds;
       conv_cpu_time += encoder_convs[i].count * encoder_convs[i].cpu_seconds;
