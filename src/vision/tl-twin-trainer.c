@@ -116,48 +116,6 @@ tl_twin_train_options_init (TlTwinTrainOptions *opts,
 
 /* ---- the encoder ------------------------------------------------------- */
 
-static double
-rand_normal (GRand *rng)
-{
-  /* Box–Muller; 1 − u keeps the logarithm finite. */
-  double u = 1.0 - g_rand_double (rng);
-  double v = g_rand_double (rng);
-
-  return sqrt (-2.0 * log (u)) * cos (2.0 * G_PI * v);
-}
-
-void
-tl_twin_init_params (TlNet   *net,
-                     guint32  seed)
-{
-  g_autoptr (GRand) rng = g_rand_new_with_seed (seed);
-  int t, n = tl_net_n_tensors (net);
-
-  for (t = 0; t < n; t++)
-    {
-      TlNnTensor *tensor = tl_net_tensor (net, t);
-      size_t i;
-
-      if (g_str_has_suffix (tensor->name, ".weight") && tensor->ndim >= 2)
-        {
-          size_t fan_in = tensor->count / tensor->dims[tensor->ndim - 1];
-          double std = sqrt (2.0 / MAX (fan_in, 1));
-
-          for (i = 0; i < tensor->count; i++)
-            tensor->data[i] = (float) (std * rand_normal (rng));
-        }
-      else
-        {
-          float v = g_str_has_suffix (tensor->name, ".gamma") ||
-                    g_str_has_suffix (tensor->name, ".var") ||
-                    g_str_has_suffix (tensor->name, ".scale") ? 1.0f : 0.0f;
-
-          for (i = 0; i < tensor->count; i++)
-            tensor->data[i] = v;
-        }
-    }
-}
-
 TlNet *
 tl_twin_encoder_new (int       height,
                      int       width,
@@ -195,7 +153,7 @@ tl_twin_encoder_new (int       height,
       tl_model_set_error (error, &err, _("Cannot build the twin encoder"));
       return NULL;
     }
-  tl_twin_init_params (net, seed);
+  tl_net_init_params (net, seed);
   return net;
 }
 

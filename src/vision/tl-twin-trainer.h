@@ -65,12 +65,6 @@ TlNet *tl_twin_encoder_new (int       height,
                             guint32   seed,
                             GError  **error);
 
-/* He-normal initialisation of every ".weight" tensor of a built net
- * (std = √(2 / fan-in), fan-in = all dimensions but the last), zero biases,
- * batch norm gamma 1 and running variance 1. */
-void   tl_twin_init_params (TlNet   *net,
-                            guint32  seed);
-
 /* Called every `every` steps and after the last: the mean loss and the
  * fraction of active pairs/triplets since the previous call. */
 typedef void (*TlTwinProgress) (int      step,
