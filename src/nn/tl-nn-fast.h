@@ -24,6 +24,13 @@ extern "C" {
 bool tl_nn_fast_conv2d_forward (float *out, const float *in, const float *w,
                                 const float *b, const TlConv2dShape *s);
 
+/* The few-input-channel direct convolution above for output rows
+ * [row0, row1) counted over the batch, written from dst on (row0's first
+ * pixel); bias added, no activation. */
+void tl_nn_fast_direct_rows (float *dst, const float *in, const float *w,
+                             const float *b, const TlConv2dShape *s,
+                             int row0, int row1);
+
 /* The convolutions' epilogue: out[r][q] = act (out[r][q] + b[q]) over
  * rows × oc, b may be NULL; act and slope as in s (TL_CONV_ACT_*). */
 void tl_nn_fast_bias_act (float *out, const float *b, int rows, int oc,

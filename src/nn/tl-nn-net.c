@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tl-nn-fast.h"
+#include "tl-nn-fused.h"
 #include "tl-nn-net.h"
 #include "tl-nn-private.h"
 
@@ -43,6 +44,9 @@ struct _TlNet
   float      *scratch;
   int        *sole_user;       /* per node: the only node reading it, or 0 */
   bool       *fused;           /* inference: activation done by its producer */
+  int        *chain_end;       /* inference: last node of the chain run from here, or 0 */
+  TlNnChain  *chains;          /* per node heading a chain (tl-nn-fused.h) */
+  float      *chain_ws;
   const float *input;
   int         batch;
   bool        forward_training;
@@ -93,6 +97,8 @@ tl_net_free (TlNet *net)
   free (net->stat);
   free (net->sole_user);
   free (net->fused);
+  free (net->chain_end);
+  free (net->chains);
   free (net);
 }
 
@@ -710,6 +716,70 @@ runs_in_place (const TlNet *net,
   return users == 1;
 }
 
+static bool is_folded (const TlNetNode *node);
+
+/* Whether node a's activation is node p's buffer: a runs in place on it,
+ * directly or through other in-place layers. */
+static bool
+same_buffer (const TlNet *net,
+             int          a,
+             int          p)
+{
+  while (a != p && a > 0 && runs_in_place (net, a, false))
+    a = net->nodes[a].inputs[0];
+  return a == p;
+}
+
+/* Inference: the chain tl_nn_chain_forward () can run from convolution i
+ * on (tl-nn-fused.h) — a depthwise 3×3 into the pointwise convolution
+ * that alone reads it, or a few-channel first layer; then the activation
+ * that runs in place after it; then the 2×2 max pool that alone reads
+ * that.  Returns the chain's last node (its output is the chain's), or 0
+ * when there is none worth running. */
+static int
+find_chain (const TlNet *net,
+            int          i,
+            int          batch,
+            TlNnChain   *c)
+{
+  const TlNetNode *node = &net->nodes[i];
+  int p = i, k, last, q;
+
+  memset (c, 0, sizeof *c);
+  if (node->op != TL_OP_CONV2D || !conv_shape_of (node, &net->nodes[node->inputs[0]], batch, &c->conv))
+    return 0;
+  if (c->conv.groups == c->conv.c && c->conv.groups > 1)
+    {
+      p = net->sole_user[i];
+      if (p <= 0 || i == net->output || net->nodes[p].op != TL_OP_CONV2D)
+        return 0;
+      c->has_dw = true;
+      c->dw = c->conv;
+      conv_shape_of (&net->nodes[p], node, batch, &c->conv);
+    }
+  last = p;
+  k = net->sole_user[p];
+  if (k > 0 && is_folded (&net->nodes[k]))
+    k = net->sole_user[k];
+  if (k > 0 && same_buffer (net, k, p) &&
+      (net->nodes[k].op == TL_OP_RELU ||
+       (net->nodes[k].op == TL_OP_LEAKY_RELU && net->nodes[k].fp[0] >= 0.0f &&
+        net->nodes[k].fp[0] <= 1.0f)))
+    {
+      c->conv.act = net->nodes[k].op == TL_OP_RELU ? TL_CONV_ACT_RELU : TL_CONV_ACT_LEAKY;
+      c->conv.slope = net->nodes[k].fp[0];
+      last = k;
+    }
+  q = net->sole_user[last];
+  if (q > 0 && last != net->output && net->nodes[q].op == TL_OP_MAXPOOL &&
+      pool_shape_of (&net->nodes[q], &net->nodes[last], batch, &c->pool))
+    {
+      c->has_pool = true;
+      last = q;
+    }
+  return tl_nn_chain_plan (c, tl_nn_get_threads ()) ? last : 0;
+}
+
 bool
 tl_net_prepare (TlNet     *net,
                 int        max_batch,
@@ -730,13 +800,18 @@ tl_net_prepare (TlNet     *net,
   free (net->stat);
   free (net->sole_user);
   free (net->fused);
+  free (net->chain_end);
+  free (net->chains);
   net->sole_user = calloc (net->n_nodes, sizeof (int));
   net->fused = calloc (net->n_nodes, sizeof (bool));
+  net->chain_end = calloc (net->n_nodes, sizeof (int));
+  net->chains = calloc (net->n_nodes, sizeof (TlNnChain));
   net->act = calloc (net->n_nodes, sizeof (float *));
   net->dact = calloc (net->n_nodes, sizeof (float *));
   net->stat = calloc (net->n_nodes, sizeof (float *));
   if (net->act == NULL || net->dact == NULL || net->stat == NULL ||
-      net->sole_user == NULL || net->fused == NULL)
+      net->sole_user == NULL || net->fused == NULL || net->chain_end == NULL ||
+      net->chains == NULL)
     return tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory");
   for (int j = 1; j < net->n_nodes; j++)
     for (int k = 0; k < net->nodes[j].n_inputs; k++)
@@ -766,6 +841,18 @@ tl_net_prepare (TlNet     *net,
         }
     }
   total += round16 (scratch);
+  if (!training)
+    {
+      size_t chain = 0;
+
+      for (int i = 1; i < net->n_nodes; i++)
+        {
+          net->chain_end[i] = find_chain (net, i, max_batch, &net->chains[i]);
+          if (net->chain_end[i] > 0 && tl_nn_chain_workspace (&net->chains[i]) > chain)
+            chain = tl_nn_chain_workspace (&net->chains[i]);
+        }
+      total += round16 (chain);
+    }
   /* The largest real network here (a 416×416 detector) needs ~32 MiB an
    * image; 2 GiB leaves room for big batches and refuses absurd files. */
   if ((double) total * sizeof (float) > (double) ((size_t) 2 << 30))
@@ -801,6 +888,7 @@ tl_net_prepare (TlNet     *net,
         }
     }
   net->scratch = net->ws + total;
+  net->chain_ws = net->scratch + round16 (scratch);
 
   if (training && net->grads == NULL)
     {
@@ -923,6 +1011,34 @@ input_of (TlNet *net,
   return j == 0 ? net->input : net->act[j];
 }
 
+/* Runs the chain from node i (find_chain ()) and marks the nodes it ran
+ * for the loop in tl_net_forward () to pass over. */
+static void
+run_chain (TlNet *net,
+           int    i,
+           int    batch)
+{
+  TlNnChain c = net->chains[i];
+  int end = net->chain_end[i], p = i;
+
+  c.dw.n = c.conv.n = c.pool.n = batch;
+  if (c.has_dw)
+    {
+      p = net->sole_user[i];
+      tl_nn_chain_forward (net->act[end], input_of (net, i, 0), param (net, i, 0),
+                           net->nodes[i].ip[6] ? param (net, i, 1) : NULL,
+                           param (net, p, 0), net->nodes[p].ip[6] ? param (net, p, 1) : NULL,
+                           &c, net->chain_ws);
+    }
+  else
+    tl_nn_chain_forward (net->act[end], input_of (net, i, 0), NULL, NULL, param (net, i, 0),
+                         net->nodes[i].ip[6] ? param (net, i, 1) : NULL, &c, net->chain_ws);
+  /* every node after the first on the way to the end */
+  for (int k = end; k != i; k = net->nodes[k].inputs[0])
+    if (!is_folded (&net->nodes[k]))
+      net->fused[k] = true;
+}
+
 const float *
 tl_net_forward (TlNet       *net,
                 const float *input,
@@ -958,6 +1074,11 @@ tl_net_forward (TlNet       *net,
       switch (node->op)
         {
         case TL_OP_CONV2D:
+          if (!training && net->chain_end[i] > 0 && tl_nn_get_threads () <= net->chains[i].slots)
+            {
+              run_chain (net, i, batch);
+              break;
+            }
           {
             TlConv2dShape s;
             int a = training ? 0 : fusable_act (net, i);

@@ -1,0 +1,471 @@
+/* tl-nn-fused.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <stdatomic.h>
+
+#include "tl-nn-fast.h"
+#include "tl-nn-fused.h"
+#include "tl-nn-private.h"
+#include "tl-nn-simd.h"
+
+/* A band's scratch is kept near this many floats (96 KiB): it stays in
+ * L2 while the next layer of the chain reads it. */
+#define BAND_FLOATS 24576
+
+/* Pointwise products with at most this many input channels run on the
+ * kernel below; wider ones on BLIS, whose packing then pays off. */
+#define SMALL_K 64
+
+static inline void
+act_run (float               *o,
+         int                  n,
+         const TlConv2dShape *s)
+{
+  if (s->act != TL_CONV_ACT_NONE)
+    tl_nn_fast_bias_act (o, NULL, 1, n, s);
+}
+
+/* One output row of a 3×3 depthwise convolution.  rows[ky] is the input
+ * row under tap row ky, NULL where it falls in the padding.  Eight
+ * channels at a time, their nine taps held in registers along the row. */
+SIMD static void
+dw3_row (float *restrict o, const float *const rows[3], const float *restrict w,
+         const float *restrict b, const TlConv2dShape *s)
+{
+  const int c = s->c, st = s->stride, pl = s->pad_l, iw = s->w;
+  const float *r[3];
+  /* output columns whose three taps all lie inside the row */
+  int lo = (pl + st - 1) / st, hi = iw - 3 + pl >= 0 ? (iw - 3 + pl) / st + 1 : lo;
+
+  if (hi > s->ow)
+    hi = s->ow;
+  if (hi < lo)
+    hi = lo;
+  for (int ky = 0; ky < 3; ky++)
+    r[ky] = rows[ky] ? rows[ky] : rows[1] ? rows[1] : rows[0] ? rows[0] : rows[2];
+
+  for (int q = 0; q < c; q += 8)
+    {
+      v8sf k[9], bias = b ? load8 (b + q) : (v8sf) { 0 };
+
+      for (int t = 0; t < 9; t++)
+        k[t] = rows[t / 3] ? load8 (w + (size_t) t * c + q) : (v8sf) { 0 };
+      for (int ox = lo; ox < hi; ox++)
+        {
+          size_t at = (size_t) (ox * st - pl) * c + q;
+          const float *p0 = r[0] + at, *p1 = r[1] + at, *p2 = r[2] + at;
+          v8sf a0 = bias + load8 (p0) * k[0] + load8 (p0 + c) * k[1] + load8 (p0 + 2 * c) * k[2];
+          v8sf a1 = load8 (p1) * k[3] + load8 (p1 + c) * k[4] + load8 (p1 + 2 * c) * k[5];
+          v8sf a2 = load8 (p2) * k[6] + load8 (p2 + c) * k[7] + load8 (p2 + 2 * c) * k[8];
+
+          store8 (o + (size_t) ox * c + q, a0 + a1 + a2);
+        }
+      /* the columns at the edges, tap by tap */
+      for (int ox = 0; ox < s->ow; ox++)
+        {
+          v8sf a = bias;
+
+          if (ox == lo && hi > lo)
+            ox = hi;
+          if (ox >= s->ow)
+            break;
+          for (int kx = 0; kx < 3; kx++)
+            {
+              int ix = ox * st - pl + kx;
+
+              if (ix < 0 || ix >= iw)
+                continue;
+              for (int ky = 0; ky < 3; ky++)
+                a += load8 (r[ky] + (size_t) ix * c + q) * k[ky * 3 + kx];
+            }
+          store8 (o + (size_t) ox * c + q, a);
+        }
+    }
+  act_run (o, s->ow * c, s);
+}
+
+/* Output row oy of image n of a depthwise 3×3 convolution. */
+static void
+dw3_output_row (float               *o,
+                const float         *in,
+                const float         *w,
+                const float         *b,
+                const TlConv2dShape *s,
+                int                  n,
+                int                  oy)
+{
+  const float *rows[3];
+
+  for (int ky = 0; ky < 3; ky++)
+    {
+      int iy = oy * s->stride - s->pad_t + ky;
+
+      rows[ky] = iy >= 0 && iy < s->h ? in + (((size_t) n * s->h + iy) * s->w) * s->c : NULL;
+    }
+  dw3_row (o, rows, w, b, s);
+}
+
+/* out[m][n] = act (b + a[m][k] × w[k][n]) for n a multiple of 16: six
+ * rows by sixteen columns in twelve accumulators, A read as it lies (no
+ * packing: k is small and the band is in cache), the epilogue done on the
+ * registers' results while they are in L1. */
+SIMD static void
+pointwise_small_k (float *restrict out, const float *restrict a, const float *restrict w,
+                   const float *restrict b, int m, int k, int n, const TlConv2dShape *s)
+{
+  int i = 0;
+
+  for (; i + 6 <= m; i += 6)
+    {
+      for (int j = 0; j < n; j += 16)
+        {
+          const float *restrict ap = a + (size_t) i * k;
+          const float *restrict wp = w + j;
+          v8sf acc[6][2];
+
+          for (int u = 0; u < 6; u++)
+            {
+              acc[u][0] = b ? load8 (b + j) : (v8sf) { 0 };
+              acc[u][1] = b ? load8 (b + j + 8) : (v8sf) { 0 };
+            }
+          for (int t = 0; t < k; t++, wp += n)
+            {
+              v8sf w0 = load8 (wp), w1 = load8 (wp + 8);
+
+              for (int u = 0; u < 6; u++)
+                {
+                  acc[u][0] += ap[(size_t) u * k + t] * w0;
+                  acc[u][1] += ap[(size_t) u * k + t] * w1;
+                }
+            }
+          for (int u = 0; u < 6; u++)
+            {
+              float *o = out + (size_t) (i + u) * n + j;
+
+              store8 (o, acc[u][0]);
+              store8 (o + 8, acc[u][1]);
+            }
+        }
+      act_run (out + (size_t) i * n, 6 * n, s);
+    }
+  for (; i < m; i++)
+    {
+      for (int j = 0; j < n; j += 16)
+        {
+          const float *restrict ap = a + (size_t) i * k;
+          const float *restrict wp = w + j;
+          v8sf a0 = b ? load8 (b + j) : (v8sf) { 0 }, a1 = b ? load8 (b + j + 8) : (v8sf) { 0 };
+
+          for (int t = 0; t < k; t++, wp += n)
+            {
+              a0 += ap[t] * load8 (wp);
+              a1 += ap[t] * load8 (wp + 8);
+            }
+          store8 (out + (size_t) i * n + j, a0);
+          store8 (out + (size_t) i * n + j + 8, a1);
+        }
+      act_run (out + (size_t) i * n, n, s);
+    }
+}
+
+/* One row of a 2×2 max pool from the two input rows under it (the same
+ * row twice where the window hangs over the edge: padding never counts). */
+SIMD static void
+pool2_row (float *restrict o, const float *r0, const float *r1, const TlPoolShape *p)
+{
+  const int c = p->c;
+
+  for (int ox = 0; ox < p->ow; ox++, o += c)
+    {
+      int x = ox * p->stride - p->pad_l;
+      int xa = x < 0 ? 0 : x, xb = x + 1 >= p->w ? p->w - 1 : x + 1;
+      const float *restrict a0 = r0 + (size_t) xa * c, *restrict a1 = r0 + (size_t) xb * c;
+      const float *restrict b0 = r1 + (size_t) xa * c, *restrict b1 = r1 + (size_t) xb * c;
+
+      for (int j = 0; j < c; j++)
+        {
+          float m0 = a0[j] > a1[j] ? a0[j] : a1[j];
+          float m1 = b0[j] > b1[j] ? b0[j] : b1[j];
+          o[j] = m0 > m1 ? m0 : m1;
+        }
+    }
+}
+
+/* ---- chains -------------------------------------------------------------- */
+
+static bool
+is_dw3 (const TlConv2dShape *s)
+{
+  return s->groups == s->c && s->oc == s->c && s->kh == 3 && s->kw == 3 &&
+         s->c % 8 == 0 && s->stride <= 2;
+}
+
+static bool
+is_pointwise (const TlConv2dShape *s)
+{
+  return s->kh == 1 && s->kw == 1 && s->stride == 1 && s->groups == 1 &&
+         s->pad_t == 0 && s->pad_l == 0;
+}
+
+/* The convolution rows [c0, c1) that output rows [f0, f1) need. */
+static void
+conv_rows_for (const TlNnChain *c,
+               int              f0,
+               int              f1,
+               int             *c0,
+               int             *c1)
+{
+  if (!c->has_pool)
+    {
+      *c0 = f0;
+      *c1 = f1;
+      return;
+    }
+  *c0 = f0 * c->pool.stride - c->pool.pad_t;
+  *c1 = (f1 - 1) * c->pool.stride - c->pool.pad_t + 2;
+  if (*c0 < 0)
+    *c0 = 0;
+  if (*c1 > c->conv.oh)
+    *c1 = c->conv.oh;
+}
+
+static int
+out_rows (const TlNnChain *c)
+{
+  return c->has_pool ? c->pool.oh : c->conv.oh;
+}
+
+static size_t
+round16 (size_t n)
+{
+  return (n + 15) & ~(size_t) 15;
+}
+
+/* The scratch of one band: depthwise rows, then convolution rows. */
+static size_t
+dw_floats (const TlNnChain *c,
+           int              rows)
+{
+  return c->has_dw ? round16 ((size_t) rows * c->conv.w * c->conv.c) : 0;
+}
+
+static size_t
+conv_floats (const TlNnChain *c,
+             int              rows)
+{
+  return c->has_pool ? round16 ((size_t) rows * c->conv.ow * c->conv.oc) : 0;
+}
+
+bool
+tl_nn_chain_plan (TlNnChain *c,
+                  int        threads)
+{
+  const TlConv2dShape *v = &c->conv;
+  int f = out_rows (c), per_row, rows, c0, c1;
+
+  if (threads < 1)
+    threads = 1;
+  if (threads > 32)
+    threads = 32;
+  if (c->has_dw)
+    {
+      if (!is_dw3 (&c->dw) || c->dw.act != TL_CONV_ACT_NONE || !is_pointwise (v) ||
+          c->dw.n != v->n || c->dw.oh != v->h || c->dw.ow != v->w || c->dw.oc != v->c)
+        return false;
+    }
+  else if (!(v->groups == 1 && v->c <= 4 && v->oc % 16 == 0 && v->kh <= 3 && v->kw <= 3 &&
+             c->has_pool))
+    return false;
+  if (c->has_pool &&
+      (c->pool.k != 2 || c->pool.stride < 1 || c->pool.stride > 2 || c->pool.n != v->n ||
+       c->pool.h != v->oh || c->pool.w != v->ow || c->pool.c != v->oc))
+    return false;
+
+  /* Rows of the chain's output per band: the scratch near BAND_FLOATS,
+   * at least one band a thread; an overlapping pool computes a row twice
+   * at each band's edge, so it gets no more bands than threads. */
+  per_row = (c->has_dw ? v->w * v->c : 0) + (c->has_pool ? v->ow * v->oc : 0);
+  rows = per_row > 0 ? BAND_FLOATS / per_row : f;
+  if (c->has_pool)
+    rows = rows / c->pool.stride;
+  if (rows < 1)
+    rows = 1;
+  if (c->has_pool && c->pool.stride == 1)
+    rows = f;
+  if (rows > (f + threads - 1) / threads)
+    rows = (f + threads - 1) / threads;
+  c->band_rows = rows;
+  c->slots = threads;
+  conv_rows_for (c, 0, rows, &c0, &c1);
+  /* the first band is a tallest one (later ones may lose a padding row) */
+  if (c->has_pool)
+    c1 = c0 + (rows - 1) * c->pool.stride + 2;
+  c->slot_floats = dw_floats (c, c1 - c0) + conv_floats (c, c1 - c0);
+  return true;
+}
+
+size_t
+tl_nn_chain_workspace (const TlNnChain *c)
+{
+  return (size_t) c->slots * c->slot_floats;
+}
+
+typedef struct
+{
+  float           *out;
+  const float     *in, *dw_w, *dw_b, *w, *b;
+  const TlNnChain *c;
+  float           *ws;
+  int              bands;     /* per image */
+  atomic_uint      busy;      /* a bit per slot in use */
+} ChainJob;
+
+static int
+claim_slot (ChainJob *j)
+{
+  for (;;)
+    {
+      unsigned v = atomic_load (&j->busy);
+
+      for (int k = 0; k < j->c->slots; k++)
+        if (!(v & (1u << k)))
+          {
+            if (atomic_compare_exchange_weak (&j->busy, &v, v | (1u << k)))
+              return k;
+            break;
+          }
+    }
+}
+
+/* Convolution rows [c0, c1) of image n into dst. */
+static void
+conv_rows (const ChainJob *j,
+           float          *scratch,
+           float          *dst,
+           int             n,
+           int             c0,
+           int             c1)
+{
+  const TlNnChain *c = j->c;
+  const TlConv2dShape *v = &c->conv;
+  int m = (c1 - c0) * v->ow;
+
+  if (!c->has_dw)
+    {
+      tl_nn_fast_direct_rows (dst, j->in, j->w, j->b, v, n * v->oh + c0, n * v->oh + c1);
+      act_run (dst, m * v->oc, v);
+      return;
+    }
+  for (int r = c0; r < c1; r++)
+    dw3_output_row (scratch + (size_t) (r - c0) * v->w * v->c, j->in, j->dw_w, j->dw_b,
+                    &c->dw, n, r);
+  if (v->c <= SMALL_K && v->oc % 16 == 0)
+    pointwise_small_k (dst, scratch, j->w, j->b, m, v->c, v->oc, v);
+  else
+    {
+      tl_gemm_1 (false, false, m, v->oc, v->c, 1.0f, scratch, v->c, j->w, v->oc,
+                 0.0f, dst, v->oc);
+      tl_nn_fast_bias_act (dst, j->b, m, v->oc, v);
+    }
+}
+
+static void
+chain_band (void *ctx,
+            int   i)
+{
+  ChainJob *j = ctx;
+  const TlNnChain *c = j->c;
+  const TlConv2dShape *v = &c->conv;
+  int n = i / j->bands, f = out_rows (c);
+  int f0 = i % j->bands * c->band_rows;
+  int f1 = f0 + c->band_rows < f ? f0 + c->band_rows : f;
+  int slot = claim_slot (j), c0, c1;
+  float *scratch = j->ws + (size_t) slot * c->slot_floats, *rows;
+
+  conv_rows_for (c, f0, f1, &c0, &c1);
+  if (!c->has_pool)
+    {
+      conv_rows (j, scratch, j->out + ((size_t) n * v->oh + c0) * v->ow * v->oc, n, c0, c1);
+      atomic_fetch_and (&j->busy, ~(1u << slot));
+      return;
+    }
+  rows = scratch + dw_floats (c, c1 - c0);
+  conv_rows (j, scratch, rows, n, c0, c1);
+  for (int y = f0; y < f1; y++)
+    {
+      int ya = y * c->pool.stride - c->pool.pad_t, yb = ya + 1;
+
+      if (ya < 0)
+        ya = 0;
+      if (yb >= v->oh)
+        yb = v->oh - 1;
+      pool2_row (j->out + ((size_t) n * f + y) * c->pool.ow * v->oc,
+                 rows + (size_t) (ya - c0) * v->ow * v->oc,
+                 rows + (size_t) (yb - c0) * v->ow * v->oc, &c->pool);
+    }
+  atomic_fetch_and (&j->busy, ~(1u << slot));
+}
+
+void
+tl_nn_chain_forward (float           *out,
+                     const float     *in,
+                     const float     *dw_w,
+                     const float     *dw_b,
+                     const float     *w,
+                     const float     *b,
+                     const TlNnChain *c,
+                     float           *ws)
+{
+  int f = out_rows (c);
+  ChainJob j = { out, in, dw_w, dw_b, w, b, c, ws, (f + c->band_rows - 1) / c->band_rows };
+
+  atomic_init (&j.busy, 0);
+  tl_nn_parallel (c->conv.n * j.bands, chain_band, &j);
+}
+
+/* ---- depthwise on its own ------------------------------------------------ */
+
+typedef struct
+{
+  float               *out;
+  const float         *in, *w, *b;
+  const TlConv2dShape *s;
+  int                  step;
+} DwJob;
+
+static void
+dw_band (void *ctx,
+         int   i)
+{
+  const DwJob *j = ctx;
+  const TlConv2dShape *s = j->s;
+  int rows = s->n * s->oh;
+  int r1 = (i + 1) * j->step < rows ? (i + 1) * j->step : rows;
+
+  for (int r = i * j->step; r < r1; r++)
+    dw3_output_row (j->out + (size_t) r * s->ow * s->oc, j->in, j->w, j->b, s,
+                    r / s->oh, r % s->oh);
+}
+
+bool
+tl_nn_depthwise3_forward (float               *out,
+                          const float         *in,
+                          const float         *w,
+                          const float         *b,
+                          const TlConv2dShape *s)
+{
+  int rows = s->n * s->oh, threads = tl_nn_get_threads ();
+  /* bands of at least 32 K outputs, a few a thread */
+  int min_rows = 32768 / (s->ow * s->oc) + 1;
+  DwJob j = { out, in, w, b, s, (rows + 4 * threads - 1) / (4 * threads) };
+
+  if (!is_dw3 (s))
+    return false;
+  if (j.step < min_rows)
+    j.step = min_rows;
+  tl_nn_parallel ((rows + j.step - 1) / j.step, dw_band, &j);
+  return true;
+}
