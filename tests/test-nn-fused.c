@@ -11,6 +11,16 @@
 #include "nn-test-util.h"
 #include "tl-nn-fused.h"
 
+static void
+act_ref (float *x, size_t n, int act, float slope)
+{
+  for (size_t i = 0; i < n; i++)
+    if (act == TL_CONV_ACT_RELU)
+      x[i] = MAX (x[i], 0.0f);
+    else if (act == TL_CONV_ACT_LEAKY)
+      x[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+}
+
 /* max over the window's real pixels */
 static void
 maxpool_ref (float *out, const float *in, const TlPoolShape *s)
@@ -42,6 +52,8 @@ typedef struct
   int oc, act;
   int pool_stride;       /* 0: no pool */
   int threads;           /* planned for */
+  bool residual;         /* a tensor added before act */
+  int act2;              /* a second output act2 (out) */
 } ChainCase;
 
 static void
@@ -61,14 +73,21 @@ test_chain (void)
     { 1, 29, 29, 32, true, 2, TL_PAD_SAME, 64, TL_CONV_ACT_NONE, 0, 1 },
     { 2, 14, 14, 128, true, 2, TL_PAD_SAME, 256, TL_CONV_ACT_RELU, 0, 2 },
     { 1, 7, 7, 256, true, 1, TL_PAD_SAME, 24, TL_CONV_ACT_NONE, 0, 2 },
+    /* landmark dense blocks: the running sum, then ReLU in place or beside */
+    { 1, 28, 28, 64, true, 1, TL_PAD_SAME, 64, TL_CONV_ACT_NONE, 0, 2, true, TL_CONV_ACT_RELU },
+    { 2, 15, 13, 32, true, 1, TL_PAD_SAME, 32, TL_CONV_ACT_RELU, 0, 1, true, TL_CONV_ACT_NONE },
+    { 1, 7, 7, 256, true, 1, TL_PAD_SAME, 256, TL_CONV_ACT_NONE, 0, 2, true, TL_CONV_ACT_LEAKY },
   };
 
   for (guint t = 0; t < G_N_ELEMENTS (cases); t++)
     {
       const ChainCase *k = &cases[t];
-      TlNnChain c = { .has_dw = k->dw, .has_pool = k->pool_stride > 0 };
+      TlNnChain c = { .has_dw = k->dw, .has_pool = k->pool_stride > 0,
+                      .has_residual = k->residual, .act2 = k->act2, .slope2 = 0.2f };
+      TlNnChainArgs a = { 0 };
       g_autofree float *in = NULL, *dw_w = NULL, *dw_b = NULL, *w = NULL, *b = NULL;
       g_autofree float *mid = NULL, *conv = NULL, *pooled = NULL, *fast = NULL, *ws = NULL;
+      g_autofree float *res = NULL, *fast2 = NULL, *ref2 = NULL;
       size_t n_in = (size_t) k->n * k->h * k->w * k->c, n_conv, n_out;
       int ch = k->c, h = k->h, wd = k->w;
       const float *conv_in, *ref;
@@ -103,9 +122,26 @@ test_chain (void)
       nn_test_fill (b, k->oc, 40 + t);
       n_conv = (size_t) k->n * c.conv.oh * c.conv.ow * k->oc;
       conv = g_new (float, n_conv);
-      tl_conv2d_forward_ref (conv, conv_in, w, b, &c.conv);   /* with its act */
       n_out = n_conv;
       ref = conv;
+      if (k->residual)
+        {
+          /* conv + residual, then act, then act2 */
+          TlConv2dShape plain = c.conv;
+
+          plain.act = TL_CONV_ACT_NONE;
+          tl_conv2d_forward_ref (conv, conv_in, w, b, &plain);
+          res = g_new (float, n_conv);
+          nn_test_fill (res, n_conv, 50 + t);
+          for (size_t q = 0; q < n_conv; q++)
+            conv[q] += res[q];
+          act_ref (conv, n_conv, k->act, 0.1f);
+          ref2 = g_memdup2 (conv, n_conv * sizeof (float));
+          act_ref (ref2, n_conv, k->act2, 0.2f);
+          fast2 = g_new (float, n_conv);
+        }
+      else
+        tl_conv2d_forward_ref (conv, conv_in, w, b, &c.conv);   /* with its act */
       if (c.has_pool)
         {
           g_assert_true (tl_pool_shape (&c.pool, k->n, c.conv.oh, c.conv.ow, k->oc, 2,
@@ -120,13 +156,17 @@ test_chain (void)
       fast = g_new (float, n_out);
       /* the engine's threads up to the planned number */
       tl_nn_set_threads (MIN (k->threads, 2));
-      tl_nn_chain_forward (fast, in, dw_w, t % 2 ? dw_b : NULL, w, b, &c, ws);
+      a = (TlNnChainArgs) { fast, k->act2 ? fast2 : NULL, in, res, dw_w, t % 2 ? dw_b : NULL, w, b };
+      tl_nn_chain_forward (&a, &c, ws);
       tl_nn_set_threads (0);
       d = nn_test_max_diff (fast, ref, n_out);
-      g_test_message ("chain %d×%d×%d×%d %s/%d → %d, act %d, pool /%d, %d threads "
-                      "(bands of %d rows): max |diff| %.2e",
+      if (k->act2)
+        d = MAX (d, nn_test_max_diff (fast2, ref2, n_out));
+      g_test_message ("chain %d×%d×%d×%d %s/%d → %d,%s act %d, act2 %d, pool /%d, "
+                      "%d threads (bands of %d rows): max |diff| %.2e",
                       k->n, k->h, k->w, k->c, k->dw ? "depthwise" : "conv", k->stride, k->oc,
-                      k->act, k->pool_stride, k->threads, c.band_rows, d);
+                      k->residual ? " + residual," : "", k->act, k->act2, k->pool_stride,
+                      k->threads, c.band_rows, d);
       g_assert_cmpfloat (d, <, 1e-4);
     }
 }
@@ -156,8 +196,12 @@ test_chain_refuses (void)
   c = (TlNnChain) { 0 };
   g_assert_true (tl_conv2d_shape (&c.conv, 1, 9, 9, 3, 16, 3, 3, 1, TL_PAD_SAME, 1));
   g_assert_false (tl_nn_chain_plan (&c, 1));
+  /* a residual or second output after a first conv */
+  c.has_residual = c.has_pool = true;
+  g_assert_true (tl_pool_shape (&c.pool, 1, 9, 9, 16, 2, 2, TL_PAD_SAME));
+  g_assert_false (tl_nn_chain_plan (&c, 1));
+  c.has_residual = false;
   /* a 3×3 pool */
-  c.has_pool = true;
   g_assert_true (tl_pool_shape (&c.pool, 1, 9, 9, 16, 3, 2, TL_PAD_SAME));
   g_assert_false (tl_nn_chain_plan (&c, 1));
 }

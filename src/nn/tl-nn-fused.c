@@ -28,6 +28,30 @@ act_run (float               *o,
     tl_nn_fast_bias_act (o, NULL, 1, n, s);
 }
 
+/* What follows a pointwise product, on n floats of its output while they
+ * are in cache; res and o2 point at the same position as o, or are NULL. */
+typedef struct
+{
+  const TlNnChain *c;
+  const float     *res;
+  float           *o2;
+} Epilogue;
+
+static void
+epilogue (float          *o,
+          size_t          at,
+          int             n,
+          const Epilogue *e)
+{
+  if (e->res)
+    tl_nn_fast_add (o, o, e->res + at, n);
+  act_run (o, n, &e->c->conv);
+  if (e->o2 && e->c->act2 == TL_CONV_ACT_RELU)
+    tl_nn_fast_relu (e->o2 + at, o, n);
+  else if (e->o2)
+    tl_nn_fast_leaky (e->o2 + at, o, e->c->slope2, n);
+}
+
 /* One output row of a 3×3 depthwise convolution.  rows[ky] is the input
  * row under tap row ky, NULL where it falls in the padding.  Eight
  * channels at a time, their nine taps held in registers along the row. */
@@ -110,11 +134,11 @@ dw3_output_row (float               *o,
 
 /* out[m][n] = act (b + a[m][k] × w[k][n]) for n a multiple of 16: six
  * rows by sixteen columns in twelve accumulators, A read as it lies (no
- * packing: k is small and the band is in cache), the epilogue done on the
- * registers' results while they are in L1. */
+ * packing: k is small and the band is in cache), the epilogue done on
+ * each six rows while they are in L1. */
 SIMD static void
 pointwise_small_k (float *restrict out, const float *restrict a, const float *restrict w,
-                   const float *restrict b, int m, int k, int n, const TlConv2dShape *s)
+                   const float *restrict b, int m, int k, int n, const Epilogue *e)
 {
   int i = 0;
 
@@ -149,7 +173,7 @@ pointwise_small_k (float *restrict out, const float *restrict a, const float *re
               store8 (o + 8, acc[u][1]);
             }
         }
-      act_run (out + (size_t) i * n, 6 * n, s);
+      epilogue (out + (size_t) i * n, (size_t) i * n, 6 * n, e);
     }
   for (; i < m; i++)
     {
@@ -167,7 +191,7 @@ pointwise_small_k (float *restrict out, const float *restrict a, const float *re
           store8 (out + (size_t) i * n + j, a0);
           store8 (out + (size_t) i * n + j + 8, a1);
         }
-      act_run (out + (size_t) i * n, n, s);
+      epilogue (out + (size_t) i * n, (size_t) i * n, n, e);
     }
 }
 
@@ -279,6 +303,8 @@ tl_nn_chain_plan (TlNnChain *c,
   else if (!(v->groups == 1 && v->c <= 4 && v->oc % 16 == 0 && v->kh <= 3 && v->kw <= 3 &&
              c->has_pool))
     return false;
+  if ((c->has_residual || c->act2 != TL_CONV_ACT_NONE) && (c->has_pool || !c->has_dw))
+    return false;
   if (c->has_pool &&
       (c->pool.k != 2 || c->pool.stride < 1 || c->pool.stride > 2 || c->pool.n != v->n ||
        c->pool.h != v->oh || c->pool.w != v->ow || c->pool.c != v->oc))
@@ -315,8 +341,7 @@ tl_nn_chain_workspace (const TlNnChain *c)
 
 typedef struct
 {
-  float           *out;
-  const float     *in, *dw_w, *dw_b, *w, *b;
+  const TlNnChainArgs *a;
   const TlNnChain *c;
   float           *ws;
   int              bands;     /* per image */
@@ -340,7 +365,9 @@ claim_slot (ChainJob *j)
     }
 }
 
-/* Convolution rows [c0, c1) of image n into dst. */
+/* Convolution rows [c0, c1) of image n into dst; without a pool, dst is
+ * their place in the output (where the residual and second output are
+ * found, at the same offset). */
 static void
 conv_rows (const ChainJob *j,
            float          *scratch,
@@ -350,25 +377,37 @@ conv_rows (const ChainJob *j,
            int             c1)
 {
   const TlNnChain *c = j->c;
+  const TlNnChainArgs *a = j->a;
   const TlConv2dShape *v = &c->conv;
   int m = (c1 - c0) * v->ow;
+  size_t at = ((size_t) n * v->oh + c0) * v->ow * v->oc;
+  Epilogue e = { c, c->has_residual ? a->residual + at : NULL,
+                 c->act2 != TL_CONV_ACT_NONE ? a->out2 + at : NULL };
 
   if (!c->has_dw)
     {
-      tl_nn_fast_direct_rows (dst, j->in, j->w, j->b, v, n * v->oh + c0, n * v->oh + c1);
+      tl_nn_fast_direct_rows (dst, a->in, a->w, a->b, v, n * v->oh + c0, n * v->oh + c1);
       act_run (dst, m * v->oc, v);
       return;
     }
   for (int r = c0; r < c1; r++)
-    dw3_output_row (scratch + (size_t) (r - c0) * v->w * v->c, j->in, j->dw_w, j->dw_b,
+    dw3_output_row (scratch + (size_t) (r - c0) * v->w * v->c, a->in, a->dw_w, a->dw_b,
                     &c->dw, n, r);
   if (v->c <= SMALL_K && v->oc % 16 == 0)
-    pointwise_small_k (dst, scratch, j->w, j->b, m, v->c, v->oc, v);
+    pointwise_small_k (dst, scratch, a->w, a->b, m, v->c, v->oc, &e);
   else
     {
-      tl_gemm_1 (false, false, m, v->oc, v->c, 1.0f, scratch, v->c, j->w, v->oc,
+      tl_gemm_1 (false, false, m, v->oc, v->c, 1.0f, scratch, v->c, a->w, v->oc,
                  0.0f, dst, v->oc);
-      tl_nn_fast_bias_act (dst, j->b, m, v->oc, v);
+      if (e.res == NULL && e.o2 == NULL)
+        tl_nn_fast_bias_act (dst, a->b, m, v->oc, v);
+      else
+        {
+          const TlConv2dShape bias_only = { .act = TL_CONV_ACT_NONE };
+
+          tl_nn_fast_bias_act (dst, a->b, m, v->oc, &bias_only);
+          epilogue (dst, 0, m * v->oc, &e);
+        }
     }
 }
 
@@ -388,7 +427,7 @@ chain_band (void *ctx,
   conv_rows_for (c, f0, f1, &c0, &c1);
   if (!c->has_pool)
     {
-      conv_rows (j, scratch, j->out + ((size_t) n * v->oh + c0) * v->ow * v->oc, n, c0, c1);
+      conv_rows (j, scratch, j->a->out + ((size_t) n * v->oh + c0) * v->ow * v->oc, n, c0, c1);
       atomic_fetch_and (&j->busy, ~(1u << slot));
       return;
     }
@@ -402,7 +441,7 @@ chain_band (void *ctx,
         ya = 0;
       if (yb >= v->oh)
         yb = v->oh - 1;
-      pool2_row (j->out + ((size_t) n * f + y) * c->pool.ow * v->oc,
+      pool2_row (j->a->out + ((size_t) n * f + y) * c->pool.ow * v->oc,
                  rows + (size_t) (ya - c0) * v->ow * v->oc,
                  rows + (size_t) (yb - c0) * v->ow * v->oc, &c->pool);
     }
@@ -410,17 +449,12 @@ chain_band (void *ctx,
 }
 
 void
-tl_nn_chain_forward (float           *out,
-                     const float     *in,
-                     const float     *dw_w,
-                     const float     *dw_b,
-                     const float     *w,
-                     const float     *b,
-                     const TlNnChain *c,
-                     float           *ws)
+tl_nn_chain_forward (const TlNnChainArgs *a,
+                     const TlNnChain     *c,
+                     float               *ws)
 {
   int f = out_rows (c);
-  ChainJob j = { out, in, dw_w, dw_b, w, b, c, ws, (f + c->band_rows - 1) / c->band_rows };
+  ChainJob j = { a, c, ws, (f + c->band_rows - 1) / c->band_rows };
 
   atomic_init (&j.busy, 0);
   tl_nn_parallel (c->conv.n * j.bands, chain_band, &j);

@@ -9,11 +9,15 @@
  * by the pointwise convolution, a convolution's output only to be read
  * back by the max pool after it.  A chain is
  *
- *   [depthwise 3×3]  →  conv + bias + act  →  [2×2 max pool]
+ *   [depthwise 3×3]  →  conv + bias [+ residual] + act  →  [2×2 max pool]
+ *                                              └→ [act2: a second output]
  *
  * where conv is a pointwise 1×1 (stride 1, unpadded, after the depthwise)
  * or, without the depthwise, the direct few-input-channel convolution of
- * tl-nn-fast.h.  It runs in bands of output rows, spread over the engine's
+ * tl-nn-fast.h.  The residual (a tensor of the conv's output shape) and
+ * the second output are for the landmark net's dense blocks, where each
+ * separable convolution's output is added to the running sum of the ones
+ * before, and the sum goes on both as it is and through a ReLU.  It runs in bands of output rows, spread over the engine's
  * threads: each band's depthwise rows go to a small buffer the pointwise
  * product reads at once, and the convolution's rows to another the pool
  * reads at once.  Only the chain's last tensor is written to memory.
@@ -31,10 +35,12 @@ extern "C" {
 
 typedef struct
 {
-  bool          has_dw, has_pool;
+  bool          has_dw, has_pool, has_residual;
   TlConv2dShape dw;           /* k×k depthwise, channel multiplier 1 */
-  TlConv2dShape conv;         /* its act is applied */
+  TlConv2dShape conv;         /* its act is applied (after the residual) */
   TlPoolShape   pool;         /* k == 2 */
+  int           act2;         /* TL_CONV_ACT_*: NONE for no second output */
+  float         slope2;
   /* set by tl_nn_chain_plan () */
   int           band_rows;    /* output rows of the chain per band */
   int           slots;        /* bands that may run at once */
@@ -47,12 +53,20 @@ typedef struct
 bool   tl_nn_chain_plan      (TlNnChain *c, int threads);
 /* Scratch for tl_nn_chain_forward (), in floats. */
 size_t tl_nn_chain_workspace (const TlNnChain *c);
-/* out: the last layer's output; dw_b may be NULL (no depthwise bias).
- * Must not run on more threads than planned for: the caller checks
+typedef struct
+{
+  float       *out;           /* the last layer's output */
+  float       *out2;          /* act2 (out), when c->act2 says so */
+  const float *in;
+  const float *residual;      /* when c->has_residual */
+  const float *dw_w, *dw_b;   /* dw_b may be NULL */
+  const float *w, *b;         /* b may be NULL */
+} TlNnChainArgs;
+
+/* Must not run on more threads than planned for: the caller checks
  * tl_nn_get_threads () <= c->slots. */
-void   tl_nn_chain_forward   (float *out, const float *in, const float *dw_w,
-                              const float *dw_b, const float *w,
-                              const float *b, const TlNnChain *c, float *ws);
+void   tl_nn_chain_forward   (const TlNnChainArgs *a, const TlNnChain *c,
+                              float *ws);
 
 /* Depthwise k×k, channel multiplier 1, with bias (may be NULL) and act,
  * when c is a multiple of 8 and k == 3: a kernel that keeps the nine taps

@@ -21,6 +21,18 @@
 #define MAX_IMAGE_FLOATS ((int64_t) 1 << 28)
 #define MAX_PARAM_FLOATS ((int64_t) 1 << 27)     /* 512 MiB, the largest model file */
 
+/* Inference: a chain of layers run as one from a node (tl-nn-fused.h). */
+typedef struct
+{
+  int       end;               /* its last node (whose output it writes), 0: none */
+  int       conv;              /* the convolution (after the depthwise, if any) */
+  int       residual;          /* the node added to the conv's output, or 0 */
+  int       second;            /* the node given the second output, or 0 */
+  int       members[6];        /* the nodes after the first that it runs */
+  int       n_members;
+  TlNnChain c;
+} ChainPlan;
+
 struct _TlNet
 {
   TlNetNode  *nodes;
@@ -44,8 +56,7 @@ struct _TlNet
   float      *scratch;
   int        *sole_user;       /* per node: the only node reading it, or 0 */
   bool       *fused;           /* inference: activation done by its producer */
-  int        *chain_end;       /* inference: last node of the chain run from here, or 0 */
-  TlNnChain  *chains;          /* per node heading a chain (tl-nn-fused.h) */
+  ChainPlan  *chains;          /* per node */
   float      *chain_ws;
   const float *input;
   int         batch;
@@ -97,7 +108,6 @@ tl_net_free (TlNet *net)
   free (net->stat);
   free (net->sole_user);
   free (net->fused);
-  free (net->chain_end);
   free (net->chains);
   free (net);
 }
@@ -730,54 +740,97 @@ same_buffer (const TlNet *net,
   return a == p;
 }
 
+static bool
+is_act (const TlNetNode *node)
+{
+  return node->op == TL_OP_RELU ||
+         (node->op == TL_OP_LEAKY_RELU && node->fp[0] >= 0.0f && node->fp[0] <= 1.0f);
+}
+
+static void
+set_act (int             *act,
+         float           *slope,
+         const TlNetNode *node)
+{
+  *act = node->op == TL_OP_RELU ? TL_CONV_ACT_RELU : TL_CONV_ACT_LEAKY;
+  *slope = node->fp[0];
+}
+
 /* Inference: the chain tl_nn_chain_forward () can run from convolution i
- * on (tl-nn-fused.h) — a depthwise 3×3 into the pointwise convolution
- * that alone reads it, or a few-channel first layer; then the activation
- * that runs in place after it; then the 2×2 max pool that alone reads
- * that.  Returns the chain's last node (its output is the chain's), or 0
- * when there is none worth running. */
-static int
+ * on (tl-nn-fused.h).  Its first part is a depthwise 3×3 into the
+ * pointwise convolution that alone reads it, or a few-channel first
+ * layer; then, after a pointwise one, the sum with a tensor computed
+ * before the chain that alone reads its output; then the activation that
+ * runs in place after that, or else an activation beside another reader
+ * (the second output); then the 2×2 max pool that alone reads that.
+ * Fills plan and returns true when there is a chain worth running. */
+static bool
 find_chain (const TlNet *net,
             int          i,
             int          batch,
-            TlNnChain   *c)
+            ChainPlan   *plan)
 {
   const TlNetNode *node = &net->nodes[i];
+  TlNnChain *c = &plan->c;
   int p = i, k, last, q;
 
-  memset (c, 0, sizeof *c);
+  memset (plan, 0, sizeof *plan);
   if (node->op != TL_OP_CONV2D || !conv_shape_of (node, &net->nodes[node->inputs[0]], batch, &c->conv))
-    return 0;
+    return false;
   if (c->conv.groups == c->conv.c && c->conv.groups > 1)
     {
       p = net->sole_user[i];
       if (p <= 0 || i == net->output || net->nodes[p].op != TL_OP_CONV2D)
-        return 0;
+        return false;
       c->has_dw = true;
       c->dw = c->conv;
       conv_shape_of (&net->nodes[p], node, batch, &c->conv);
+      plan->members[plan->n_members++] = p;
     }
-  last = p;
+  plan->conv = last = p;
   k = net->sole_user[p];
+  if (c->has_dw && k > 0 && p != net->output && net->nodes[k].op == TL_OP_ADD)
+    {
+      const TlNetNode *add = &net->nodes[k];
+      int r = add->inputs[0] == p ? add->inputs[1] : add->inputs[0];
+
+      if (r < i)
+        {
+          c->has_residual = true;
+          plan->residual = r;
+          plan->members[plan->n_members++] = last = k;
+        }
+    }
+  k = net->sole_user[last];
   if (k > 0 && is_folded (&net->nodes[k]))
     k = net->sole_user[k];
-  if (k > 0 && same_buffer (net, k, p) &&
-      (net->nodes[k].op == TL_OP_RELU ||
-       (net->nodes[k].op == TL_OP_LEAKY_RELU && net->nodes[k].fp[0] >= 0.0f &&
-        net->nodes[k].fp[0] <= 1.0f)))
+  if (k > 0 && last != net->output && same_buffer (net, k, last) && is_act (&net->nodes[k]))
     {
-      c->conv.act = net->nodes[k].op == TL_OP_RELU ? TL_CONV_ACT_RELU : TL_CONV_ACT_LEAKY;
-      c->conv.slope = net->nodes[k].fp[0];
-      last = k;
+      set_act (&c->conv.act, &c->conv.slope, &net->nodes[k]);
+      plan->members[plan->n_members++] = last = k;
     }
+  else if (c->has_residual && last != net->output)
+    /* the sum read by an activation (of its own) and something else */
+    for (int j = last + 1; j < net->n_nodes; j++)
+      if (net->nodes[j].inputs[0] == last && net->nodes[j].n_inputs == 1 &&
+          is_act (&net->nodes[j]) && !same_buffer (net, j, last))
+        {
+          set_act (&c->act2, &c->slope2, &net->nodes[j]);
+          plan->second = j;
+          plan->members[plan->n_members++] = j;
+          break;
+        }
   q = net->sole_user[last];
   if (q > 0 && last != net->output && net->nodes[q].op == TL_OP_MAXPOOL &&
       pool_shape_of (&net->nodes[q], &net->nodes[last], batch, &c->pool))
     {
       c->has_pool = true;
-      last = q;
+      plan->members[plan->n_members++] = last = q;
     }
-  return tl_nn_chain_plan (c, tl_nn_get_threads ()) ? last : 0;
+  plan->end = last;
+  if (!tl_nn_chain_plan (c, tl_nn_get_threads ()))
+    plan->end = 0;
+  return plan->end > 0;
 }
 
 bool
@@ -800,18 +853,15 @@ tl_net_prepare (TlNet     *net,
   free (net->stat);
   free (net->sole_user);
   free (net->fused);
-  free (net->chain_end);
   free (net->chains);
   net->sole_user = calloc (net->n_nodes, sizeof (int));
   net->fused = calloc (net->n_nodes, sizeof (bool));
-  net->chain_end = calloc (net->n_nodes, sizeof (int));
-  net->chains = calloc (net->n_nodes, sizeof (TlNnChain));
+  net->chains = calloc (net->n_nodes, sizeof (ChainPlan));
   net->act = calloc (net->n_nodes, sizeof (float *));
   net->dact = calloc (net->n_nodes, sizeof (float *));
   net->stat = calloc (net->n_nodes, sizeof (float *));
   if (net->act == NULL || net->dact == NULL || net->stat == NULL ||
-      net->sole_user == NULL || net->fused == NULL || net->chain_end == NULL ||
-      net->chains == NULL)
+      net->sole_user == NULL || net->fused == NULL || net->chains == NULL)
     return tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory");
   for (int j = 1; j < net->n_nodes; j++)
     for (int k = 0; k < net->nodes[j].n_inputs; k++)
@@ -847,9 +897,9 @@ tl_net_prepare (TlNet     *net,
 
       for (int i = 1; i < net->n_nodes; i++)
         {
-          net->chain_end[i] = find_chain (net, i, max_batch, &net->chains[i]);
-          if (net->chain_end[i] > 0 && tl_nn_chain_workspace (&net->chains[i]) > chain)
-            chain = tl_nn_chain_workspace (&net->chains[i]);
+          if (find_chain (net, i, max_batch, &net->chains[i]) &&
+              tl_nn_chain_workspace (&net->chains[i].c) > chain)
+            chain = tl_nn_chain_workspace (&net->chains[i].c);
         }
       total += round16 (chain);
     }
@@ -1018,25 +1068,28 @@ run_chain (TlNet *net,
            int    i,
            int    batch)
 {
-  TlNnChain c = net->chains[i];
-  int end = net->chain_end[i], p = i;
+  const ChainPlan *plan = &net->chains[i];
+  TlNnChain c = plan->c;
+  int p = plan->conv;
+  TlNnChainArgs a = {
+    .out = net->act[plan->end],
+    .out2 = plan->second ? net->act[plan->second] : NULL,
+    .in = input_of (net, i, 0),
+    .residual = plan->residual ? tl_net_activation (net, plan->residual) : NULL,
+    .w = param (net, p, 0),
+    .b = net->nodes[p].ip[6] ? param (net, p, 1) : NULL,
+  };
 
-  c.dw.n = c.conv.n = c.pool.n = batch;
   if (c.has_dw)
     {
-      p = net->sole_user[i];
-      tl_nn_chain_forward (net->act[end], input_of (net, i, 0), param (net, i, 0),
-                           net->nodes[i].ip[6] ? param (net, i, 1) : NULL,
-                           param (net, p, 0), net->nodes[p].ip[6] ? param (net, p, 1) : NULL,
-                           &c, net->chain_ws);
+      a.dw_w = param (net, i, 0);
+      a.dw_b = net->nodes[i].ip[6] ? param (net, i, 1) : NULL;
     }
-  else
-    tl_nn_chain_forward (net->act[end], input_of (net, i, 0), NULL, NULL, param (net, i, 0),
-                         net->nodes[i].ip[6] ? param (net, i, 1) : NULL, &c, net->chain_ws);
-  /* every node after the first on the way to the end */
-  for (int k = end; k != i; k = net->nodes[k].inputs[0])
-    if (!is_folded (&net->nodes[k]))
-      net->fused[k] = true;
+  c.dw.n = c.conv.n = c.pool.n = batch;
+  tl_nn_chain_forward (&a, &c, net->chain_ws);
+  for (int k = 0; k < plan->n_members; k++)
+    if (!is_folded (&net->nodes[plan->members[k]]))
+      net->fused[plan->members[k]] = true;
 }
 
 const float *
@@ -1074,7 +1127,7 @@ tl_net_forward (TlNet       *net,
       switch (node->op)
         {
         case TL_OP_CONV2D:
-          if (!training && net->chain_end[i] > 0 && tl_nn_get_threads () <= net->chains[i].slots)
+          if (!training && net->chains[i].end > 0 && tl_nn_get_threads () <= net->chains[i].c.slots)
             {
               run_chain (net, i, batch);
               break;
