@@ -71,22 +71,52 @@ dw3_row (float *restrict o, const float *const rows[3], const float *restrict w,
   for (int ky = 0; ky < 3; ky++)
     r[ky] = rows[ky] ? rows[ky] : rows[1] ? rows[1] : rows[0] ? rows[0] : rows[2];
 
+  /* Strips of columns, all channels of a strip before the next: three
+   * input rows of a whole row do not fit L1, a strip's do. */
+  for (int x0 = lo; x0 < hi; x0 += 32)
+    for (int q = 0; q < c; q += 8)
+      {
+        v8sf k[9], bias = b ? load8 (b + q) : (v8sf) { 0 };
+        int x1 = x0 + 32 < hi ? x0 + 32 : hi, ox = x0;
+
+        for (int t = 0; t < 9; t++)
+          k[t] = rows[t / 3] ? load8 (w + (size_t) t * c + q) : (v8sf) { 0 };
+
+        /* stride 1: two pixels share two of their three columns */
+        for (; st == 1 && ox + 2 <= x1; ox += 2)
+          {
+            size_t at = (size_t) (ox - pl) * c + q;
+            v8sf a = bias, d = bias;
+
+            for (int ky = 0; ky < 3; ky++)
+              {
+                const float *p = r[ky] + at;
+                v8sf x0v = load8 (p), x1v = load8 (p + c), x2v = load8 (p + 2 * c);
+                v8sf x3v = load8 (p + 3 * c);
+
+                a += x0v * k[3 * ky] + x1v * k[3 * ky + 1] + x2v * k[3 * ky + 2];
+                d += x1v * k[3 * ky] + x2v * k[3 * ky + 1] + x3v * k[3 * ky + 2];
+              }
+            store8 (o + (size_t) ox * c + q, a);
+            store8 (o + (size_t) (ox + 1) * c + q, d);
+          }
+        for (; ox < x1; ox++)
+          {
+            size_t at = (size_t) (ox * st - pl) * c + q;
+            const float *p0 = r[0] + at, *p1 = r[1] + at, *p2 = r[2] + at;
+            v8sf a0 = bias + load8 (p0) * k[0] + load8 (p0 + c) * k[1] + load8 (p0 + 2 * c) * k[2];
+            v8sf a1 = load8 (p1) * k[3] + load8 (p1 + c) * k[4] + load8 (p1 + 2 * c) * k[5];
+            v8sf a2 = load8 (p2) * k[6] + load8 (p2 + c) * k[7] + load8 (p2 + 2 * c) * k[8];
+
+            store8 (o + (size_t) ox * c + q, a0 + a1 + a2);
+          }
+      }
   for (int q = 0; q < c; q += 8)
     {
       v8sf k[9], bias = b ? load8 (b + q) : (v8sf) { 0 };
 
       for (int t = 0; t < 9; t++)
         k[t] = rows[t / 3] ? load8 (w + (size_t) t * c + q) : (v8sf) { 0 };
-      for (int ox = lo; ox < hi; ox++)
-        {
-          size_t at = (size_t) (ox * st - pl) * c + q;
-          const float *p0 = r[0] + at, *p1 = r[1] + at, *p2 = r[2] + at;
-          v8sf a0 = bias + load8 (p0) * k[0] + load8 (p0 + c) * k[1] + load8 (p0 + 2 * c) * k[2];
-          v8sf a1 = load8 (p1) * k[3] + load8 (p1 + c) * k[4] + load8 (p1 + 2 * c) * k[5];
-          v8sf a2 = load8 (p2) * k[6] + load8 (p2 + c) * k[7] + load8 (p2 + 2 * c) * k[8];
-
-          store8 (o + (size_t) ox * c + q, a0 + a1 + a2);
-        }
       /* the columns at the edges, tap by tap */
       for (int ox = 0; ox < s->ow; ox++)
         {
