@@ -43,6 +43,7 @@ test_conv (void)
     { 2, 21, 3, 32, 3, 2, TL_PAD_SAME, 1 },       /* landmark conv0, batch 2 */
     { 1, 23, 3, 16, 3, 1, TL_PAD_SAME, 1 },       /* blocks of six and a rest */
     { 1, 31, 4, 32, 2, 3, 1, 1 },
+    { 1, 23, 3, 32, 7, 2, TL_PAD_VALID, 1 },      /* the encoder's 7×7 stem */
     { 1, 13, 16, 16, 3, 1, 1, 16 },               /* detector depthwise, pad 1 */
     { 2, 14, 32, 32, 3, 2, TL_PAD_SAME, 32 },     /* landmark depthwise /2 */
     { 1, 9, 24, 24, 3, 1, TL_PAD_SAME, 24 },
@@ -81,12 +82,12 @@ test_conv (void)
     }
 
   /* Shapes it does not handle are left to the generic path: many input
-   * channels, and large kernels (the encoder's 7×7 stem is a better GEMM). */
+   * channels, and kernels larger than 7×7. */
   {
     TlConv2dShape s;
     g_assert_true (tl_conv2d_shape (&s, 1, 8, 8, 32, 32, 3, 3, 1, TL_PAD_SAME, 1));
     g_assert_false (tl_nn_fast_conv2d_forward (NULL, NULL, NULL, NULL, &s));
-    g_assert_true (tl_conv2d_shape (&s, 1, 23, 23, 3, 32, 7, 7, 2, TL_PAD_VALID, 1));
+    g_assert_true (tl_conv2d_shape (&s, 1, 23, 23, 3, 32, 9, 9, 2, TL_PAD_VALID, 1));
     g_assert_false (tl_nn_fast_conv2d_forward (NULL, NULL, NULL, NULL, &s));
   }
 }

@@ -411,6 +411,61 @@ depthwise_backward (float               *din,
         }
 }
 
+/* The one kernel tap that ever meets the image, when it maps each output
+ * pixel onto the same input pixel (a 3×3 "same" convolution of a 1×1 map,
+ * the encoder's last, sees only its centre): the convolution is then a
+ * 1×1 one with that tap's weights, a ninth of the weights to read.  -1
+ * otherwise. */
+static int
+single_tap (const TlConv2dShape *s)
+{
+  if (s->groups != 1 || s->stride != 1 || s->oh != s->h || s->ow != s->w ||
+      (s->kh == 1 && s->kw == 1))
+    return -1;
+  /* tap ky meets row oy − pad_t + ky of the image for some oy < oh */
+  for (int ky = 0; ky < s->kh; ky++)
+    if (ky != s->pad_t && ky - s->pad_t > -s->oh && ky - s->pad_t < s->h)
+      return -1;
+  for (int kx = 0; kx < s->kw; kx++)
+    if (kx != s->pad_l && kx - s->pad_l > -s->ow && kx - s->pad_l < s->w)
+      return -1;
+  return s->pad_t < s->kh && s->pad_l < s->kw ? s->pad_t * s->kw + s->pad_l : -1;
+}
+
+bool
+tl_conv2d_transposed_applies (const TlConv2dShape *s)
+{
+  return s->groups == 1 && !is_pointwise (s) && single_tap (s) < 0 &&
+         s->oh * s->ow <= 16 && (int64_t) s->kh * s->kw * s->c * s->oc >= (1 << 18);
+}
+
+void
+tl_conv2d_transpose_weights (float               *wt,
+                             const float         *w,
+                             const TlConv2dShape *s)
+{
+  size_t k = (size_t) s->kh * s->kw * s->c;
+
+  for (size_t i = 0; i < k; i++)
+    for (int o = 0; o < s->oc; o++)
+      wt[(size_t) o * k + i] = w[i * s->oc + o];
+}
+
+void
+tl_conv2d_forward_transposed (float               *out,
+                              const float         *in,
+                              const float         *wt,
+                              const float         *b,
+                              const TlConv2dShape *s,
+                              float               *ws)
+{
+  int rows = s->n * s->oh * s->ow, k = s->kh * s->kw * s->c;
+
+  im2col (ws, in, s);
+  tl_gemm (false, true, rows, s->oc, k, 1.0f, ws, k, wt, k, 0.0f, out, s->oc);
+  tl_nn_fast_bias_act (out, b, rows, s->oc, s);
+}
+
 void
 tl_conv2d_forward (float               *out,
                    const float         *in,
@@ -425,6 +480,13 @@ tl_conv2d_forward (float               *out,
 
   if (tl_nn_fast_conv2d_forward (out, in, w, b, s))
     return;
+  if (single_tap (s) >= 0)
+    {
+      tl_gemm (false, false, rows, s->oc, s->c, 1.0f, in, s->c,
+               w + (size_t) single_tap (s) * s->c * s->oc, s->oc, 0.0f, out, s->oc);
+      tl_nn_fast_bias_act (out, b, rows, s->oc, s);
+      return;
+    }
   if (is_depthwise (s))
     {
       depthwise_forward (out, in, w, b, s);

@@ -261,7 +261,7 @@ tl_nn_fast_conv2d_forward (float               *out,
       run_bands (out, in, w, b, s, true);
       return true;
     }
-  if (s->groups == 1 && s->c <= 4 && s->oc % 16 == 0 && s->kh <= 3 && s->kw <= 3)
+  if (s->groups == 1 && s->c <= 4 && s->oc % 16 == 0 && s->kh <= 7 && s->kw <= 7)
     {
       run_bands (out, in, w, b, s, false);
       return true;

@@ -18,8 +18,9 @@ extern "C" {
 #endif
 
 /* Depthwise k×k with channel multiplier 1 (groups == c == oc), and direct
- * convolution for few input channels (c <= 4, oc a multiple of 16, k <= 3:
- * the first layer on an RGB image, where an im2col GEMM has too short a K).
+ * convolution for few input channels (c <= 4, oc a multiple of 16, k <= 7:
+ * the first layer on an RGB image, where an im2col GEMM has too short a K
+ * or, for the encoder's 7×7 stem, costs more in copying patches).
  * Both split their output rows over the engine's threads. */
 bool tl_nn_fast_conv2d_forward (float *out, const float *in, const float *w,
                                 const float *b, const TlConv2dShape *s);

@@ -12,6 +12,7 @@
 #include "tl-nn-fused.h"
 #include "tl-nn-net.h"
 #include "tl-nn-private.h"
+#include "tl-nn-winograd.h"
 
 /* Sizes past these are refused: they guard the int arithmetic of the
  * layers and keep a hostile model file from asking for absurd memory. */
@@ -61,6 +62,9 @@ struct _TlNet
   const float *input;
   int         batch;
   bool        forward_training;
+  /* per node, after tl_net_freeze (): weights laid out for inference */
+  float     **frozen;
+  int        *frozen_kind;     /* FROZEN_* or a Winograd tile size */
 };
 
 static int
@@ -92,6 +96,20 @@ tl_net_new (int h,
   return net;
 }
 
+/* frozen_kind: 2 and 4 are Winograd tile sizes */
+#define FROZEN_TRANSPOSED 1
+
+static void
+drop_frozen (TlNet *net)
+{
+  for (int i = 0; net->frozen != NULL && i < net->n_nodes; i++)
+    tl_nn_free (net->frozen[i]);
+  free (net->frozen);
+  free (net->frozen_kind);
+  net->frozen = NULL;
+  net->frozen_kind = NULL;
+}
+
 void
 tl_net_free (TlNet *net)
 {
@@ -109,6 +127,7 @@ tl_net_free (TlNet *net)
   free (net->sole_user);
   free (net->fused);
   free (net->chains);
+  drop_frozen (net);
   free (net);
 }
 
@@ -848,6 +867,8 @@ tl_net_prepare (TlNet     *net,
 
   tl_nn_free (net->ws);
   net->ws = NULL;
+  if (training)
+    drop_frozen (net);
   free (net->act);
   free (net->dact);
   free (net->stat);
@@ -888,6 +909,10 @@ tl_net_prepare (TlNet     *net,
           need = training ? tl_conv2d_backward_workspace (&s) : tl_conv2d_workspace (&s);
           if (need > scratch)
             scratch = need;
+          /* room for a Winograd pass, should the net be frozen */
+          if (!training && tl_winograd_choose (&s) > 0 &&
+              tl_winograd_workspace (&s, tl_winograd_choose (&s)) > scratch)
+            scratch = tl_winograd_workspace (&s, tl_winograd_choose (&s));
         }
     }
   total += round16 (scratch);
@@ -1030,6 +1055,59 @@ tl_net_fold (TlNet *net)
   return folded;
 }
 
+int
+tl_net_freeze (TlNet     *net,
+               TlNnError *err)
+{
+  int n = 0;
+
+  if (net == NULL || !net->built || net->training)
+    {
+      tl_nn_fail (err, TL_NN_ERROR_INVALID, "only a built net prepared for inference can be frozen");
+      return -1;
+    }
+  drop_frozen (net);
+  net->frozen = calloc (net->n_nodes, sizeof (float *));
+  net->frozen_kind = calloc (net->n_nodes, sizeof (int));
+  if (net->frozen == NULL || net->frozen_kind == NULL)
+    goto nomem;
+  for (int i = 1; i < net->n_nodes; i++)
+    {
+      const TlNetNode *node = &net->nodes[i];
+      TlConv2dShape s;
+      int m;
+
+      if (node->op != TL_OP_CONV2D ||
+          !conv_shape_of (node, &net->nodes[node->inputs[0]], 1, &s))
+        continue;
+      if ((m = tl_winograd_choose (&s)) > 0)
+        {
+          net->frozen[i] = tl_nn_alloc (tl_winograd_filter_floats (&s, m) * sizeof (float));
+          if (net->frozen[i] == NULL)
+            goto nomem;
+          tl_winograd_filter (net->frozen[i], param (net, i, 0), &s, m);
+          net->frozen_kind[i] = m;
+        }
+      else if (tl_conv2d_transposed_applies (&s))
+        {
+          net->frozen[i] = tl_nn_alloc ((size_t) s.kh * s.kw * s.c * s.oc * sizeof (float));
+          if (net->frozen[i] == NULL)
+            goto nomem;
+          tl_conv2d_transpose_weights (net->frozen[i], param (net, i, 0), &s);
+          net->frozen_kind[i] = FROZEN_TRANSPOSED;
+        }
+      else
+        continue;
+      n++;
+    }
+  return n;
+
+nomem:
+  drop_frozen (net);
+  tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory for the transformed filters");
+  return -1;
+}
+
 /* In inference, the ReLU or leaky ReLU that runs in place on node i's
  * output — directly or through a folded scale layer — and that nothing
  * else reads before it, or 0.  Its producer can apply it as it writes. */
@@ -1143,8 +1221,18 @@ tl_net_forward (TlNet       *net,
                 s.slope = net->nodes[a].fp[0];
                 net->fused[a] = true;
               }
-            tl_conv2d_forward (out, in, param (net, i, 0),
-                               node->ip[6] ? param (net, i, 1) : NULL, &s, net->scratch);
+            if (!training && net->frozen != NULL && net->frozen[i] != NULL &&
+                net->frozen_kind[i] == FROZEN_TRANSPOSED)
+              tl_conv2d_forward_transposed (out, in, net->frozen[i],
+                                            node->ip[6] ? param (net, i, 1) : NULL, &s,
+                                            net->scratch);
+            else if (!training && net->frozen != NULL && net->frozen[i] != NULL)
+              tl_winograd_forward (out, in, net->frozen[i],
+                                   node->ip[6] ? param (net, i, 1) : NULL, &s,
+                                   net->frozen_kind[i], net->scratch);
+            else
+              tl_conv2d_forward (out, in, param (net, i, 0),
+                                 node->ip[6] ? param (net, i, 1) : NULL, &s, net->scratch);
           }
           break;
         case TL_OP_BATCHNORM:

@@ -145,6 +145,15 @@ void tl_net_init_params   (TlNet *net, uint64_t seed);
  * Returns how many were folded.  Do not train a folded net. */
 int  tl_net_fold          (TlNet *net);
 
+/* For inference only, once the weights are final (after tl_net_fold ()):
+ * transforms the filters of the convolutions that run faster on
+ * transformed filters (3×3 stride-1 ones, by Winograd: tl-nn-winograd.h),
+ * once, so that inference passes only reuse them.  Weights changed later
+ * are not seen by those convolutions until tl_net_freeze () runs again;
+ * tl_net_prepare () for training drops the transformed filters.  Returns
+ * how many convolutions use them, or -1 (out of memory). */
+int  tl_net_freeze        (TlNet *net, TlNnError *err);
+
 /* ---- running ------------------------------------------------------------
  * input [batch][h][w][c] must stay valid until backward has run (it is not
  * copied).  training = true uses batch statistics in batch norm (and

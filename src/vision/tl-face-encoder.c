@@ -37,7 +37,8 @@ tl_face_encoder_new (const char  *model_path,
     return NULL;
   /* Each convolution's scale layer costs nothing once folded into it. */
   tl_net_fold (e->net);
-  if (!tl_net_prepare (e->net, 1, false, &err))
+  /* Its 3×3 filters are transformed once, for Winograd convolutions. */
+  if (!tl_net_prepare (e->net, 1, false, &err) || tl_net_freeze (e->net, &err) < 0)
     {
       tl_model_set_error (error, &err, _("Cannot prepare the face encoder"));
       return NULL;

@@ -1,0 +1,53 @@
+/* tl-nn-winograd.h — 3×3 stride-1 convolutions by Winograd's minimal
+ * filtering, F(m×m, 3×3)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The output is cut into m×m tiles.  Each tile comes from an α×α block of
+ * input (α = m + 2) through α² independent mixes of channels, one per
+ * position ξ of the transformed block:
+ *
+ *   V[ξ][tile][c]  = (Bᵀ d B)[ξ]       input transform, per tile and channel
+ *   U[ξ][c][oc]    = (G g Gᵀ)[ξ]       filter transform, once per weight set
+ *   M[ξ][tile][oc] = V[ξ] × U[ξ]       α² GEMMs (tiles × c by c × oc)
+ *   out tile       = Aᵀ M A            output transform, bias, activation
+ *
+ * So a tile costs α²·c·oc multiply-adds instead of 9·m²·c·oc: 2.25× fewer
+ * for m = 2 (α² = 16), 4× for m = 4 (α² = 36), plus transforms that grow
+ * with the channels only.  Tiles hanging over the output's edge compute
+ * pixels that are thrown away, so small maps favour m = 2, or no
+ * Winograd at all.  The results equal the direct convolution's up to
+ * float rounding (larger for m = 4, whose transforms have entries up to 8
+ * and 1/24; see the tests for the measured differences).
+ */
+#pragma once
+
+#include "tl-nn-layers.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Whether s can run by Winograd: 3×3, stride 1, groups 1 (any padding
+ * and batch). */
+bool   tl_winograd_applies        (const TlConv2dShape *s);
+/* The tile size (2 or 4) that runs s fastest on this engine, or 0 when
+ * the engine's other paths beat both (or s does not apply).  Decided by
+ * the shape alone, from measurements on the face encoder's layers. */
+int    tl_winograd_choose         (const TlConv2dShape *s);
+
+/* Transformed filters: u [α²][c][oc] from w [3][3][c][oc]. */
+size_t tl_winograd_filter_floats  (const TlConv2dShape *s, int m);
+void   tl_winograd_filter         (float *u, const float *w,
+                                   const TlConv2dShape *s, int m);
+
+/* out [n][oh][ow][oc] = act (conv (in, w) + b), with u the transformed w;
+ * b may be NULL; ws holds tl_winograd_workspace () floats. */
+size_t tl_winograd_workspace      (const TlConv2dShape *s, int m);
+void   tl_winograd_forward        (float *out, const float *in, const float *u,
+                                   const float *b, const TlConv2dShape *s,
+                                   int m, float *ws);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,216 @@
+/* test-nn-winograd.c — Winograd convolutions (tl-nn-winograd.c) against
+ * the engine's naive direct convolution, and a network that uses them
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib.h>
+#include <math.h>
+
+#include "nn-test-util.h"
+#include "tl-nn-net.h"
+#include "tl-nn-winograd.h"
+
+typedef struct
+{
+  int n, h, w, c, oc, pad;
+} Case;
+
+static const Case cases[] = {
+  { 1, 35, 35, 32, 32, TL_PAD_SAME },     /* the face encoder's maps */
+  { 1, 17, 17, 64, 64, TL_PAD_SAME },
+  { 1, 8, 8, 128, 128, TL_PAD_SAME },
+  { 1, 4, 4, 256, 256, TL_PAD_SAME },
+  { 1, 3, 3, 64, 48, TL_PAD_SAME },       /* one partial tile */
+  { 1, 1, 1, 16, 16, TL_PAD_SAME },
+  { 2, 9, 7, 5, 12, 1 },                  /* batch, odd sides, partial vectors */
+  { 1, 10, 13, 16, 24, TL_PAD_VALID },
+  { 1, 6, 11, 3, 7, 2 },
+};
+
+/* Max |fast − ref| over (1 + max |ref|): the rounding error of float sums
+ * grows with the values summed. */
+static double
+scaled_diff (const float *fast,
+             const float *ref,
+             size_t       n)
+{
+  double big = 0.0;
+
+  for (size_t i = 0; i < n; i++)
+    big = MAX (big, fabs (ref[i]));
+  return nn_test_max_diff (fast, ref, n) / (1.0 + big);
+}
+
+static void
+test_forward (gconstpointer data)
+{
+  int m = GPOINTER_TO_INT (data);
+
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      const Case *c = &cases[k];
+      TlConv2dShape s;
+      size_t n_in, n_w, n_out;
+      g_autofree float *in = NULL, *w = NULL, *b = NULL, *u = NULL, *ws = NULL;
+      g_autofree float *fast = NULL, *ref = NULL;
+      double d;
+
+      g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->w, c->c, c->oc, 3, 3, 1, c->pad, 1));
+      g_assert_true (tl_winograd_applies (&s));
+      s.act = k % 3;            /* none, ReLU, leaky ReLU in turn */
+      s.slope = 0.1f;
+      n_in = (size_t) c->n * c->h * c->w * c->c;
+      n_w = (size_t) 9 * c->c * c->oc;
+      n_out = (size_t) c->n * s.oh * s.ow * c->oc;
+      in = nn_test_new (n_in, 1 + k);
+      w = nn_test_new (n_w, 100 + k);
+      b = nn_test_new (c->oc, 200 + k);
+      u = tl_nn_alloc (tl_winograd_filter_floats (&s, m) * sizeof (float));
+      ws = tl_nn_alloc (tl_winograd_workspace (&s, m) * sizeof (float));
+      fast = nn_test_new (n_out, 300);  /* garbage: every output must be written */
+      ref = nn_test_new (n_out, 0);
+
+      tl_winograd_filter (u, w, &s, m);
+      tl_winograd_forward (fast, in, u, k % 2 ? b : NULL, &s, m, ws);
+      tl_conv2d_forward_ref (ref, in, w, k % 2 ? b : NULL, &s);
+      d = scaled_diff (fast, ref, n_out);
+      g_test_message ("F(%d×%d, 3×3) n%d %d×%d×%d → %d×%d×%d pad %d act %d: "
+                      "max |diff| / (1 + max |ref|) = %.2e",
+                      m, m, c->n, c->h, c->w, c->c, s.oh, s.ow, c->oc, c->pad, s.act, d);
+      /* m = 4 multiplies by up to 8 and divides by 24 on the way: fp32
+       * leaves it about ten times the error of m = 2 (measured ≤ 1e-6 and
+       * ≤ 1e-5 on these cases). */
+      g_assert_cmpfloat (d, <, m == 2 ? 1e-5 : 1e-4);
+    }
+}
+
+/* The other inference layouts of tl_net_freeze (): transposed weights for
+ * few output pixels, and the single live tap of a 3×3 on a 1×1 map. */
+static void
+test_few_pixels (void)
+{
+  static const Case few[] = {
+    { 1, 4, 4, 128, 256, TL_PAD_SAME },
+    { 1, 3, 3, 256, 120, TL_PAD_SAME },
+    { 2, 5, 5, 136, 240, TL_PAD_VALID },
+    { 1, 1, 1, 40, 24, TL_PAD_SAME },     /* single tap */
+    { 3, 1, 1, 8, 16, 1 },                /* single tap, batch */
+  };
+
+  for (guint k = 0; k < G_N_ELEMENTS (few); k++)
+    {
+      const Case *c = &few[k];
+      TlConv2dShape s;
+      size_t n_w, n_out;
+      g_autofree float *in = NULL, *w = NULL, *wt = NULL, *b = NULL, *ws = NULL;
+      g_autofree float *fast = NULL, *ref = NULL;
+      double d;
+
+      g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->w, c->c, c->oc, 3, 3, 1, c->pad, 1));
+      s.act = TL_CONV_ACT_RELU;
+      n_w = (size_t) 9 * c->c * c->oc;
+      n_out = (size_t) c->n * s.oh * s.ow * c->oc;
+      in = nn_test_new ((size_t) c->n * c->h * c->w * c->c, 400 + k);
+      w = nn_test_new (n_w, 500 + k);
+      b = nn_test_new (c->oc, 600 + k);
+      wt = nn_test_new (n_w, 0);
+      ws = nn_test_new (tl_conv2d_workspace (&s) + 1, 0);
+      fast = nn_test_new (n_out, 700);
+      ref = nn_test_new (n_out, 0);
+      tl_conv2d_forward_ref (ref, in, w, b, &s);
+      if (s.h == 1)
+        {
+          g_assert_false (tl_conv2d_transposed_applies (&s));
+          tl_conv2d_forward (fast, in, w, b, &s, ws);
+        }
+      else
+        {
+          g_assert_true (tl_conv2d_transposed_applies (&s));
+          tl_conv2d_transpose_weights (wt, w, &s);
+          tl_conv2d_forward_transposed (fast, in, wt, b, &s, ws);
+        }
+      d = scaled_diff (fast, ref, n_out);
+      g_test_message ("%s n%d %d×%d×%d → %d×%d×%d: max |diff| / (1 + max |ref|) = %.2e",
+                      s.h == 1 ? "single tap" : "transposed", c->n, c->h, c->w, c->c,
+                      s.oh, s.ow, c->oc, d);
+      g_assert_cmpfloat (d, <, 1e-5);
+    }
+}
+
+static void
+test_shapes (void)
+{
+  TlConv2dShape s;
+
+  g_assert_true (tl_conv2d_shape (&s, 1, 8, 8, 16, 16, 3, 3, 2, TL_PAD_SAME, 1));
+  g_assert_false (tl_winograd_applies (&s));
+  g_assert_cmpint (tl_winograd_choose (&s), ==, 0);
+  g_assert_true (tl_conv2d_shape (&s, 1, 8, 8, 16, 16, 3, 3, 1, TL_PAD_SAME, 16));
+  g_assert_false (tl_winograd_applies (&s));
+  g_assert_true (tl_conv2d_shape (&s, 1, 8, 8, 16, 16, 5, 5, 1, TL_PAD_SAME, 1));
+  g_assert_false (tl_winograd_applies (&s));
+  g_assert_true (tl_conv2d_shape (&s, 1, 35, 35, 32, 32, 3, 3, 1, TL_PAD_SAME, 1));
+  g_assert_cmpint (tl_winograd_choose (&s), !=, 0);
+}
+
+/* A residual block of 3×3 convolutions (the encoder's kind) run with
+ * transformed filters after tl_net_freeze () gives what it gave before;
+ * a prepare for training drops them again. */
+static void
+test_net (void)
+{
+  TlNnError err = { 0 };
+  TlNet *net = tl_net_new (17, 17, 32);
+  g_autofree float *plain = NULL;
+  const float *out;
+  float *in;
+  size_t n_params, n_out;
+  float *params;
+  double d;
+  int x;
+
+  x = tl_net_conv2d (net, 0, "a", 32, 3, 3, 1, TL_PAD_SAME, 1, true);
+  x = tl_net_relu (net, x);
+  x = tl_net_conv2d (net, x, "b", 32, 3, 3, 1, TL_PAD_SAME, 1, true);
+  x = tl_net_relu (net, tl_net_add (net, 0, x));
+  x = tl_net_conv2d (net, x, "c", 64, 3, 3, 2, TL_PAD_VALID, 1, true);
+  g_assert_true (tl_net_build (net, &err));
+  params = tl_net_params (net, &n_params);
+  nn_test_fill (params, n_params, 7);
+  g_assert_true (tl_net_prepare (net, 2, false, &err));
+  in = nn_test_new ((size_t) 2 * 17 * 17 * 32, 8);
+  n_out = (size_t) 2 * 8 * 8 * 64;
+
+  out = tl_net_forward (net, in, 2, false);
+  plain = g_memdup2 (out, n_out * sizeof (float));
+  g_assert_cmpint (tl_net_freeze (net, &err), ==, 2);
+  out = tl_net_forward (net, in, 2, false);
+  d = scaled_diff (out, plain, n_out);
+  g_test_message ("frozen net: max |diff| / (1 + max |ref|) = %.2e", d);
+  g_assert_cmpfloat (d, <, 1e-4);
+
+  /* training drops the transformed filters: a changed weight is seen */
+  g_assert_true (tl_net_prepare (net, 2, true, &err));
+  params[0] += 1.0f;
+  out = tl_net_forward (net, in, 2, false);
+  g_assert_cmpfloat (scaled_diff (out, plain, n_out), >, 1e-3);
+
+  tl_nn_free (in);
+  tl_net_free (net);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  tl_nn_init ();
+  g_test_add_data_func ("/twinlock/nn/winograd/f2", GINT_TO_POINTER (2), test_forward);
+  g_test_add_data_func ("/twinlock/nn/winograd/f4", GINT_TO_POINTER (4), test_forward);
+  g_test_add_func ("/twinlock/nn/winograd/few-pixels", test_few_pixels);
+  g_test_add_func ("/twinlock/nn/winograd/shapes", test_shapes);
+  g_test_add_func ("/twinlock/nn/winograd/net", test_net);
+  return g_test_run ();
+}
