@@ -33,6 +33,7 @@ act_run (float               *o,
 typedef struct
 {
   const TlNnChain *c;
+  const TlConv2dShape *act;   /* the activation to apply here */
   const float     *res;
   float           *o2;
 } Epilogue;
@@ -45,7 +46,7 @@ epilogue (float          *o,
 {
   if (e->res)
     tl_nn_fast_add (o, o, e->res + at, n);
-  act_run (o, n, &e->c->conv);
+  act_run (o, n, e->act);
   if (e->o2 && e->c->act2 == TL_CONV_ACT_RELU)
     tl_nn_fast_relu (e->o2 + at, o, n);
   else if (e->o2)
@@ -226,11 +227,16 @@ pointwise_small_k (float *restrict out, const float *restrict a, const float *re
 }
 
 /* One row of a 2×2 max pool from the two input rows under it (the same
- * row twice where the window hangs over the edge: padding never counts). */
+ * row twice where the window hangs over the edge: padding never counts),
+ * then the activation s->act.  A ReLU or leaky ReLU rises monotonically,
+ * so it gives the same values after the pool as before it, on a quarter
+ * of them. */
 SIMD static void
-pool2_row (float *restrict o, const float *r0, const float *r1, const TlPoolShape *p)
+pool2_row (float *restrict o, const float *r0, const float *r1, const TlPoolShape *p,
+           const TlConv2dShape *s)
 {
   const int c = p->c;
+  float *row = o;
 
   for (int ox = 0; ox < p->ow; ox++, o += c)
     {
@@ -238,14 +244,24 @@ pool2_row (float *restrict o, const float *r0, const float *r1, const TlPoolShap
       int xa = x < 0 ? 0 : x, xb = x + 1 >= p->w ? p->w - 1 : x + 1;
       const float *restrict a0 = r0 + (size_t) xa * c, *restrict a1 = r0 + (size_t) xb * c;
       const float *restrict b0 = r1 + (size_t) xa * c, *restrict b1 = r1 + (size_t) xb * c;
+      int j = 0;
 
-      for (int j = 0; j < c; j++)
+      /* eight at a time: one vector max per pair, no loop set-up */
+      for (; j + 8 <= c; j += 8)
+        for (int l = j; l < j + 8; l++)
+          {
+            float m0 = a0[l] > a1[l] ? a0[l] : a1[l];
+            float m1 = b0[l] > b1[l] ? b0[l] : b1[l];
+            o[l] = m0 > m1 ? m0 : m1;
+          }
+      for (; j < c; j++)
         {
           float m0 = a0[j] > a1[j] ? a0[j] : a1[j];
           float m1 = b0[j] > b1[j] ? b0[j] : b1[j];
           o[j] = m0 > m1 ? m0 : m1;
         }
     }
+  act_run (row, p->ow * c, s);
 }
 
 /* ---- chains -------------------------------------------------------------- */
@@ -411,13 +427,17 @@ conv_rows (const ChainJob *j,
   const TlConv2dShape *v = &c->conv;
   int m = (c1 - c0) * v->ow;
   size_t at = ((size_t) n * v->oh + c0) * v->ow * v->oc;
-  Epilogue e = { c, c->has_residual ? a->residual + at : NULL,
+  /* before a pool, the activation waits for the pool (pool2_row ()) */
+  TlConv2dShape act = *v;
+  Epilogue e = { c, &act, c->has_residual ? a->residual + at : NULL,
                  c->act2 != TL_CONV_ACT_NONE ? a->out2 + at : NULL };
 
+  if (c->has_pool)
+    act.act = TL_CONV_ACT_NONE;
   if (!c->has_dw)
     {
       tl_nn_fast_direct_rows (dst, a->in, a->w, a->b, v, n * v->oh + c0, n * v->oh + c1);
-      act_run (dst, m * v->oc, v);
+      act_run (dst, m * v->oc, &act);
       return;
     }
   for (int r = c0; r < c1; r++)
@@ -430,7 +450,7 @@ conv_rows (const ChainJob *j,
       tl_gemm_1 (false, false, m, v->oc, v->c, 1.0f, scratch, v->c, a->w, v->oc,
                  0.0f, dst, v->oc);
       if (e.res == NULL && e.o2 == NULL)
-        tl_nn_fast_bias_act (dst, a->b, m, v->oc, v);
+        tl_nn_fast_bias_act (dst, a->b, m, v->oc, &act);
       else
         {
           const TlConv2dShape bias_only = { .act = TL_CONV_ACT_NONE };
@@ -473,7 +493,7 @@ chain_band (void *ctx,
         yb = v->oh - 1;
       pool2_row (j->a->out + ((size_t) n * f + y) * c->pool.ow * v->oc,
                  rows + (size_t) (ya - c0) * v->ow * v->oc,
-                 rows + (size_t) (yb - c0) * v->ow * v->oc, &c->pool);
+                 rows + (size_t) (yb - c0) * v->ow * v->oc, &c->pool, v);
     }
   atomic_fetch_and (&j->busy, ~(1u << slot));
 }
