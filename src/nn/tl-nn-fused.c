@@ -334,7 +334,7 @@ tl_nn_chain_plan (TlNnChain *c,
                   int        threads)
 {
   const TlConv2dShape *v = &c->conv;
-  int f = out_rows (c), per_row, rows, c0, c1;
+  int f = out_rows (c), per_row, rows, bands, c0, c1;
 
   if (threads < 1)
     threads = 1;
@@ -357,8 +357,9 @@ tl_nn_chain_plan (TlNnChain *c,
     return false;
 
   /* Rows of the chain's output per band: the scratch near BAND_FLOATS,
-   * at least one band a thread; an overlapping pool computes a row twice
-   * at each band's edge, so it gets no more bands than threads. */
+   * at least one band a thread, as many bands for each thread, of equal
+   * heights; an overlapping pool computes a row twice at each band's
+   * edge, so it gets no more bands than threads. */
   per_row = (c->has_dw ? v->w * v->c : 0) + (c->has_pool ? v->ow * v->oc : 0);
   rows = per_row > 0 ? BAND_FLOATS / per_row : f;
   if (c->has_pool)
@@ -367,8 +368,9 @@ tl_nn_chain_plan (TlNnChain *c,
     rows = 1;
   if (c->has_pool && c->pool.stride == 1)
     rows = f;
-  if (rows > (f + threads - 1) / threads)
-    rows = (f + threads - 1) / threads;
+  bands = (f + rows - 1) / rows;
+  bands = (bands + threads - 1) / threads * threads;
+  rows = (f + bands - 1) / bands;
   c->band_rows = rows;
   c->slots = threads;
   conv_rows_for (c, 0, rows, &c0, &c1);
