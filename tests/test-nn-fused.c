@@ -214,6 +214,7 @@ test_depthwise3 (void)
   static const int shapes[][5] = {   /* h, w, c, stride, pad */
     { 11, 13, 8, 1, 1 }, { 12, 9, 16, 2, TL_PAD_SAME }, { 5, 5, 40, 1, TL_PAD_SAME },
     { 9, 10, 24, 2, 1 }, { 3, 4, 8, 1, TL_PAD_VALID }, { 2, 2, 16, 1, TL_PAD_SAME },
+    { 2, 3, 8, 1, 4 },   /* rows and columns of padding only */
   };
 
   for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)

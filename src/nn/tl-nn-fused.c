@@ -160,6 +160,15 @@ dw3_output_row (float               *o,
 
       rows[ky] = iy >= 0 && iy < s->h ? in + (((size_t) n * s->h + iy) * s->w) * s->c : NULL;
     }
+  if (rows[0] == NULL && rows[1] == NULL && rows[2] == NULL)
+    {
+      /* all padding (a padding of 3 or more): the bias alone */
+      for (int x = 0; x < s->ow; x++)
+        for (int q = 0; q < s->c; q++)
+          o[(size_t) x * s->c + q] = b ? b[q] : 0.0f;
+      tl_nn_fast_bias_act (o, NULL, 1, s->ow * s->c, s);
+      return;
+    }
   dw3_row (o, rows, w, b, s);
 }
 
@@ -352,7 +361,8 @@ tl_nn_chain_plan (TlNnChain *c,
   if ((c->has_residual || c->act2 != TL_CONV_ACT_NONE) && (c->has_pool || !c->has_dw))
     return false;
   if (c->has_pool &&
-      (c->pool.k != 2 || c->pool.stride < 1 || c->pool.stride > 2 || c->pool.n != v->n ||
+      (c->pool.k != 2 || c->pool.stride < 1 || c->pool.stride > 2 || c->pool.pad_t > 1 ||
+       c->pool.pad_l > 1 || c->pool.n != v->n ||
        c->pool.h != v->oh || c->pool.w != v->ow || c->pool.c != v->oc))
     return false;
 
