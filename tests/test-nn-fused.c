@@ -68,6 +68,10 @@ test_chain (void)
     { 1, 13, 13, 64, true, 1, 1, 128, TL_CONV_ACT_LEAKY, 2, 1 },
     { 1, 13, 11, 72, true, 1, 1, 80, TL_CONV_ACT_LEAKY, 1, 2 },
     { 2, 7, 9, 256, true, 1, 1, 512, TL_CONV_ACT_LEAKY, 1, 3 },
+    /* large enough to be split over the threads (TL_NN_SPLIT_MIN_FLOPS) */
+    { 1, 104, 104, 32, true, 1, 1, 64, TL_CONV_ACT_LEAKY, 2, 2 },
+    { 1, 13, 13, 256, true, 1, 1, 512, TL_CONV_ACT_LEAKY, 1, 2 },
+    { 1, 76, 75, 3, false, 1, TL_PAD_VALID, 32, TL_CONV_ACT_RELU, 2, 2 },
     /* landmark blocks: "same", stride 1 or 2, relu or none, no pool */
     { 1, 56, 56, 32, true, 1, TL_PAD_SAME, 32, TL_CONV_ACT_RELU, 0, 2 },
     { 1, 29, 29, 32, true, 2, TL_PAD_SAME, 64, TL_CONV_ACT_NONE, 0, 1 },
@@ -163,10 +167,10 @@ test_chain (void)
       if (k->act2)
         d = MAX (d, nn_test_max_diff (fast2, ref2, n_out));
       g_test_message ("chain %d×%d×%d×%d %s/%d → %d,%s act %d, act2 %d, pool /%d, "
-                      "%d threads (bands of %d rows): max |diff| %.2e",
+                      "%d threads%s (bands of %d rows): max |diff| %.2e",
                       k->n, k->h, k->w, k->c, k->dw ? "depthwise" : "conv", k->stride, k->oc,
                       k->residual ? " + residual," : "", k->act, k->act2, k->pool_stride,
-                      k->threads, c.band_rows, d);
+                      k->threads, c.split ? ", split" : "", c.band_rows, d);
       g_assert_cmpfloat (d, <, 1e-4);
     }
 }

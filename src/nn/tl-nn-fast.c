@@ -231,6 +231,21 @@ conv_band (void *ctx,
     }
 }
 
+void
+tl_nn_parallel_work (int    n,
+                     void (*fn) (void *ctx, int i),
+                     void  *ctx,
+                     double flops)
+{
+  if (flops < TL_NN_SPLIT_MIN_FLOPS)
+    {
+      for (int i = 0; i < n; i++)
+        fn (ctx, i);
+      return;
+    }
+  tl_nn_parallel (n, fn, ctx);
+}
+
 static void
 run_bands (float               *out,
            const float         *in,
@@ -244,7 +259,7 @@ run_bands (float               *out,
   int step = rows / (8 * tl_nn_get_threads ()) + 1;
   ConvJob j = { out, in, w, b, s, step < 4 ? 4 : step, dw };
 
-  tl_nn_parallel ((rows + j.step - 1) / j.step, conv_band, &j);
+  tl_nn_parallel_work ((rows + j.step - 1) / j.step, conv_band, &j, (double) tl_conv2d_flops (s));
 }
 
 bool

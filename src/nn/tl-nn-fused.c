@@ -343,7 +343,7 @@ tl_nn_chain_plan (TlNnChain *c,
                   int        threads)
 {
   const TlConv2dShape *v = &c->conv;
-  int f = out_rows (c), per_row, rows, bands, c0, c1;
+  int f = out_rows (c), per_row, rows, bands, split, c0, c1;
 
   if (threads < 1)
     threads = 1;
@@ -369,7 +369,8 @@ tl_nn_chain_plan (TlNnChain *c,
   /* Rows of the chain's output per band: the scratch near BAND_FLOATS,
    * at least one band a thread, as many bands for each thread, of equal
    * heights; an overlapping pool computes a row twice at each band's
-   * edge, so it gets no more bands than threads. */
+   * edge, so it gets no more bands than threads.  A small chain is not
+   * split (TL_NN_SPLIT_MIN_FLOPS). */
   per_row = (c->has_dw ? v->w * v->c : 0) + (c->has_pool ? v->ow * v->oc : 0);
   rows = per_row > 0 ? BAND_FLOATS / per_row : f;
   if (c->has_pool)
@@ -379,10 +380,12 @@ tl_nn_chain_plan (TlNnChain *c,
   if (c->has_pool && c->pool.stride == 1)
     rows = f;
   bands = (f + rows - 1) / rows;
-  bands = (bands + threads - 1) / threads * threads;
+  split = tl_nn_chain_flops (c) / v->n < TL_NN_SPLIT_MIN_FLOPS ? 1 : threads;
+  bands = (bands + split - 1) / split * split;
   rows = (f + bands - 1) / bands;
   c->band_rows = rows;
   c->slots = threads;
+  c->split = split > 1;
   conv_rows_for (c, 0, rows, &c0, &c1);
   /* the first band is a tallest one (later ones may lose a padding row) */
   if (c->has_pool)
@@ -394,7 +397,13 @@ tl_nn_chain_plan (TlNnChain *c,
 size_t
 tl_nn_chain_workspace (const TlNnChain *c)
 {
-  return (size_t) c->slots * c->slot_floats;
+  return (size_t) (c->split ? c->slots : 1) * c->slot_floats;
+}
+
+double
+tl_nn_chain_flops (const TlNnChain *c)
+{
+  return (double) tl_conv2d_flops (&c->conv) + (c->has_dw ? (double) tl_conv2d_flops (&c->dw) : 0);
 }
 
 typedef struct
@@ -519,7 +528,11 @@ tl_nn_chain_forward (const TlNnChainArgs *a,
   ChainJob j = { a, c, ws, (f + c->band_rows - 1) / c->band_rows };
 
   atomic_init (&j.busy, 0);
-  tl_nn_parallel (c->conv.n * j.bands, chain_band, &j);
+  if (c->split)
+    tl_nn_parallel (c->conv.n * j.bands, chain_band, &j);
+  else
+    for (int i = 0; i < c->conv.n * j.bands; i++)
+      chain_band (&j, i);
 }
 
 /* ---- depthwise on its own ------------------------------------------------ */
@@ -562,6 +575,6 @@ tl_nn_depthwise3_forward (float               *out,
     return false;
   if (j.step < min_rows)
     j.step = min_rows;
-  tl_nn_parallel ((rows + j.step - 1) / j.step, dw_band, &j);
+  tl_nn_parallel_work ((rows + j.step - 1) / j.step, dw_band, &j, (double) tl_conv2d_flops (s));
   return true;
 }

@@ -43,7 +43,8 @@ typedef struct
   float         slope2;
   /* set by tl_nn_chain_plan () */
   int           band_rows;    /* output rows of the chain per band */
-  int           slots;        /* bands that may run at once */
+  int           slots;        /* threads it may run on (the most planned for) */
+  bool          split;        /* over the threads; false: on the caller's alone */
   size_t        slot_floats;  /* scratch of one band */
 } TlNnChain;
 
@@ -53,6 +54,8 @@ typedef struct
 bool   tl_nn_chain_plan      (TlNnChain *c, int threads);
 /* Scratch for tl_nn_chain_forward (), in floats. */
 size_t tl_nn_chain_workspace (const TlNnChain *c);
+/* Multiply-adds ×2 of the chain's convolutions. */
+double tl_nn_chain_flops     (const TlNnChain *c);
 typedef struct
 {
   float       *out;           /* the last layer's output */
