@@ -114,14 +114,14 @@ tl_ctl_bench_faces (int    argc,
   g_autofree float *det_in = NULL, *det_out = NULL;
   float lm_in[112 * 112 * 3], lm_out[136], enc_in[150 * 150 * 3], emb[128];
   gboolean json = FALSE;
-  int runs = 50, warmup = 5, threads = 1, size = TL_FACE_DETECTOR_DEFAULT_SIZE;
+  int runs = 50, warmup = 5, threads = 0, size = TL_FACE_DETECTOR_DEFAULT_SIZE;
   TlFaceAnalysis a;
   double det_ms, lm_ms, enc_ms, det_gf, lm_gf, enc_gf, det_cpu, lm_cpu, enc_cpu;
   int cx, cy, cw, ch;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, N_("Timed runs per network (default 50)"), N_("N") },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("GEMM threads (default 1)"), N_("N") },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default: all cores)"), N_("N") },
     { "input-size", 's', 0, G_OPTION_ARG_INT, &size, N_("Detector input side (default 416)"), N_("PX") },
     { "image", 'i', 0, G_OPTION_ARG_FILENAME, &image_path,
       N_("Photo to take the inputs from (default: a test fixture)"), N_("FILE") },
@@ -172,13 +172,15 @@ tl_ctl_bench_faces (int    argc,
              "\"detector_cpu_ms\": %.3f, \"landmarks_cpu_ms\": %.3f, \"encoder_cpu_ms\": %.3f, "
              "\"detector_gflops\": %.1f, \"landmarks_gflops\": %.1f, \"encoder_gflops\": %.1f, "
              "\"load_average\": %.2f}\n",
-             tl_nn_kernels_name (), threads, runs, size, det_ms, lm_ms, enc_ms,
+             tl_nn_kernels_name (), tl_nn_get_threads (), runs, size, det_ms, lm_ms, enc_ms,
              det_cpu, lm_cpu, enc_cpu, det_gf, lm_gf, enc_gf, load_average ());
   else
     {
       g_print (_("kernels: %s, %d thread(s), median of %d runs after %d warm-up\n"),
-               tl_nn_kernels_name (), threads, runs, warmup);
-      g_print (_("  (wall time; CPU time of the thread in brackets; load average %.2f)\n"),
+               tl_nn_kernels_name (), tl_nn_get_threads (), runs, warmup);
+      g_print (_("  (wall time; CPU time of the calling thread in brackets; load average %.2f;\n"
+                 "   GFLOP/s count each network's convolutions as direct ones, 2 per multiply-add,\n"
+                 "   whatever algorithm (Winograd) ran them)\n"),
                load_average ());
       g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("detector (416)"), det_ms, det_cpu, det_gf);
       g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("landmarks (112)"), lm_ms, lm_cpu, lm_gf);

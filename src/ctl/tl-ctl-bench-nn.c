@@ -23,6 +23,7 @@
 #include "tl-ctl-bench.h"
 #include "tl-faceapi-nets.h"
 #include "tl-nn-net.h"
+#include "tl-nn-winograd.h"
 
 typedef struct
 {
@@ -32,6 +33,7 @@ typedef struct
   /* measured */
   double      seconds;     /* best wall-clock time of one */
   double      cpu_seconds; /* mean CPU time of one, all threads together */
+  const char *path;        /* how it ran (conv_path ()) */
 } ConvLayer;
 
 static ConvLayer encoder_convs[] = {
@@ -135,10 +137,14 @@ gemm_setup (GemmCtx *g,
     }
 }
 
+/* Each layer runs the way a frozen encoder runs it (tl_net_freeze ()):
+ * Winograd, transposed weights, or the engine's direct convolution. */
 typedef struct
 {
   TlConv2dShape s;
   float *in, *w, *b, *out, *ws;
+  float *u;                 /* the weights as the path wants them, or NULL */
+  int    winograd;          /* tile size, or 0 */
 } ConvCtx;
 
 static void
@@ -146,7 +152,22 @@ run_conv (gpointer data)
 {
   ConvCtx *c = data;
 
-  tl_conv2d_forward (c->out, c->in, c->w, c->b, &c->s, c->ws);
+  if (c->winograd > 0)
+    tl_winograd_forward (c->out, c->in, c->u, c->b, &c->s, c->winograd, c->ws);
+  else if (c->u != NULL)
+    tl_conv2d_forward_transposed (c->out, c->in, c->u, c->b, &c->s, c->ws);
+  else
+    tl_conv2d_forward (c->out, c->in, c->w, c->b, &c->s, c->ws);
+}
+
+static const char *
+conv_path (const ConvCtx *c)
+{
+  if (c->winograd == 4)
+    return "F(4x4,3x3)";
+  if (c->winograd == 2)
+    return "F(2x2,3x3)";
+  return c->u != NULL ? "transposed" : "direct";
 }
 
 static void
@@ -161,11 +182,25 @@ conv_setup (ConvCtx         *c,
   c->w = tl_nn_alloc ((size_t) k * k * c->s.c * c->s.oc * sizeof (float));
   c->b = tl_nn_alloc ((size_t) c->s.oc * sizeof (float));
   c->out = tl_nn_alloc ((size_t) c->s.oh * c->s.ow * c->s.oc * sizeof (float));
-  c->ws = tl_nn_alloc (tl_conv2d_workspace (&c->s) * sizeof (float));
   for (int i = 0; i < c->s.h * c->s.w * c->s.c; i++)
     c->in[i] = (float) (i % 17) * 0.05f;
   for (int i = 0; i < k * k * c->s.c * c->s.oc; i++)
     c->w[i] = (float) (i % 11) * 0.01f - 0.05f;
+  c->winograd = tl_winograd_choose (&c->s);
+  c->u = NULL;
+  if (c->winograd > 0)
+    {
+      c->u = tl_nn_alloc (tl_winograd_filter_floats (&c->s, c->winograd) * sizeof (float));
+      tl_winograd_filter (c->u, c->w, &c->s, c->winograd);
+      c->ws = tl_nn_alloc (tl_winograd_workspace (&c->s, c->winograd) * sizeof (float));
+      return;
+    }
+  if (tl_conv2d_transposed_applies (&c->s))
+    {
+      c->u = tl_nn_alloc ((size_t) k * k * c->s.c * c->s.oc * sizeof (float));
+      tl_conv2d_transpose_weights (c->u, c->w, &c->s);
+    }
+  c->ws = tl_nn_alloc (tl_conv2d_workspace (&c->s) * sizeof (float));
 }
 
 static void
@@ -176,6 +211,7 @@ conv_clear (ConvCtx *c)
   tl_nn_free (c->b);
   tl_nn_free (c->out);
   tl_nn_free (c->ws);
+  tl_nn_free (c->u);
 }
 
 static int64_t
@@ -264,7 +300,7 @@ tl_ctl_bench_nn (int    argc,
   TlNet *net;
   NetCtx nc;
   gint64 start;
-  int n_folded;
+  int n_folded, n_frozen;
 
   g_option_context_set_summary (context, _("Measures the engine's GEMM peak and the face encoder's layers."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -286,12 +322,19 @@ tl_ctl_bench_nn (int    argc,
     }
   tl_net_init_params (net, 1);
   n_folded = tl_net_fold (net);
+  n_frozen = tl_net_freeze (net, &err);
+  if (n_frozen < 0)
+    {
+      tl_net_free (net);
+      return tl_ctl_fail ("%s", err.message);
+    }
   nc.net = net;
   nc.in = tl_nn_alloc (150 * 150 * 3 * sizeof (float));
   gemm_setup (&gemm, peak_n);
   for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
     {
       conv_setup (&convs[i], &encoder_convs[i]);
+      encoder_convs[i].path = conv_path (&convs[i]);
       encoder_convs[i].seconds = G_MAXDOUBLE;
       encoder_convs[i].cpu_seconds = 0.0;
       run_conv (&convs[i]);                         /* warm up */
@@ -358,10 +401,10 @@ tl_ctl_bench_nn (int    argc,
           const ConvLayer *l = &encoder_convs[i];
           double g = conv_flops (l) / l->seconds / 1e9;
 
-          g_print ("%s{\"layer\": \"%s\", \"count\": %d, \"mflops\": %.3f, \"ms\": %.4f, "
-                   "\"gflops\": %.2f, \"ratio_to_peak\": %.3f, \"cpu_ms\": %.4f, "
+          g_print ("%s{\"layer\": \"%s\", \"path\": \"%s\", \"count\": %d, \"mflops\": %.3f, "
+                   "\"ms\": %.4f, \"gflops\": %.2f, \"ratio_to_peak\": %.3f, \"cpu_ms\": %.4f, "
                    "\"cpu_ratio_to_core_peak\": %.3f}",
-                   i ? ", " : "", l->name, l->count, conv_flops (l) / 1e6, l->seconds * 1e3,
+                   i ? ", " : "", l->name, l->path, l->count, conv_flops (l) / 1e6, l->seconds * 1e3,
                    g, g / peak, l->cpu_seconds * 1e3,
                    conv_flops (l) / l->cpu_seconds / 1e9 / core_peak);
         }
@@ -370,9 +413,10 @@ tl_ctl_bench_nn (int    argc,
                2 * 256 * 128 / 1e6, fc_time * 1e3, 2 * 256 * 128 / fc_time / 1e9,
                2 * 256 * 128 / fc_time / 1e9 / peak);
       g_print ("], \"conv_total_mflops\": %.2f, \"conv_total_ms\": %.3f, \"conv_total_gflops\": %.2f, "
-               "\"conv_total_ratio\": %.3f, \"conv_total_cpu_ratio\": %.3f, \"encoder_forward_ms\": %.3f, \"encoder_folded_layers\": %d}\n",
+               "\"conv_total_ratio\": %.3f, \"conv_total_cpu_ratio\": %.3f, \"encoder_forward_ms\": %.3f, \"encoder_folded_layers\": %d, "
+               "\"encoder_frozen_convolutions\": %d}\n",
                conv_total / 1e6, conv_time * 1e3, conv_gflops, conv_gflops / peak,
-               conv_total / conv_cpu_time / 1e9 / core_peak, net_time * 1e3, n_folded);
+               conv_total / conv_cpu_time / 1e9 / core_peak, net_time * 1e3, n_folded, n_frozen);
     }
   else
     {
@@ -385,28 +429,31 @@ tl_ctl_bench_nn (int    argc,
                peak_n, peak_n, peak_n, wall_peak, core_peak, tl_nn_get_threads ());
       g_print (_("Best times of %d interleaved rounds; load average %.2f\n"), rounds, load[0]);
       g_print ("\n%s\n", _("Face encoder (ResNet-29, 150×150, batch 1), best time per layer:"));
-      g_print ("  %-38s %5s %9s %9s %9s %7s %9s\n", "layer", "count", "MFLOP", "ms", "GFLOP/s",
-               "ratio", "cpu-ratio");
+      g_print ("  %-38s %-10s %5s %9s %9s %9s %7s %9s\n", "layer", "path", "count", "MFLOP", "ms",
+               "GFLOP/s", "ratio", "cpu-ratio");
       for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
         {
           const ConvLayer *l = &encoder_convs[i];
           double g = conv_flops (l) / l->seconds / 1e9;
 
-          g_print ("  %-38s %5d %9.2f %9.4f %9.1f %7.3f %9.3f\n", l->name, l->count,
+          g_print ("  %-38s %-10s %5d %9.2f %9.4f %9.1f %7.3f %9.3f\n", l->name, l->path, l->count,
                    conv_flops (l) / 1e6, l->seconds * 1e3, g, g / peak,
                    conv_flops (l) / l->cpu_seconds / 1e9 / core_peak);
         }
-      g_print ("  %-38s %5d %9.2f %9.4f %9.1f %7.3f\n", "fc dense 256->128", 1,
+      g_print ("  %-38s %-10s %5d %9.2f %9.4f %9.1f %7.3f\n", "fc dense 256->128", "gemm", 1,
                2 * 256 * 128 / 1e6, fc_time * 1e3, 2 * 256 * 128 / fc_time / 1e9,
                2 * 256 * 128 / fc_time / 1e9 / peak);
-      g_print ("  %-38s %5d %9.2f %9.4f %9.1f %7.3f %9.3f\n", "all 29 convolutions", 29,
+      g_print ("  %-38s %-10s %5d %9.2f %9.4f %9.1f %7.3f %9.3f\n", "all 29 convolutions", "", 29,
                conv_total / 1e6, conv_time * 1e3, conv_total / conv_time / 1e9,
                conv_total / conv_time / 1e9 / peak,
                conv_total / conv_cpu_time / 1e9 / core_peak);
-      g_print ("  (ratio: wall-clock GFLOP/s over the all-threads peak; cpu-ratio: FLOPs over\n"
-               "   the CPU time of all threads, over one core's peak)\n");
-      g_print ("\n%s: %.3f ms (%.1f GFLOP/s, every layer, as one network; %d scale layers folded)\n",
-               _("Encoder forward"), net_time * 1e3, tl_net_flops (net) / net_time / 1e9, n_folded);
+      g_print ("  (MFLOP and GFLOP/s count direct-convolution FLOPs, whatever the path; ratio:\n"
+               "   wall-clock GFLOP/s over the all-threads peak; cpu-ratio: FLOPs over the CPU\n"
+               "   time of all threads, over one core's peak)\n");
+      g_print ("\n%s: %.3f ms (%.1f GFLOP/s, every layer, as one network; %d scale layers folded,\n"
+               "  %d convolutions frozen: Winograd or transposed weights)\n",
+               _("Encoder forward"), net_time * 1e3, tl_net_flops (net) / net_time / 1e9, n_folded,
+               n_frozen);
     }
   tl_net_free (net);
   return 0;

@@ -37,13 +37,14 @@ tl_face_encoder_new (const char  *model_path,
     return NULL;
   /* Each convolution's scale layer costs nothing once folded into it. */
   tl_net_fold (e->net);
-  /* Its 3×3 filters are transformed once, for Winograd convolutions. */
-  if (!tl_net_prepare (e->net, 1, false, &err) || tl_net_freeze (e->net, &err) < 0)
+  /* Batches of two (a face and its mirror image read the weights once);
+   * the filters are transformed once, for Winograd convolutions. */
+  if (!tl_net_prepare (e->net, 2, false, &err) || tl_net_freeze (e->net, &err) < 0)
     {
       tl_model_set_error (error, &err, _("Cannot prepare the face encoder"));
       return NULL;
     }
-  e->input = g_new (float, IN * IN * 3);
+  e->input = g_new (float, 2 * IN * IN * 3);
   return g_steal_pointer (&e);
 }
 
@@ -57,14 +58,24 @@ tl_face_encoder_free (TlFaceEncoder *e)
   g_free (e);
 }
 
+/* The original's normalisation of `images` 150×150 RGB inputs, into
+ * e->input (input may be e->input). */
+static void
+normalise (TlFaceEncoder *e,
+           const float   *input,
+           int            images)
+{
+  for (gsize i = 0; i < (gsize) images * IN * IN; i++)
+    for (int c = 0; c < 3; c++)
+      e->input[i * 3 + c] = (input[i * 3 + c] - mean_rgb[c]) / 255.0f;
+}
+
 void
 tl_face_encoder_forward (TlFaceEncoder *e,
                          const float   *input,
                          float         *embedding)
 {
-  for (gsize i = 0; i < IN * IN; i++)
-    for (int c = 0; c < 3; c++)
-      e->input[i * 3 + c] = (input[i * 3 + c] - mean_rgb[c]) / 255.0f;
+  normalise (e, input, 1);
   memcpy (embedding, tl_net_forward (e->net, e->input, 1, false),
           sizeof (float) * TL_FACE_EMBEDDING_DIM);
 }
@@ -76,6 +87,23 @@ tl_face_encoder_encode (TlFaceEncoder *e,
 {
   tl_image_to_input (chip, 0, 0, chip->width, chip->height, TRUE, IN, e->input);
   tl_face_encoder_forward (e, e->input, embedding);
+}
+
+void
+tl_face_encoder_encode_pair (TlFaceEncoder *e,
+                             const TlImage *a,
+                             const TlImage *b,
+                             float         *embedding_a,
+                             float         *embedding_b)
+{
+  const float *out;
+
+  tl_image_to_input (a, 0, 0, a->width, a->height, TRUE, IN, e->input);
+  tl_image_to_input (b, 0, 0, b->width, b->height, TRUE, IN, e->input + IN * IN * 3);
+  normalise (e, e->input, 2);
+  out = tl_net_forward (e->net, e->input, 2, false);
+  memcpy (embedding_a, out, sizeof (float) * TL_FACE_EMBEDDING_DIM);
+  memcpy (embedding_b, out + TL_FACE_EMBEDDING_DIM, sizeof (float) * TL_FACE_EMBEDDING_DIM);
 }
 
 double

@@ -27,6 +27,14 @@ void           tl_face_encoder_encode  (TlFaceEncoder  *encoder,
                                         const TlImage  *chip,
                                         float          *embedding);
 
+/* Two chips in one pass (a batch of two: the weights are read once for
+ * both, as for a face and its mirror image). */
+void           tl_face_encoder_encode_pair (TlFaceEncoder *encoder,
+                                            const TlImage *a,
+                                            const TlImage *b,
+                                            float         *embedding_a,
+                                            float         *embedding_b);
+
 /* The raw network: 150×150×3 float RGB 0–255 → 128 values. */
 void           tl_face_encoder_forward (TlFaceEncoder  *encoder,
                                         const float    *input,

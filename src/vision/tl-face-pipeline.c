@@ -216,16 +216,17 @@ tl_face_pipeline_embed (TlFacePipeline *p,
   if (!tl_face_pipeline_analyse (p, image, fallback, analysis))
     return FALSE;
   chip = tl_face_align (image, &analysis->landmarks, TL_FACE_CHIP_SIZE, TL_FACE_CHIP_PADDING);
-  tl_face_encoder_encode (p->encoder, chip, embedding);
   if (p->mirror_average)
     {
       g_autoptr (TlImage) flipped = mirrored (chip);
       float other[TL_FACE_EMBEDDING_DIM];
 
-      tl_face_encoder_encode (p->encoder, flipped, other);
+      tl_face_encoder_encode_pair (p->encoder, chip, flipped, embedding, other);
       for (int i = 0; i < TL_FACE_EMBEDDING_DIM; i++)
         embedding[i] = (embedding[i] + other[i]) / 2;
     }
+  else
+    tl_face_encoder_encode (p->encoder, chip, embedding);
   if (chip_out)
     *chip_out = g_steal_pointer (&chip);
   return TRUE;
