@@ -175,12 +175,12 @@ dw3_output_row (float               *o,
 /* out[m][n] = act (b + a[m][k] × w[k][n]) for n a multiple of 16: six
  * rows by sixteen columns in twelve accumulators, A read as it lies (no
  * packing: k is small and the band is in cache), the epilogue done on
- * each six rows while they are in L1. */
+ * the rows while they are in L1. */
 SIMD static void
 pointwise_small_k (float *restrict out, const float *restrict a, const float *restrict w,
                    const float *restrict b, int m, int k, int n, const Epilogue *e)
 {
-  int i = 0;
+  int i = 0, done = 0;
 
   for (; i + 6 <= m; i += 6)
     {
@@ -213,7 +213,12 @@ pointwise_small_k (float *restrict out, const float *restrict a, const float *re
               store8 (o + 8, acc[u][1]);
             }
         }
-      epilogue (out + (size_t) i * n, (size_t) i * n, 6 * n, e);
+      /* the epilogue every 48 rows: in L1 still, few calls */
+      if (i + 6 - done >= 48)
+        {
+          epilogue (out + (size_t) done * n, (size_t) done * n, (i + 6 - done) * n, e);
+          done = i + 6;
+        }
     }
   for (; i < m; i++)
     {
@@ -231,8 +236,9 @@ pointwise_small_k (float *restrict out, const float *restrict a, const float *re
           store8 (out + (size_t) i * n + j, a0);
           store8 (out + (size_t) i * n + j + 8, a1);
         }
-      epilogue (out + (size_t) i * n, (size_t) i * n, n, e);
     }
+  if (done < m)
+    epilogue (out + (size_t) done * n, (size_t) done * n, (m - done) * n, e);
 }
 
 /* One row of a 2×2 max pool from the two input rows under it (the same
