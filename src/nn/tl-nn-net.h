@@ -175,7 +175,9 @@ int               tl_net_output      (const TlNet *net);
 /* Activation of any node from the last forward, [batch][h][w][c].  (In a
  * net prepared for inference, an activation whose only consumer is an
  * element-wise layer — ReLU, leaky ReLU, PReLU, scale+bias, batch norm —
- * holds that layer's output: it ran in place.) */
+ * holds that layer's output: it ran in place.  The activations inside a
+ * chain of layers run as one, tl-nn-fused.h, are not written at all:
+ * only the chain's last node's and its second output's.) */
 float            *tl_net_activation  (TlNet *net, int node);
 /* Gradient of the loss with respect to a node's activation, after backward
  * (NULL without training). */
