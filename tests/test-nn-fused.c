@@ -7,9 +7,13 @@
 
 #include <float.h>
 #include <glib.h>
+#include <math.h>
+#include <string.h>
 
 #include "nn-test-util.h"
+#include "tl-faceapi-nets.h"
 #include "tl-nn-fused.h"
+#include "tl-nn-net.h"
 
 static void
 act_ref (float *x, size_t n, int act, float slope)
@@ -251,6 +255,53 @@ test_depthwise3 (void)
     }
 }
 
+/* The face networks with random weights: prepared for inference (their
+ * layers run as chains) against the same weights in a net prepared for
+ * training, whose inference pass runs layer by layer; then the chained
+ * net on more threads than it was planned for (the split chains fall
+ * back to layers, the others still run). */
+static void
+test_nets (void)
+{
+  TlNet *nets[2][2] = { { tl_faceapi_detector_net (160), tl_faceapi_detector_net (160) },
+                        { tl_faceapi_landmarks_net (), tl_faceapi_landmarks_net () } };
+
+  for (int k = 0; k < 2; k++)
+    {
+      TlNet *chained = nets[k][0], *plain = nets[k][1];
+      const TlNetNode *in0 = tl_net_node (chained, 0), *out = tl_net_node (chained, tl_net_output (chained));
+      size_t n_in = (size_t) in0->h * in0->w * in0->c, n_out = (size_t) out->h * out->w * out->c;
+      g_autofree float *x = g_new (float, n_in), *ref = g_new (float, n_out);
+      size_t n_params;
+      float *params;
+      double d, scale = 0;
+      TlNnError err;
+
+      tl_nn_set_threads (1);
+      tl_net_init_params (chained, 7 + k);
+      params = tl_net_params (chained, &n_params);
+      memcpy (tl_net_params (plain, NULL), params, n_params * sizeof (float));
+      g_assert_true (tl_net_prepare (chained, 1, false, &err));
+      g_assert_true (tl_net_prepare (plain, 1, true, &err));
+      nn_test_fill (x, n_in, 90 + k);
+      memcpy (ref, tl_net_forward (plain, x, 1, false), n_out * sizeof (float));
+      for (size_t i = 0; i < n_out; i++)
+        scale = MAX (scale, fabs (ref[i]));
+      d = nn_test_max_diff (tl_net_forward (chained, x, 1, false), ref, n_out);
+      g_test_message ("%s net, chains on 1 thread: max |diff| %.2e (outputs up to %.2e)",
+                      k ? "landmark" : "detector", d, scale);
+      g_assert_cmpfloat (d, <=, 1e-5 * (1 + scale));
+      tl_nn_set_threads (2);
+      d = nn_test_max_diff (tl_net_forward (chained, x, 1, false), ref, n_out);
+      g_test_message ("%s net planned for 1 thread, run on 2: max |diff| %.2e",
+                      k ? "landmark" : "detector", d);
+      g_assert_cmpfloat (d, <=, 1e-5 * (1 + scale));
+      tl_nn_set_threads (0);
+      tl_net_free (chained);
+      tl_net_free (plain);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -259,5 +310,6 @@ main (int argc, char **argv)
   g_test_add_func ("/twinlock/nn/fused/chain", test_chain);
   g_test_add_func ("/twinlock/nn/fused/chain-refuses", test_chain_refuses);
   g_test_add_func ("/twinlock/nn/fused/depthwise3", test_depthwise3);
+  g_test_add_func ("/twinlock/nn/fused/nets", test_nets);
   return g_test_run ();
 }

@@ -66,8 +66,8 @@ typedef struct
   const float *w, *b;         /* b may be NULL */
 } TlNnChainArgs;
 
-/* Must not run on more threads than planned for: the caller checks
- * tl_nn_get_threads () <= c->slots. */
+/* A split chain must not run on more threads than planned for: the
+ * caller checks tl_nn_get_threads () <= c->slots. */
 void   tl_nn_chain_forward   (const TlNnChainArgs *a, const TlNnChain *c,
                               float *ws);
 

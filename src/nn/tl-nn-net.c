@@ -1205,7 +1205,8 @@ tl_net_forward (TlNet       *net,
       switch (node->op)
         {
         case TL_OP_CONV2D:
-          if (!training && net->chains[i].end > 0 && tl_nn_get_threads () <= net->chains[i].c.slots)
+          if (!training && net->chains[i].end > 0 &&
+              (!net->chains[i].c.split || tl_nn_get_threads () <= net->chains[i].c.slots))
             {
               run_chain (net, i, batch);
               break;
