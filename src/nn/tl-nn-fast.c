@@ -7,37 +7,9 @@
 #include <string.h>
 
 #include "tl-nn-fast.h"
+#include "tl-nn-fused.h"
 #include "tl-nn-private.h"
-
-/* Memory-bound loops are only fast vectorised: -O3 here, and an AVX2/FMA
- * clone chosen at run time. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize ("O3")
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SIMD __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
-#else
-#define SIMD
-#endif
-
-/* Eight floats in a vector (two SSE registers in the portable clone): the
- * compiler will not keep sixteen scalar accumulators in vectors itself. */
-typedef float v8sf __attribute__ ((vector_size (32)));
-
-static inline __attribute__ ((always_inline)) v8sf
-load8 (const float *p)
-{
-  v8sf v;
-  memcpy (&v, p, sizeof v);
-  return v;
-}
-
-static inline __attribute__ ((always_inline)) void
-store8 (float *p, v8sf v)
-{
-  memcpy (p, &v, sizeof v);
-}
+#include "tl-nn-simd.h"
 
 SIMD static void
 depthwise (float *restrict out, const float *restrict in, const float *restrict w,
@@ -52,7 +24,7 @@ depthwise (float *restrict out, const float *restrict in, const float *restrict 
       for (int ox = 0; ox < s->ow; ox++)
         {
           const float *restrict img = in + (size_t) n * s->h * s->w * c;
-          float *restrict o = out + (((size_t) n * s->oh + oy) * s->ow + ox) * c;
+          float *restrict o = out + ((size_t) (r - row0) * s->ow + ox) * c;
           int iy0 = oy * s->stride - s->pad_t, ix0 = ox * s->stride - s->pad_l;
 
           if (b)
@@ -109,7 +81,7 @@ direct_small_c (float *restrict out, const float *restrict in, const float *rest
       for (int ox = 0; ox < s->ow; ox++)
         {
           const float *restrict img = in + (size_t) n * s->h * s->w * c;
-          float *restrict o = out + (((size_t) n * s->oh + oy) * s->ow + ox) * oc;
+          float *restrict o = out + ((size_t) (r - row0) * s->ow + ox) * oc;
           int iy0 = oy * s->stride - s->pad_t, ix0 = ox * s->stride - s->pad_l;
           int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = s->h - iy0 < s->kh ? s->h - iy0 : s->kh;
           int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = s->w - ix0 < s->kw ? s->w - ix0 : s->kw;
@@ -181,6 +153,18 @@ direct_small_c (float *restrict out, const float *restrict in, const float *rest
     }
 }
 
+void
+tl_nn_fast_direct_rows (float               *dst,
+                        const float         *in,
+                        const float         *w,
+                        const float         *b,
+                        const TlConv2dShape *s,
+                        int                  row0,
+                        int                  row1)
+{
+  direct_small_c (dst, in, w, b, s, row0, row1);
+}
+
 SIMD static void
 bias_act (float *restrict out, const float *restrict b, int rows, int oc, int act,
           float slope)
@@ -239,12 +223,27 @@ conv_band (void *ctx,
   for (int r = r0; r < r1; r++)
     {
       if (j->depthwise)
-        depthwise (j->out, j->in, j->w, j->b, j->s, r, r + 1);
+        depthwise (j->out + (size_t) r * len, j->in, j->w, j->b, j->s, r, r + 1);
       else
-        direct_small_c (j->out, j->in, j->w, j->b, j->s, r, r + 1);
+        direct_small_c (j->out + (size_t) r * len, j->in, j->w, j->b, j->s, r, r + 1);
       if (j->s->act != TL_CONV_ACT_NONE)
         tl_nn_fast_bias_act (j->out + (size_t) r * len, NULL, 1, len, j->s);
     }
+}
+
+void
+tl_nn_parallel_work (int    n,
+                     void (*fn) (void *ctx, int i),
+                     void  *ctx,
+                     double flops)
+{
+  if (flops < TL_NN_SPLIT_MIN_FLOPS)
+    {
+      for (int i = 0; i < n; i++)
+        fn (ctx, i);
+      return;
+    }
+  tl_nn_parallel (n, fn, ctx);
 }
 
 static void
@@ -260,7 +259,7 @@ run_bands (float               *out,
   int step = rows / (8 * tl_nn_get_threads ()) + 1;
   ConvJob j = { out, in, w, b, s, step < 4 ? 4 : step, dw };
 
-  tl_nn_parallel ((rows + j.step - 1) / j.step, conv_band, &j);
+  tl_nn_parallel_work ((rows + j.step - 1) / j.step, conv_band, &j, (double) tl_conv2d_flops (s));
 }
 
 bool
@@ -270,6 +269,8 @@ tl_nn_fast_conv2d_forward (float               *out,
                            const float         *b,
                            const TlConv2dShape *s)
 {
+  if (tl_nn_depthwise3_forward (out, in, w, b, s))
+    return true;
   if (s->groups == s->c && s->oc == s->c && s->groups > 1)
     {
       run_bands (out, in, w, b, s, true);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tl-nn-fast.h"
+#include "tl-nn-fused.h"
 #include "tl-nn-net.h"
 #include "tl-nn-private.h"
 #include "tl-nn-winograd.h"
@@ -20,6 +21,18 @@
 #define MAX_KERNEL      64
 #define MAX_IMAGE_FLOATS ((int64_t) 1 << 28)
 #define MAX_PARAM_FLOATS ((int64_t) 1 << 27)     /* 512 MiB, the largest model file */
+
+/* Inference: a chain of layers run as one from a node (tl-nn-fused.h). */
+typedef struct
+{
+  int       end;               /* its last node (whose output it writes), 0: none */
+  int       conv;              /* the convolution (after the depthwise, if any) */
+  int       residual;          /* the node added to the conv's output, or 0 */
+  int       second;            /* the node given the second output, or 0 */
+  int       members[6];        /* the nodes after the first that it runs */
+  int       n_members;
+  TlNnChain c;
+} ChainPlan;
 
 struct _TlNet
 {
@@ -44,6 +57,8 @@ struct _TlNet
   float      *scratch;
   int        *sole_user;       /* per node: the only node reading it, or 0 */
   bool       *fused;           /* inference: activation done by its producer */
+  ChainPlan  *chains;          /* per node */
+  float      *chain_ws;
   const float *input;
   int         batch;
   bool        forward_training;
@@ -111,6 +126,7 @@ tl_net_free (TlNet *net)
   free (net->stat);
   free (net->sole_user);
   free (net->fused);
+  free (net->chains);
   drop_frozen (net);
   free (net);
 }
@@ -729,6 +745,113 @@ runs_in_place (const TlNet *net,
   return users == 1;
 }
 
+static bool is_folded (const TlNetNode *node);
+
+/* Whether node a's activation is node p's buffer: a runs in place on it,
+ * directly or through other in-place layers. */
+static bool
+same_buffer (const TlNet *net,
+             int          a,
+             int          p)
+{
+  while (a != p && a > 0 && runs_in_place (net, a, false))
+    a = net->nodes[a].inputs[0];
+  return a == p;
+}
+
+static bool
+is_act (const TlNetNode *node)
+{
+  return node->op == TL_OP_RELU ||
+         (node->op == TL_OP_LEAKY_RELU && node->fp[0] >= 0.0f && node->fp[0] <= 1.0f);
+}
+
+static void
+set_act (int             *act,
+         float           *slope,
+         const TlNetNode *node)
+{
+  *act = node->op == TL_OP_RELU ? TL_CONV_ACT_RELU : TL_CONV_ACT_LEAKY;
+  *slope = node->fp[0];
+}
+
+/* Inference: the chain tl_nn_chain_forward () can run from convolution i
+ * on (tl-nn-fused.h).  Its first part is a depthwise 3×3 into the
+ * pointwise convolution that alone reads it, or a few-channel first
+ * layer; then, after a pointwise one, the sum with a tensor computed
+ * before the chain that alone reads its output; then the activation that
+ * runs in place after that, or else an activation beside another reader
+ * (the second output); then the 2×2 max pool that alone reads that.
+ * Fills plan and returns true when there is a chain worth running. */
+static bool
+find_chain (const TlNet *net,
+            int          i,
+            int          batch,
+            ChainPlan   *plan)
+{
+  const TlNetNode *node = &net->nodes[i];
+  TlNnChain *c = &plan->c;
+  int p = i, k, last, q;
+
+  memset (plan, 0, sizeof *plan);
+  if (node->op != TL_OP_CONV2D || !conv_shape_of (node, &net->nodes[node->inputs[0]], batch, &c->conv))
+    return false;
+  if (c->conv.groups == c->conv.c && c->conv.groups > 1)
+    {
+      p = net->sole_user[i];
+      if (p <= 0 || i == net->output || net->nodes[p].op != TL_OP_CONV2D)
+        return false;
+      c->has_dw = true;
+      c->dw = c->conv;
+      conv_shape_of (&net->nodes[p], node, batch, &c->conv);
+      plan->members[plan->n_members++] = p;
+    }
+  plan->conv = last = p;
+  k = net->sole_user[p];
+  if (c->has_dw && k > 0 && p != net->output && net->nodes[k].op == TL_OP_ADD)
+    {
+      const TlNetNode *add = &net->nodes[k];
+      int r = add->inputs[0] == p ? add->inputs[1] : add->inputs[0];
+
+      if (r < i)
+        {
+          c->has_residual = true;
+          plan->residual = r;
+          plan->members[plan->n_members++] = last = k;
+        }
+    }
+  k = net->sole_user[last];
+  if (k > 0 && is_folded (&net->nodes[k]))
+    k = net->sole_user[k];
+  if (k > 0 && last != net->output && same_buffer (net, k, last) && is_act (&net->nodes[k]))
+    {
+      set_act (&c->conv.act, &c->conv.slope, &net->nodes[k]);
+      plan->members[plan->n_members++] = last = k;
+    }
+  else if (c->has_residual && last != net->output)
+    /* the sum read by an activation (of its own) and something else */
+    for (int j = last + 1; j < net->n_nodes; j++)
+      if (net->nodes[j].inputs[0] == last && net->nodes[j].n_inputs == 1 &&
+          is_act (&net->nodes[j]) && !same_buffer (net, j, last))
+        {
+          set_act (&c->act2, &c->slope2, &net->nodes[j]);
+          plan->second = j;
+          plan->members[plan->n_members++] = j;
+          break;
+        }
+  q = net->sole_user[last];
+  if (q > 0 && last != net->output && net->nodes[q].op == TL_OP_MAXPOOL &&
+      pool_shape_of (&net->nodes[q], &net->nodes[last], batch, &c->pool))
+    {
+      c->has_pool = true;
+      plan->members[plan->n_members++] = last = q;
+    }
+  plan->end = last;
+  if (!tl_nn_chain_plan (c, tl_nn_get_threads ()))
+    plan->end = 0;
+  return plan->end > 0;
+}
+
 bool
 tl_net_prepare (TlNet     *net,
                 int        max_batch,
@@ -751,13 +874,15 @@ tl_net_prepare (TlNet     *net,
   free (net->stat);
   free (net->sole_user);
   free (net->fused);
+  free (net->chains);
   net->sole_user = calloc (net->n_nodes, sizeof (int));
   net->fused = calloc (net->n_nodes, sizeof (bool));
+  net->chains = calloc (net->n_nodes, sizeof (ChainPlan));
   net->act = calloc (net->n_nodes, sizeof (float *));
   net->dact = calloc (net->n_nodes, sizeof (float *));
   net->stat = calloc (net->n_nodes, sizeof (float *));
   if (net->act == NULL || net->dact == NULL || net->stat == NULL ||
-      net->sole_user == NULL || net->fused == NULL)
+      net->sole_user == NULL || net->fused == NULL || net->chains == NULL)
     return tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory");
   for (int j = 1; j < net->n_nodes; j++)
     for (int k = 0; k < net->nodes[j].n_inputs; k++)
@@ -791,6 +916,18 @@ tl_net_prepare (TlNet     *net,
         }
     }
   total += round16 (scratch);
+  if (!training)
+    {
+      size_t chain = 0;
+
+      for (int i = 1; i < net->n_nodes; i++)
+        {
+          if (find_chain (net, i, max_batch, &net->chains[i]) &&
+              tl_nn_chain_workspace (&net->chains[i].c) > chain)
+            chain = tl_nn_chain_workspace (&net->chains[i].c);
+        }
+      total += round16 (chain);
+    }
   /* The largest real network here (a 416×416 detector) needs ~32 MiB an
    * image; 2 GiB leaves room for big batches and refuses absurd files. */
   if ((double) total * sizeof (float) > (double) ((size_t) 2 << 30))
@@ -826,6 +963,7 @@ tl_net_prepare (TlNet     *net,
         }
     }
   net->scratch = net->ws + total;
+  net->chain_ws = net->scratch + round16 (scratch);
 
   if (training && net->grads == NULL)
     {
@@ -1001,6 +1139,37 @@ input_of (TlNet *net,
   return j == 0 ? net->input : net->act[j];
 }
 
+/* Runs the chain from node i (find_chain ()) and marks the nodes it ran
+ * for the loop in tl_net_forward () to pass over. */
+static void
+run_chain (TlNet *net,
+           int    i,
+           int    batch)
+{
+  const ChainPlan *plan = &net->chains[i];
+  TlNnChain c = plan->c;
+  int p = plan->conv;
+  TlNnChainArgs a = {
+    .out = net->act[plan->end],
+    .out2 = plan->second ? net->act[plan->second] : NULL,
+    .in = input_of (net, i, 0),
+    .residual = plan->residual ? tl_net_activation (net, plan->residual) : NULL,
+    .w = param (net, p, 0),
+    .b = net->nodes[p].ip[6] ? param (net, p, 1) : NULL,
+  };
+
+  if (c.has_dw)
+    {
+      a.dw_w = param (net, i, 0);
+      a.dw_b = net->nodes[i].ip[6] ? param (net, i, 1) : NULL;
+    }
+  c.dw.n = c.conv.n = c.pool.n = batch;
+  tl_nn_chain_forward (&a, &c, net->chain_ws);
+  for (int k = 0; k < plan->n_members; k++)
+    if (!is_folded (&net->nodes[plan->members[k]]))
+      net->fused[plan->members[k]] = true;
+}
+
 const float *
 tl_net_forward (TlNet       *net,
                 const float *input,
@@ -1036,6 +1205,11 @@ tl_net_forward (TlNet       *net,
       switch (node->op)
         {
         case TL_OP_CONV2D:
+          if (!training && net->chains[i].end > 0 && tl_nn_get_threads () <= net->chains[i].c.slots)
+            {
+              run_chain (net, i, batch);
+              break;
+            }
           {
             TlConv2dShape s;
             int a = training ? 0 : fusable_act (net, i);

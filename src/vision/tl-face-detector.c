@@ -41,6 +41,30 @@ struct _TlFaceDetector
   float *output;
 };
 
+/* The first convolution is unpadded ("valid"), so the input's
+ * normalisation, (x − mean) / 255, folds exactly into its weights and
+ * bias: w' = w / 255, b' = b − Σ w·mean / 255.  The network then takes the
+ * 0–255 image as it is, and no pass over it is needed. */
+static void
+fold_normalisation (TlNet *net)
+{
+  TlNnTensor *w = tl_net_find_tensor (net, "conv0.weight");
+  TlNnTensor *b = tl_net_find_tensor (net, "conv0.bias");
+  int oc = b->dims[0];
+
+  g_assert (w->ndim == 4 && w->dims[2] == 3 && w->dims[3] == oc);
+  for (int q = 0; q < oc; q++)
+    {
+      double sum = 0;
+
+      for (gsize t = 0; t < w->count / oc; t++)
+        sum += (double) w->data[t * oc + q] * mean_rgb[t % 3];
+      b->data[q] = (float) (b->data[q] - sum / 255.0);
+    }
+  for (gsize i = 0; i < w->count; i++)
+    w->data[i] /= 255.0f;
+}
+
 static gboolean
 build_for_size (TlFaceDetector *d,
                 int             size,
@@ -51,6 +75,7 @@ build_for_size (TlFaceDetector *d,
 
   if (!tl_faceapi_copy_params (net, d->weights, error))
     return FALSE;
+  fold_normalisation (net);
   if (!tl_net_prepare (net, 1, false, &err))
     {
       tl_model_set_error (error, &err, _("Cannot prepare the face detector"));
@@ -135,32 +160,9 @@ tl_face_detector_forward (TlFaceDetector *d,
                           const float    *input,
                           float          *out)
 {
-  typedef float v4sf __attribute__ ((vector_size (16)));
-  const gsize n = (gsize) d->size * d->size * 3;
-  const float *o;
-  float pattern[12];
-  v4sf mean[3];
-  gsize i = 0;
+  /* the normalisation is in the first layer (fold_normalisation ()) */
+  const float *o = tl_net_forward (d->net, input, 1, false);
 
-  /* The original subtracts the mean, then divides by 255.  Four floats at
-   * a time against the mean repeated over four pixels (twelve floats):
-   * vector divisions, the same results as one value at a time; in place
-   * works, as each vector is read before it is written. */
-  for (int k = 0; k < 12; k++)
-    pattern[k] = mean_rgb[k % 3];
-  memcpy (mean, pattern, sizeof mean);
-  for (; i + 12 <= n; i += 12)
-    for (int v = 0; v < 3; v++)
-      {
-        v4sf x;
-
-        memcpy (&x, input + i + 4 * v, sizeof x);
-        x = (x - mean[v]) / 255.0f;
-        memcpy (d->input + i + 4 * v, &x, sizeof x);
-      }
-  for (; i < n; i++)
-    d->input[i] = (input[i] - mean_rgb[i % 3]) / 255.0f;
-  o = tl_net_forward (d->net, d->input, 1, false);
   memcpy (out, o, sizeof (float) * (d->size / 32) * (d->size / 32) * N_ANCHORS * 5);
 }
 
@@ -193,7 +195,6 @@ tl_face_detector_detect (TlFaceDetector *d,
   double corr_x = s / rw, corr_y = s / rh;
   g_autofree gboolean *dropped = NULL;
 
-  /* forward() normalises element by element, so it may work in place. */
   tl_image_to_input (image, 0, 0, image->width, image->height, FALSE, s, d->input);
   tl_face_detector_forward (d, d->input, d->output);
 

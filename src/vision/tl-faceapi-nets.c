@@ -93,19 +93,24 @@ tl_faceapi_landmarks_net (void)
       g_autofree char *c1 = g_strdup_printf ("dense%d/conv1", b);
       g_autofree char *c2 = g_strdup_printf ("dense%d/conv2", b);
       g_autofree char *c3 = g_strdup_printf ("dense%d/conv3", b);
-      int o1, o2, o3, o4, s;
+      int o1, sum;
 
       if (b == 0)
         o1 = tl_net_conv2d (net, x, c0, ch[1], 3, 3, 2, TL_PAD_SAME, 1, true);
       else
         o1 = landmark_separable (net, x, c0, ch[b], ch[b + 1], 2);
       o1 = tl_net_relu (net, o1);
-      o2 = landmark_separable (net, o1, c1, ch[b + 1], ch[b + 1], 1);
-      s = tl_net_relu (net, tl_net_add (net, o1, o2));
-      o3 = landmark_separable (net, s, c2, ch[b + 1], ch[b + 1], 1);
-      s = tl_net_relu (net, tl_net_add (net, o1, tl_net_add (net, o2, o3)));
-      o4 = landmark_separable (net, s, c3, ch[b + 1], ch[b + 1], 1);
-      x = tl_net_relu (net, tl_net_add (net, o1, tl_net_add (net, o2, tl_net_add (net, o3, o4))));
+      /* Each convolution sees the ReLU of the sum of the outputs before it
+       * (face-api: relu (o1 + o2), relu (o1 + (o2 + o3)), …).  Kept as a
+       * running sum, each output is added once, where the engine can add
+       * it as the convolution writes it (tl-nn-fused.h); the sums differ
+       * from face-api's order by float rounding only. */
+      sum = tl_net_add (net, o1, landmark_separable (net, o1, c1, ch[b + 1], ch[b + 1], 1));
+      sum = tl_net_add (net, sum, landmark_separable (net, tl_net_relu (net, sum), c2,
+                                                      ch[b + 1], ch[b + 1], 1));
+      sum = tl_net_add (net, sum, landmark_separable (net, tl_net_relu (net, sum), c3,
+                                                      ch[b + 1], ch[b + 1], 1));
+      x = tl_net_relu (net, sum);
     }
   x = tl_net_avgpool (net, x, 7, 2, TL_PAD_VALID);
   tl_net_dense (net, x, "fc", 136, true);

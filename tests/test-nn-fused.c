@@ -1,0 +1,263 @@
+/* test-nn-fused.c — chains of layers run band by band (tl-nn-fused.c)
+ * against the layers' naive references run one after the other
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <float.h>
+#include <glib.h>
+
+#include "nn-test-util.h"
+#include "tl-nn-fused.h"
+
+static void
+act_ref (float *x, size_t n, int act, float slope)
+{
+  for (size_t i = 0; i < n; i++)
+    if (act == TL_CONV_ACT_RELU)
+      x[i] = MAX (x[i], 0.0f);
+    else if (act == TL_CONV_ACT_LEAKY)
+      x[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+}
+
+/* max over the window's real pixels */
+static void
+maxpool_ref (float *out, const float *in, const TlPoolShape *s)
+{
+  for (int b = 0; b < s->n; b++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        for (int q = 0; q < s->c; q++)
+          {
+            float m = -FLT_MAX;
+
+            for (int ky = 0; ky < s->k; ky++)
+              for (int kx = 0; kx < s->k; kx++)
+                {
+                  int y = oy * s->stride - s->pad_t + ky, x = ox * s->stride - s->pad_l + kx;
+
+                  if (y >= 0 && y < s->h && x >= 0 && x < s->w)
+                    m = MAX (m, in[(((size_t) b * s->h + y) * s->w + x) * s->c + q]);
+                }
+            out[(((size_t) b * s->oh + oy) * s->ow + ox) * s->c + q] = m;
+          }
+}
+
+typedef struct
+{
+  int n, h, w, c;        /* the chain's input */
+  bool dw;
+  int stride, pad;       /* of the depthwise, or of the first conv (3×3) */
+  int oc, act;
+  int pool_stride;       /* 0: no pool */
+  int threads;           /* planned for */
+  bool residual;         /* a tensor added before act */
+  int act2;              /* a second output act2 (out) */
+} ChainCase;
+
+static void
+test_chain (void)
+{
+  static const ChainCase cases[] = {
+    /* detector conv0 (3 channels, valid, leaky, pool /2) at a small size */
+    { 1, 30, 30, 3, false, 1, TL_PAD_VALID, 16, TL_CONV_ACT_LEAKY, 2, 1 },
+    { 2, 27, 21, 3, false, 1, TL_PAD_VALID, 32, TL_CONV_ACT_LEAKY, 2, 2 },
+    /* detector separable blocks: pad 1, leaky, pool /2 (odd sides) or /1 */
+    { 1, 25, 25, 16, true, 1, 1, 32, TL_CONV_ACT_LEAKY, 2, 2 },
+    { 1, 13, 13, 64, true, 1, 1, 128, TL_CONV_ACT_LEAKY, 2, 1 },
+    { 1, 13, 11, 72, true, 1, 1, 80, TL_CONV_ACT_LEAKY, 1, 2 },
+    { 2, 7, 9, 256, true, 1, 1, 512, TL_CONV_ACT_LEAKY, 1, 3 },
+    /* large enough to be split over the threads (TL_NN_SPLIT_MIN_FLOPS) */
+    { 1, 104, 104, 32, true, 1, 1, 64, TL_CONV_ACT_LEAKY, 2, 2 },
+    { 1, 13, 13, 256, true, 1, 1, 512, TL_CONV_ACT_LEAKY, 1, 2 },
+    { 1, 76, 75, 3, false, 1, TL_PAD_VALID, 32, TL_CONV_ACT_RELU, 2, 2 },
+    /* landmark blocks: "same", stride 1 or 2, relu or none, no pool */
+    { 1, 56, 56, 32, true, 1, TL_PAD_SAME, 32, TL_CONV_ACT_RELU, 0, 2 },
+    { 1, 29, 29, 32, true, 2, TL_PAD_SAME, 64, TL_CONV_ACT_NONE, 0, 1 },
+    { 2, 14, 14, 128, true, 2, TL_PAD_SAME, 256, TL_CONV_ACT_RELU, 0, 2 },
+    { 1, 7, 7, 256, true, 1, TL_PAD_SAME, 24, TL_CONV_ACT_NONE, 0, 2 },
+    /* landmark dense blocks: the running sum, then ReLU in place or beside */
+    { 1, 28, 28, 64, true, 1, TL_PAD_SAME, 64, TL_CONV_ACT_NONE, 0, 2, true, TL_CONV_ACT_RELU },
+    { 2, 15, 13, 32, true, 1, TL_PAD_SAME, 32, TL_CONV_ACT_RELU, 0, 1, true, TL_CONV_ACT_NONE },
+    { 1, 7, 7, 256, true, 1, TL_PAD_SAME, 256, TL_CONV_ACT_NONE, 0, 2, true, TL_CONV_ACT_LEAKY },
+  };
+
+  for (guint t = 0; t < G_N_ELEMENTS (cases); t++)
+    {
+      const ChainCase *k = &cases[t];
+      TlNnChain c = { .has_dw = k->dw, .has_pool = k->pool_stride > 0,
+                      .has_residual = k->residual, .act2 = k->act2, .slope2 = 0.2f };
+      TlNnChainArgs a = { 0 };
+      g_autofree float *in = NULL, *dw_w = NULL, *dw_b = NULL, *w = NULL, *b = NULL;
+      g_autofree float *mid = NULL, *conv = NULL, *pooled = NULL, *fast = NULL, *ws = NULL;
+      g_autofree float *res = NULL, *fast2 = NULL, *ref2 = NULL;
+      size_t n_in = (size_t) k->n * k->h * k->w * k->c, n_conv, n_out;
+      int ch = k->c, h = k->h, wd = k->w;
+      const float *conv_in, *ref;
+      double d;
+
+      in = g_new (float, n_in);
+      nn_test_fill (in, n_in, 1 + t);
+      conv_in = in;
+      if (k->dw)
+        {
+          g_assert_true (tl_conv2d_shape (&c.dw, k->n, h, wd, ch, ch, 3, 3, k->stride, k->pad, ch));
+          dw_w = g_new (float, 9 * ch);
+          dw_b = g_new (float, ch);
+          nn_test_fill (dw_w, 9 * ch, 10 + t);
+          nn_test_fill (dw_b, ch, 20 + t);
+          mid = g_new (float, (size_t) k->n * c.dw.oh * c.dw.ow * ch);
+          tl_conv2d_forward_ref (mid, in, dw_w, t % 2 ? dw_b : NULL, &c.dw);
+          conv_in = mid;
+          h = c.dw.oh;
+          wd = c.dw.ow;
+          g_assert_true (tl_conv2d_shape (&c.conv, k->n, h, wd, ch, k->oc, 1, 1, 1,
+                                          TL_PAD_VALID, 1));
+        }
+      else
+        g_assert_true (tl_conv2d_shape (&c.conv, k->n, h, wd, ch, k->oc, 3, 3, k->stride,
+                                        k->pad, 1));
+      c.conv.act = k->act;
+      c.conv.slope = 0.1f;
+      w = g_new (float, (size_t) c.conv.kh * c.conv.kw * ch * k->oc);
+      b = g_new (float, k->oc);
+      nn_test_fill (w, (size_t) c.conv.kh * c.conv.kw * ch * k->oc, 30 + t);
+      nn_test_fill (b, k->oc, 40 + t);
+      n_conv = (size_t) k->n * c.conv.oh * c.conv.ow * k->oc;
+      conv = g_new (float, n_conv);
+      n_out = n_conv;
+      ref = conv;
+      if (k->residual)
+        {
+          /* conv + residual, then act, then act2 */
+          TlConv2dShape plain = c.conv;
+
+          plain.act = TL_CONV_ACT_NONE;
+          tl_conv2d_forward_ref (conv, conv_in, w, b, &plain);
+          res = g_new (float, n_conv);
+          nn_test_fill (res, n_conv, 50 + t);
+          for (size_t q = 0; q < n_conv; q++)
+            conv[q] += res[q];
+          act_ref (conv, n_conv, k->act, 0.1f);
+          ref2 = g_memdup2 (conv, n_conv * sizeof (float));
+          act_ref (ref2, n_conv, k->act2, 0.2f);
+          fast2 = g_new (float, n_conv);
+        }
+      else
+        tl_conv2d_forward_ref (conv, conv_in, w, b, &c.conv);   /* with its act */
+      if (c.has_pool)
+        {
+          g_assert_true (tl_pool_shape (&c.pool, k->n, c.conv.oh, c.conv.ow, k->oc, 2,
+                                        k->pool_stride, TL_PAD_SAME));
+          n_out = (size_t) k->n * c.pool.oh * c.pool.ow * k->oc;
+          ref = pooled = g_new (float, n_out);
+          maxpool_ref (pooled, conv, &c.pool);
+        }
+
+      g_assert_true (tl_nn_chain_plan (&c, k->threads));
+      ws = g_new (float, tl_nn_chain_workspace (&c) + 1);
+      fast = g_new (float, n_out);
+      /* the engine's threads up to the planned number */
+      tl_nn_set_threads (MIN (k->threads, 2));
+      a = (TlNnChainArgs) { fast, k->act2 ? fast2 : NULL, in, res, dw_w, t % 2 ? dw_b : NULL, w, b };
+      tl_nn_chain_forward (&a, &c, ws);
+      tl_nn_set_threads (0);
+      d = nn_test_max_diff (fast, ref, n_out);
+      if (k->act2)
+        d = MAX (d, nn_test_max_diff (fast2, ref2, n_out));
+      g_test_message ("chain %d×%d×%d×%d %s/%d → %d,%s act %d, act2 %d, pool /%d, "
+                      "%d threads%s (bands of %d rows): max |diff| %.2e",
+                      k->n, k->h, k->w, k->c, k->dw ? "depthwise" : "conv", k->stride, k->oc,
+                      k->residual ? " + residual," : "", k->act, k->act2, k->pool_stride,
+                      k->threads, c.split ? ", split" : "", c.band_rows, d);
+      g_assert_cmpfloat (d, <, 1e-4);
+    }
+}
+
+/* What the chain does not run is left to the layers. */
+static void
+test_chain_refuses (void)
+{
+  TlNnChain c = { .has_dw = true };
+
+  /* a depthwise 5×5 */
+  g_assert_true (tl_conv2d_shape (&c.dw, 1, 9, 9, 8, 8, 5, 5, 1, TL_PAD_SAME, 8));
+  g_assert_true (tl_conv2d_shape (&c.conv, 1, 9, 9, 8, 16, 1, 1, 1, TL_PAD_VALID, 1));
+  g_assert_false (tl_nn_chain_plan (&c, 1));
+  /* channels not a multiple of 8 */
+  g_assert_true (tl_conv2d_shape (&c.dw, 1, 9, 9, 12, 12, 3, 3, 1, TL_PAD_SAME, 12));
+  g_assert_true (tl_conv2d_shape (&c.conv, 1, 9, 9, 12, 16, 1, 1, 1, TL_PAD_VALID, 1));
+  g_assert_false (tl_nn_chain_plan (&c, 1));
+  /* a 3×3 after the depthwise, not a pointwise */
+  g_assert_true (tl_conv2d_shape (&c.dw, 1, 9, 9, 8, 8, 3, 3, 1, TL_PAD_SAME, 8));
+  g_assert_true (tl_conv2d_shape (&c.conv, 1, 9, 9, 8, 16, 3, 3, 1, TL_PAD_SAME, 1));
+  g_assert_false (tl_nn_chain_plan (&c, 1));
+  /* shapes that do not follow each other */
+  g_assert_true (tl_conv2d_shape (&c.conv, 1, 8, 8, 8, 16, 1, 1, 1, TL_PAD_VALID, 1));
+  g_assert_false (tl_nn_chain_plan (&c, 1));
+  /* a first conv without a pool gains nothing */
+  c = (TlNnChain) { 0 };
+  g_assert_true (tl_conv2d_shape (&c.conv, 1, 9, 9, 3, 16, 3, 3, 1, TL_PAD_SAME, 1));
+  g_assert_false (tl_nn_chain_plan (&c, 1));
+  /* a residual or second output after a first conv */
+  c.has_residual = c.has_pool = true;
+  g_assert_true (tl_pool_shape (&c.pool, 1, 9, 9, 16, 2, 2, TL_PAD_SAME));
+  g_assert_false (tl_nn_chain_plan (&c, 1));
+  c.has_residual = false;
+  /* a 3×3 pool */
+  g_assert_true (tl_pool_shape (&c.pool, 1, 9, 9, 16, 3, 2, TL_PAD_SAME));
+  g_assert_false (tl_nn_chain_plan (&c, 1));
+}
+
+/* The depthwise kernel on its own, against the reference, with bias and
+ * each activation, odd sides, both strides, both paddings. */
+static void
+test_depthwise3 (void)
+{
+  static const int shapes[][5] = {   /* h, w, c, stride, pad */
+    { 11, 13, 8, 1, 1 }, { 12, 9, 16, 2, TL_PAD_SAME }, { 5, 5, 40, 1, TL_PAD_SAME },
+    { 9, 10, 24, 2, 1 }, { 3, 4, 8, 1, TL_PAD_VALID }, { 2, 2, 16, 1, TL_PAD_SAME },
+    { 2, 3, 8, 1, 4 },   /* rows and columns of padding only */
+  };
+
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    {
+      const int *k = shapes[t];
+      TlConv2dShape s;
+      g_autofree float *in = NULL, *w = NULL, *b = NULL, *fast = NULL, *ref = NULL;
+      size_t n_in, n_out;
+      double d;
+
+      g_assert_true (tl_conv2d_shape (&s, 2, k[0], k[1], k[2], k[2], 3, 3, k[3], k[4], k[2]));
+      s.act = t % 3;
+      s.slope = 0.1f;
+      n_in = (size_t) 2 * k[0] * k[1] * k[2];
+      n_out = (size_t) 2 * s.oh * s.ow * k[2];
+      in = g_new (float, n_in);
+      w = g_new (float, 9 * k[2]);
+      b = g_new (float, k[2]);
+      fast = g_new (float, n_out);
+      ref = g_new (float, n_out);
+      nn_test_fill (in, n_in, 50 + t);
+      nn_test_fill (w, 9 * k[2], 60 + t);
+      nn_test_fill (b, k[2], 70 + t);
+      g_assert_true (tl_nn_depthwise3_forward (fast, in, w, b, &s));
+      tl_conv2d_forward_ref (ref, in, w, b, &s);
+      d = nn_test_max_diff (fast, ref, n_out);
+      g_test_message ("depthwise 2×%d×%d×%d /%d act %d → %d×%d: max |diff| %.2e",
+                      k[0], k[1], k[2], k[3], s.act, s.oh, s.ow, d);
+      g_assert_cmpfloat (d, <, 1e-4);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  tl_nn_init ();
+  g_test_add_func ("/twinlock/nn/fused/chain", test_chain);
+  g_test_add_func ("/twinlock/nn/fused/chain-refuses", test_chain_refuses);
+  g_test_add_func ("/twinlock/nn/fused/depthwise3", test_depthwise3);
+  return g_test_run ();
+}
