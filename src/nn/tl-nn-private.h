@@ -27,7 +27,9 @@ void tl_gemm_1 (bool trans_a, bool trans_b, int m, int n, int k,
  * threads, the caller's included, and returns when all have run.  Chunks
  * are claimed one at a time, so a worker the OS does not schedule in time
  * (the machine is busy) costs only parallelism: the caller takes its
- * chunks.  Calls from several threads at once are safe; the later ones run
+ * chunks; when calls take longer than the caller alone would (a worker
+ * taken away while holding a chunk), the caller runs the next calls alone
+ * for a while (tl-nn-pool.c).  Calls from several threads at once are safe; the later ones run
  * their chunks serially. */
 void tl_nn_parallel (int    n,
                      void (*fn) (void *ctx, int i),

@@ -10,18 +10,12 @@
  * tiles, GEMMs by position ξ, output transform (with bias and activation)
  * by tiles.
  */
-#include <string.h>
-
 #include "tl-nn-private.h"
+#include "tl-nn-simd.h"
 #include "tl-nn-winograd.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 #define INLINE static inline __attribute__ ((always_inline))
 
-/* Eight channels in a vector (two SSE registers in the portable clone). */
-typedef float v8sf __attribute__ ((vector_size (32)));
 typedef int v8si __attribute__ ((vector_size (32)));
 
 /* The first n (1..8) floats at p, zeros after. */
@@ -188,7 +182,7 @@ tl_winograd_workspace (const TlConv2dShape *s,
 
 #define FILTER_BLOCK 64
 
-TL_NN_HOT void
+SIMD void
 tl_winograd_filter (float               *u,
                     const float         *w,
                     const TlConv2dShape *s,
@@ -237,7 +231,9 @@ typedef struct
   int                  pass;     /* 0: input transform, 1: output */
 } Job;
 
-/* Tiles [t0, t1): V[ξ][tile][c] = (Bᵀ d B)[ξ]. */
+/* Tiles [t0, t1): V[ξ][tile][c] = (Bᵀ d B)[ξ].  Columns of the block are
+ * loaded and transformed at once, the rows transformed and stored at
+ * once: the block passes through the stack once. */
 INLINE void
 input_tiles (const Job *j,
              int        t0,
@@ -252,31 +248,39 @@ input_tiles (const Job *j,
     {
       const int r = t % per_image, ty = r / j->t.tw, tx = r % j->t.tw;
       const int iy0 = ty * m - s->pad_t, ix0 = tx * m - s->pad_l;
+      /* the block's rows and columns inside the image */
+      const int i0 = iy0 < 0 ? -iy0 : 0, i1 = s->h - iy0 < alpha ? s->h - iy0 : alpha;
+      const int k0 = ix0 < 0 ? -ix0 : 0, k1 = s->w - ix0 < alpha ? s->w - ix0 : alpha;
       const float *img = j->in + (size_t) (t / per_image) * s->h * s->w * c;
       float *dst = j->v + (size_t) t * c;
 
       for (int c0 = 0; c0 < c; c0 += 8)
         {
           const int n = c - c0 < 8 ? c - c0 : 8;
-          v8sf d[6][6], x[6][6];
+          v8sf x[6][6];
 
-          for (int i = 0; i < alpha; i++)
-            for (int k = 0; k < alpha; k++)
-              {
-                int iy = iy0 + i, ix = ix0 + k;
-
-                if (iy >= 0 && iy < s->h && ix >= 0 && ix < s->w)
-                  d[i][k] = load_n (img + ((size_t) iy * s->w + ix) * c + c0, n);
-                else
-                  d[i][k] = (v8sf) { 0 };
-              }
+#pragma GCC unroll 6
           for (int k = 0; k < alpha; k++)
-            input_1d (&x[0][k], 6, &d[0][k], 6, m);
+            {
+              v8sf d[6];
+
+#pragma GCC unroll 6
+              for (int i = 0; i < alpha; i++)
+                d[i] = i >= i0 && i < i1 && k >= k0 && k < k1 ?
+                       load_n (img + ((size_t) (iy0 + i) * s->w + ix0 + k) * c + c0, n) :
+                       (v8sf) { 0 };
+              input_1d (&x[0][k], 6, d, 1, m);
+            }
+#pragma GCC unroll 6
           for (int i = 0; i < alpha; i++)
-            input_1d (&d[i][0], 1, &x[i][0], 1, m);
-          for (int i = 0; i < alpha; i++)
-            for (int k = 0; k < alpha; k++)
-              store_n (dst + (size_t) (i * alpha + k) * plane + c0, d[i][k], n);
+            {
+              v8sf v[6];
+
+              input_1d (v, 1, &x[i][0], 1, m);
+#pragma GCC unroll 6
+              for (int k = 0; k < alpha; k++)
+                store_n (dst + (size_t) (i * alpha + k) * plane + c0, v[k], n);
+            }
         }
     }
 }
@@ -315,33 +319,46 @@ output_tiles (const Job *j,
       const int r = t % per_image, ty = r / j->t.tw, tx = r % j->t.tw;
       const int oy0 = ty * m, ox0 = tx * m;
       const int my = s->oh - oy0 < m ? s->oh - oy0 : m, mx = s->ow - ox0 < m ? s->ow - ox0 : m;
-      float *img = j->out + (size_t) (t / per_image) * s->oh * s->ow * oc;
+      float *o = j->out + ((size_t) (t / per_image) * s->oh * s->ow +
+                           (size_t) oy0 * s->ow + ox0) * oc;
       const float *src = j->mm + (size_t) t * oc;
 
       for (int c0 = 0; c0 < oc; c0 += 8)
         {
           const int n = oc - c0 < 8 ? oc - c0 : 8;
           const v8sf bias = j->b ? load_n (j->b + c0, n) : (v8sf) { 0 };
-          v8sf x[6][6], y[4][6], z[4][4];
+          v8sf y[4][6];
 
-          for (int i = 0; i < alpha; i++)
-            for (int k = 0; k < alpha; k++)
-              x[i][k] = load_n (src + (size_t) (i * alpha + k) * plane + c0, n);
+#pragma GCC unroll 6
           for (int k = 0; k < alpha; k++)
-            output_1d (&y[0][k], 6, &x[0][k], 6, m);
+            {
+              v8sf x[6];
+
+#pragma GCC unroll 6
+              for (int i = 0; i < alpha; i++)
+                x[i] = load_n (src + (size_t) (i * alpha + k) * plane + c0, n);
+              output_1d (&y[0][k], 6, x, 1, m);
+            }
+#pragma GCC unroll 4
           for (int i = 0; i < m; i++)
-            output_1d (&z[i][0], 1, &y[i][0], 1, m);
-          for (int i = 0; i < my; i++)
-            for (int k = 0; k < mx; k++)
-              store_n (img + ((size_t) (oy0 + i) * s->ow + ox0 + k) * oc + c0,
-                       activate (z[i][k] + bias, s), n);
+            {
+              v8sf z[4];
+
+              if (i >= my)
+                break;
+              output_1d (z, 1, &y[i][0], 1, m);
+#pragma GCC unroll 4
+              for (int k = 0; k < m; k++)
+                if (k < mx)
+                  store_n (o + ((size_t) i * s->ow + k) * oc + c0, activate (z[k] + bias, s), n);
+            }
         }
     }
 }
 
 /* The transforms of tiles [t0, t1), input (pass 0) or output (pass 1),
  * specialised for m at compile time. */
-TL_NN_HOT static void
+SIMD static void
 transform_tiles (const Job *j,
                  int        t0,
                  int        t1)
