@@ -67,6 +67,9 @@ test_chain (void)
     /* detector conv0 (3 channels, valid, leaky, pool /2) at a small size */
     { 1, 30, 30, 3, false, 1, TL_PAD_VALID, 16, TL_CONV_ACT_LEAKY, 2, 1 },
     { 2, 27, 21, 3, false, 1, TL_PAD_VALID, 32, TL_CONV_ACT_LEAKY, 2, 2 },
+    /* widths of whole six-pixel blocks: pooled in pairs as computed */
+    { 2, 23, 26, 3, false, 1, TL_PAD_VALID, 32, TL_CONV_ACT_RELU, 2, 1 },
+    { 1, 122, 110, 3, false, 1, TL_PAD_VALID, 16, TL_CONV_ACT_LEAKY, 2, 2 },
     /* detector separable blocks: pad 1, leaky, pool /2 (odd sides) or /1 */
     { 1, 25, 25, 16, true, 1, 1, 32, TL_CONV_ACT_LEAKY, 2, 2 },
     { 1, 13, 13, 64, true, 1, 1, 128, TL_CONV_ACT_LEAKY, 2, 1 },

@@ -69,9 +69,22 @@ depthwise (float *restrict out, const float *restrict in, const float *restrict 
     }
 }
 
+static inline __attribute__ ((always_inline)) v8sf
+max8 (v8sf a, v8sf b)
+{
+  typedef int v8si __attribute__ ((vector_size (32)));
+  v8si m = a > b;
+
+  return (v8sf) ((m & (v8si) a) | (~m & (v8si) b));
+}
+
+/* pairs: write the larger of each two horizontally neighbouring outputs
+ * only, rows ow / 2 pixels long (the caller sees that every pixel goes
+ * through the six-pixel blocks, whose starts are even). */
 SIMD static void
 direct_small_c (float *restrict out, const float *restrict in, const float *restrict w,
-                const float *restrict b, const TlConv2dShape *s, int row0, int row1)
+                const float *restrict b, const TlConv2dShape *s, int row0, int row1,
+                bool pairs)
 {
   const int c = s->c, oc = s->oc;
 
@@ -115,6 +128,17 @@ direct_small_c (float *restrict out, const float *restrict in, const float *rest
                             }
                         }
                     }
+                  if (pairs)
+                    {
+                      float *restrict h = out + ((size_t) (r - row0) * (s->ow / 2) + ox / 2) * oc;
+
+                      for (int u = 0; u < 3; u++)
+                        {
+                          store8 (h + (size_t) u * oc + c0, max8 (a[2 * u][0], a[2 * u + 1][0]));
+                          store8 (h + (size_t) u * oc + c0 + 8, max8 (a[2 * u][1], a[2 * u + 1][1]));
+                        }
+                      continue;
+                    }
                   for (int u = 0; u < 6; u++)
                     {
                       store8 (o + (size_t) u * oc + c0, a[u][0]);
@@ -153,6 +177,14 @@ direct_small_c (float *restrict out, const float *restrict in, const float *rest
     }
 }
 
+bool
+tl_nn_fast_direct_pairs_ok (const TlConv2dShape *s)
+{
+  /* every pixel in a six-pixel block with its whole window in the row */
+  return s->groups == 1 && s->c <= 4 && s->oc % 16 == 0 && s->kh <= 3 && s->kw <= 3 &&
+         s->pad_l == 0 && s->ow % 6 == 0 && (s->ow - 1) * s->stride + s->kw <= s->w;
+}
+
 void
 tl_nn_fast_direct_rows (float               *dst,
                         const float         *in,
@@ -160,9 +192,10 @@ tl_nn_fast_direct_rows (float               *dst,
                         const float         *b,
                         const TlConv2dShape *s,
                         int                  row0,
-                        int                  row1)
+                        int                  row1,
+                        bool                 pairs)
 {
-  direct_small_c (dst, in, w, b, s, row0, row1);
+  direct_small_c (dst, in, w, b, s, row0, row1, pairs);
 }
 
 SIMD static void
@@ -225,7 +258,7 @@ conv_band (void *ctx,
       if (j->depthwise)
         depthwise (j->out + (size_t) r * len, j->in, j->w, j->b, j->s, r, r + 1);
       else
-        direct_small_c (j->out + (size_t) r * len, j->in, j->w, j->b, j->s, r, r + 1);
+        direct_small_c (j->out + (size_t) r * len, j->in, j->w, j->b, j->s, r, r + 1, false);
       if (j->s->act != TL_CONV_ACT_NONE)
         tl_nn_fast_bias_act (j->out + (size_t) r * len, NULL, 1, len, j->s);
     }

@@ -27,10 +27,13 @@ bool tl_nn_fast_conv2d_forward (float *out, const float *in, const float *w,
 
 /* The few-input-channel direct convolution above for output rows
  * [row0, row1) counted over the batch, written from dst on (row0's first
- * pixel); bias added, no activation. */
+ * pixel); bias added, no activation.  pairs: only the larger of each two
+ * horizontal neighbours, the first half of a 2×2 max pool of stride 2
+ * (rows ow / 2 long); for shapes tl_nn_fast_direct_pairs_ok () accepts. */
 void tl_nn_fast_direct_rows (float *dst, const float *in, const float *w,
                              const float *b, const TlConv2dShape *s,
-                             int row0, int row1);
+                             int row0, int row1, bool pairs);
+bool tl_nn_fast_direct_pairs_ok (const TlConv2dShape *s);
 
 /* A task is split over the engine's threads only when it has at least
  * this many FLOPs (about 0.15 ms of one core): below that, waking a

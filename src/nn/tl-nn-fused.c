@@ -279,6 +279,17 @@ pool2_row (float *restrict o, const float *r0, const float *r1, const TlPoolShap
   act_run (row, p->ow * c, s);
 }
 
+/* The second half of a 2×2 max pool after the first (the larger of two
+ * rows' already paired values), then the activation. */
+SIMD static void
+vmax_row (float *restrict o, const float *r0, const float *r1, int n,
+          const TlConv2dShape *s)
+{
+  for (int i = 0; i < n; i++)
+    o[i] = r0[i] > r1[i] ? r0[i] : r1[i];
+  act_run (o, n, s);
+}
+
 /* ---- chains -------------------------------------------------------------- */
 
 static bool
@@ -337,11 +348,23 @@ dw_floats (const TlNnChain *c,
   return c->has_dw ? round16 ((size_t) rows * c->conv.w * c->conv.c) : 0;
 }
 
+/* The first convolution before a pool of stride 2 keeps only the larger
+ * of each two horizontal neighbours (tl_nn_fast_direct_rows ()): half the
+ * rows to write and to pool. */
+static bool
+pairs_first (const TlNnChain *c)
+{
+  return !c->has_dw && c->has_pool && c->pool.stride == 2 && c->pool.pad_l == 0 &&
+         c->pool.ow * 2 == c->conv.ow && tl_nn_fast_direct_pairs_ok (&c->conv);
+}
+
 static size_t
 conv_floats (const TlNnChain *c,
              int              rows)
 {
-  return c->has_pool ? round16 ((size_t) rows * c->conv.ow * c->conv.oc) : 0;
+  int ow = pairs_first (c) ? c->conv.ow / 2 : c->conv.ow;
+
+  return c->has_pool ? round16 ((size_t) rows * ow * c->conv.oc) : 0;
 }
 
 bool
@@ -463,8 +486,9 @@ conv_rows (const ChainJob *j,
     act.act = TL_CONV_ACT_NONE;
   if (!c->has_dw)
     {
-      tl_nn_fast_direct_rows (dst, a->in, a->w, a->b, v, n * v->oh + c0, n * v->oh + c1);
-      act_run (dst, m * v->oc, &act);
+      /* always before a pool, whose activation waits */
+      tl_nn_fast_direct_rows (dst, a->in, a->w, a->b, v, n * v->oh + c0, n * v->oh + c1,
+                              pairs_first (c));
       return;
     }
   for (int r = c0; r < c1; r++)
@@ -499,6 +523,7 @@ chain_band (void *ctx,
   int f0 = i % j->bands * c->band_rows;
   int f1 = f0 + c->band_rows < f ? f0 + c->band_rows : f;
   int slot = claim_slot (j), c0, c1;
+  bool pairs = pairs_first (c);
   float *scratch = j->ws + (size_t) slot * c->slot_floats, *rows;
 
   conv_rows_for (c, f0, f1, &c0, &c1);
@@ -518,9 +543,14 @@ chain_band (void *ctx,
         ya = 0;
       if (yb >= v->oh)
         yb = v->oh - 1;
-      pool2_row (j->a->out + ((size_t) n * f + y) * c->pool.ow * v->oc,
-                 rows + (size_t) (ya - c0) * v->ow * v->oc,
-                 rows + (size_t) (yb - c0) * v->ow * v->oc, &c->pool, v);
+      if (pairs)
+        vmax_row (j->a->out + ((size_t) n * f + y) * c->pool.ow * v->oc,
+                  rows + (size_t) (ya - c0) * c->pool.ow * v->oc,
+                  rows + (size_t) (yb - c0) * c->pool.ow * v->oc, c->pool.ow * v->oc, v);
+      else
+        pool2_row (j->a->out + ((size_t) n * f + y) * c->pool.ow * v->oc,
+                   rows + (size_t) (ya - c0) * v->ow * v->oc,
+                   rows + (size_t) (yb - c0) * v->ow * v->oc, &c->pool, v);
     }
   atomic_fetch_and (&j->busy, ~(1u << slot));
 }
