@@ -74,7 +74,7 @@ size_t tl_conv2d_backward_workspace (const TlConv2dShape *s);
 int64_t tl_conv2d_flops             (const TlConv2dShape *s);
 /* Inference with few output pixels and many weights (the deep layers of an
  * encoder at batch 1): the weights are the big operand of the GEMM, which
- * streams them once when they are stored transposed, wt [oc][kh][kw][c/1].
+ * streams them once when they are stored transposed, wt [oc][kh][kw][c].
  * Groups 1 only; ws as tl_conv2d_workspace (). */
 bool   tl_conv2d_transposed_applies (const TlConv2dShape *s);
 void   tl_conv2d_transpose_weights  (float *wt, const float *w,

@@ -146,9 +146,11 @@ void tl_net_init_params   (TlNet *net, uint64_t seed);
 int  tl_net_fold          (TlNet *net);
 
 /* For inference only, once the weights are final (after tl_net_fold ()):
- * transforms the filters of the convolutions that run faster on
- * transformed filters (3×3 stride-1 ones, by Winograd: tl-nn-winograd.h),
- * once, so that inference passes only reuse them.  Weights changed later
+ * lays out once the weights of the convolutions that run faster on
+ * another layout, so that inference passes only reuse them: transformed
+ * filters for Winograd (3×3 stride 1: tl-nn-winograd.h), transposed
+ * weights for few output pixels and many weights
+ * (tl_conv2d_transposed_applies ()).  Weights changed later
  * are not seen by those convolutions until tl_net_freeze () runs again;
  * tl_net_prepare () for training drops the transformed filters.  Returns
  * how many convolutions use them, or -1 (out of memory). */
