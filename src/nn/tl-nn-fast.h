@@ -21,7 +21,8 @@ extern "C" {
  * convolution for few input channels (c <= 4, oc a multiple of 16, k <= 7:
  * the first layer on an RGB image, where an im2col GEMM has too short a K
  * or, for the encoder's 7×7 stem, costs more in copying patches).
- * Both split their output rows over the engine's threads. */
+ * Both split their output rows over the engine's threads (from
+ * TL_NN_SPLIT_MIN_FLOPS on). */
 bool tl_nn_fast_conv2d_forward (float *out, const float *in, const float *w,
                                 const float *b, const TlConv2dShape *s);
 
