@@ -69,7 +69,7 @@ test_chain (void)
     { 2, 27, 21, 3, false, 1, TL_PAD_VALID, 32, TL_CONV_ACT_LEAKY, 2, 2 },
     /* widths of whole six-pixel blocks: pooled in pairs as computed */
     { 2, 23, 26, 3, false, 1, TL_PAD_VALID, 32, TL_CONV_ACT_RELU, 2, 1 },
-    { 1, 122, 110, 3, false, 1, TL_PAD_VALID, 16, TL_CONV_ACT_LEAKY, 2, 2 },
+    { 1, 122, 110, 3, false, 1, TL_PAD_VALID, 32, TL_CONV_ACT_LEAKY, 2, 2 },
     /* detector separable blocks: pad 1, leaky, pool /2 (odd sides) or /1 */
     { 1, 25, 25, 16, true, 1, 1, 32, TL_CONV_ACT_LEAKY, 2, 2 },
     { 1, 13, 13, 64, true, 1, 1, 128, TL_CONV_ACT_LEAKY, 2, 1 },
@@ -78,7 +78,7 @@ test_chain (void)
     /* large enough to be split over the threads (TL_NN_SPLIT_MIN_FLOPS) */
     { 1, 104, 104, 32, true, 1, 1, 64, TL_CONV_ACT_LEAKY, 2, 2 },
     { 1, 13, 13, 256, true, 1, 1, 512, TL_CONV_ACT_LEAKY, 1, 2 },
-    { 1, 76, 75, 3, false, 1, TL_PAD_VALID, 32, TL_CONV_ACT_RELU, 2, 2 },
+    { 1, 100, 99, 3, false, 1, TL_PAD_VALID, 32, TL_CONV_ACT_RELU, 2, 2 },
     /* landmark blocks: "same", stride 1 or 2, relu or none, no pool */
     { 1, 56, 56, 32, true, 1, TL_PAD_SAME, 32, TL_CONV_ACT_RELU, 0, 2 },
     { 1, 29, 29, 32, true, 2, TL_PAD_SAME, 64, TL_CONV_ACT_NONE, 0, 1 },
