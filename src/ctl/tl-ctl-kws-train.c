@@ -172,8 +172,11 @@ collect_examples (GPtrArray   *items,
         }
       n_found += found;
       if ((i + 1) % 50 == 0 || i + 1 == items->len)
-        g_printerr (_("\rcandidates: %u/%u files, %u examples"), i + 1, items->len,
-                    data->examples->len);
+        {
+          g_printerr ("\r");
+          g_printerr (_("candidates: %u/%u files, %u examples"), i + 1, items->len,
+                      data->examples->len);
+        }
     }
   g_printerr ("\n");
   g_printerr (_("keyphrase search: a candidate ends inside the spoken keyphrase in %d of %d positive files (%.1f %%)\n"),
