@@ -3,6 +3,9 @@
 """Builds the keyword-spotting corpus that `twinlockctl kws eval` measures.
 
     tests/make-kws-corpus.py [OUTDIR] [--seed N] [--scale F] [--jobs N]
+                             [--texts eval|train] [--unlock N] [--lock N]
+                             [--ordinary-words N] [--confusable-scale F]
+                             [--festival-share F] [--no-librivox]
 
 OUTDIR (default /tmp/kws-corpus) receives 16 kHz mono 16-bit WAVs and
 manifest.tsv, one line per file:
@@ -26,6 +29,13 @@ microphone does.  Ordinary speech is read from the licence texts in
 /usr/share/common-licenses (plain English prose that every Debian system
 has); the LibriVox clips of Debian's pocketsphinx-testdata are added as they
 are.  Nothing here is committed: the corpus is rebuilt from this script.
+
+`--texts train` builds a corpus to train and calibrate on, disjoint in text
+from the default (evaluation) one: other carrier phrases, other confusable
+sentences and templates (the confusable words are the same), other licence
+texts; with `--no-librivox` it leaves out the LibriVox clips, which the
+evaluation corpus contains (they still serve as babble noise).  Use another
+seed and OUTDIR too, so that voices, rates, pitches and noise differ.
 """
 
 import argparse
@@ -69,6 +79,15 @@ UNLOCK = ["unlock", "unlock", "unlock", "please unlock", "unlock it",
           "unlock please"]
 LOCK = ["lock", "lock", "lock", "lock it", "please lock", "lock the screen",
         "okay, lock"]
+
+# Training texts (--texts train): none of them is in the lists above.
+UNLOCK_TRAIN = ["unlock", "unlock", "unlock", "unlock now", "hey, unlock",
+                "unlock the door", "could you unlock", "unlock for me",
+                "right, unlock", "unlock the laptop"]
+LOCK_TRAIN = ["lock", "lock", "lock", "lock now", "lock the door",
+              "hey, lock", "lock for me", "right, lock"]
+LICENSE_FILES_TRAIN = ["MPL-2.0", "GFDL-1.3", "LGPL-2.1", "Artistic",
+                       "CC0-1.0", "MPL-1.1"]
 
 # Sentences built around words that sound like "unlock" / "lock".  The
 # second field lists the keyphrases legitimately spoken in the sentence.
@@ -114,6 +133,40 @@ CONFUSABLE_SENTENCES = [
     "The online shop will allow returns for thirty days.",
     "It has been a long day and I am unlucky.",
     "I will look for the key in a lot of places.",
+]
+CONFUSABLE_TEMPLATES_TRAIN = [
+    "You should {w} when you get the chance.",
+    "I heard {w} on the radio this morning.",
+    "Write {w} at the top of the page.",
+    "He kept saying {w} over and over.",
+    "The answer is {w}, not the other thing.",
+    "Tell her {w} when she calls back.",
+    "{w} is the last word in the song.",
+    "Nobody expected {w} to come up.",
+    "My brother said {w} on the phone.",
+    "Just {w}, and we can go home.",
+]
+CONFUSABLE_SENTENCES_TRAIN = [
+    "Unload the car and lock the bikes to the rail.",
+    "We had no luck finding a parking spot.",
+    "The old clock in the hall chimes every hour.",
+    "We still have a lot of boxes to carry.",
+    "The shop is around the block from here.",
+    "Look at the sky, it might rain later.",
+    "Unlike last year, the summer was dry.",
+    "The gate has a lock and a heavy chain.",
+    "Someone will knock on the window at noon.",
+    "A flock of sheep crossed the road.",
+    "Set the alarm for seven o'clock.",
+    "Hello there, can I help you?",
+    "In luck again, he found a free seat.",
+    "That is an unknown address.",
+    "Please undo the last change and save.",
+    "They will unpack the tent and light a fire.",
+    "Allow me to carry the bags.",
+    "He logged in online late at night.",
+    "It was a long and unlucky trip.",
+    "Unless it snows, we leave at eight.",
 ]
 
 
@@ -219,8 +272,8 @@ def mix(speech, pre, post, condition, tmp, rnd, babble):
     return mixed[:n]
 
 
-def voice_pick(rnd):
-    if HAVE_FESTIVAL and rnd.random() < 0.5:
+def voice_pick(rnd, festival_share):
+    if HAVE_FESTIVAL and rnd.random() < festival_share:
         return (rnd.choice(sorted(FESTIVAL)), rnd.randint(88, 115),
                 rnd.randint(-150, 150))
     v = rnd.choice(VOICES)
@@ -228,11 +281,11 @@ def voice_pick(rnd):
     return v + ("+" + var if var else ""), rnd.randint(120, 200), rnd.randint(25, 75)
 
 
-def license_chunks(rnd, words_wanted):
+def license_chunks(files, words_wanted):
     bad = re.compile(r"lock|luck|clock|unload|a lot|unl|knock|flock|block",
                      re.IGNORECASE)
     sentences = []
-    for name in LICENSE_FILES:
+    for name in files:
         path = os.path.join(LICENSES, name)
         if not os.path.exists(path):
             continue
@@ -261,7 +314,21 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply the number of files (0.1 for a quick look)")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--texts", choices=["eval", "train"], default="eval",
+                    help="train: carrier phrases, confusable sentences and "
+                    "licence texts disjoint from the default corpus")
+    ap.add_argument("--unlock", type=int, help="positives of \"unlock\" (300 × scale)")
+    ap.add_argument("--lock", type=int, help="positives of \"lock\" (120 × scale)")
+    ap.add_argument("--ordinary-words", type=int,
+                    help="words of ordinary speech (5200 × scale)")
+    ap.add_argument("--confusable-scale", type=float,
+                    help="confusable files per sentence (2 × scale)")
+    ap.add_argument("--festival-share", type=float, default=0.5,
+                    help="share of files spoken by Festival (if installed)")
+    ap.add_argument("--no-librivox", action="store_true",
+                    help="leave the LibriVox clips out of the corpus")
     args = ap.parse_args()
+    train = args.texts == "train"
 
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
@@ -283,29 +350,36 @@ def main():
 
     jobs = []  # (relpath, class, phrase, text, voice, rate, pitch, condition, seed)
     conds = ["clean", "20dB", "10dB"]
-    n_unlock = int(300 * args.scale)
-    n_lock = int(120 * args.scale)
+    n_unlock = args.unlock if args.unlock is not None else int(300 * args.scale)
+    n_lock = args.lock if args.lock is not None else int(120 * args.scale)
+    n_words = (args.ordinary_words if args.ordinary_words is not None
+               else int(5200 * args.scale))
+    conf_scale = (args.confusable_scale if args.confusable_scale is not None
+                  else 2 * args.scale)
+    fs = args.festival_share
     for i in range(n_unlock):
-        text = rnd.choice(UNLOCK)
+        text = rnd.choice(UNLOCK_TRAIN if train else UNLOCK)
         jobs.append(("positive/unlock-%04d.wav" % i, "positive", "unlock", text)
-                    + voice_pick(rnd) + (conds[i % 3], rnd.random()))
+                    + voice_pick(rnd, fs) + (conds[i % 3], rnd.random()))
     for i in range(n_lock):
-        text = rnd.choice(LOCK)
+        text = rnd.choice(LOCK_TRAIN if train else LOCK)
         jobs.append(("positive/lock-%04d.wav" % i, "positive", "lock", text)
-                    + voice_pick(rnd) + (conds[i % 3], rnd.random()))
-    for i, text in enumerate(license_chunks(rnd, int(5200 * args.scale))):
+                    + voice_pick(rnd, fs) + (conds[i % 3], rnd.random()))
+    files = LICENSE_FILES_TRAIN if train else LICENSE_FILES
+    for i, text in enumerate(license_chunks(files, n_words)):
         jobs.append(("ordinary/text-%04d.wav" % i, "ordinary", "-", text)
-                    + voice_pick(rnd) + (conds[i % 3], rnd.random()))
-    conf = list(CONFUSABLE_SENTENCES)
+                    + voice_pick(rnd, fs) + (conds[i % 3], rnd.random()))
+    conf = list(CONFUSABLE_SENTENCES_TRAIN if train else CONFUSABLE_SENTENCES)
+    templates = CONFUSABLE_TEMPLATES_TRAIN if train else CONFUSABLE_TEMPLATES
     for w, _ in CONFUSABLE_WORDS:
-        for t in rnd.sample(CONFUSABLE_TEMPLATES, 4):
+        for t in rnd.sample(templates, 4):
             conf.append(t.format(w=w).capitalize() if t.startswith("{") else t.format(w=w))
-    n_conf = int(len(conf) * 2 * args.scale)
+    n_conf = int(len(conf) * conf_scale)
     for i in range(n_conf):
         text = conf[i % len(conf)]
         allowed = "lock" if re.search(r"\block\b", text, re.IGNORECASE) else "-"
         jobs.append(("confusable/conf-%04d.wav" % i, "confusable", allowed, text)
-                    + voice_pick(rnd) + (conds[i % 3], rnd.random()))
+                    + voice_pick(rnd, fs) + (conds[i % 3], rnd.random()))
 
     def build(job):
         rel, cls, phrase, text, voice, rate, pitch, cond, seed = job
@@ -323,7 +397,7 @@ def main():
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         lines = list(pool.map(build, jobs))
 
-    if os.path.isdir(LIBRIVOX):
+    if os.path.isdir(LIBRIVOX) and not args.no_librivox:
         for f in sorted(os.listdir(LIBRIVOX)):
             if f.endswith(".wav"):
                 rel = "librivox/" + f

@@ -303,6 +303,78 @@ test_finite_differences (gconstpointer data)
   g_assert_cmpfloat (max_diff, <, 1e-6);
 }
 
+/* ---- softmax cross-entropy ------------------------------------------------ */
+
+static void
+test_xent_values (void)
+{
+  /* Row 0: logits (0, ln 3), label 1 → p = (1/4, 3/4), −log p = ln 4/3.
+   * Row 1: logits (2, 2), label 0 → p = (1/2, 1/2), −log p = ln 2.
+   * Weights (1, 3): L = (3·ln 4/3 + 1·ln 2) / 4. */
+  const float logits[] = { 0.0f, logf (3.0f), 2.0f, 2.0f };
+  const int labels[] = { 1, 0 };
+  const float weight[] = { 1.0f, 3.0f };
+  float probs[4], dlogits[4] = { 0 };
+  double loss;
+
+  loss = tl_softmax_xent_forward (probs, logits, labels, NULL, 2, 2);
+  g_assert_cmpfloat_with_epsilon (loss, (log (4.0 / 3.0) + log (2.0)) / 2, 1e-6);
+  g_assert_cmpfloat_with_epsilon (probs[0], 0.25, 1e-6);
+  g_assert_cmpfloat_with_epsilon (probs[1], 0.75, 1e-6);
+  loss = tl_softmax_xent_forward (NULL, logits, labels, weight, 2, 2);
+  g_assert_cmpfloat_with_epsilon (loss, (3 * log (4.0 / 3.0) + log (2.0)) / 4, 1e-6);
+  /* Row 0's gradient: 3/4 · (p − onehot) = 3/4 · (1/4, −1/4). */
+  tl_softmax_xent_backward (dlogits, logits, labels, weight, 2, 2, 1.0f);
+  g_assert_cmpfloat_with_epsilon (dlogits[0], 3.0 / 16, 1e-6);
+  g_assert_cmpfloat_with_epsilon (dlogits[1], -3.0 / 16, 1e-6);
+  g_assert_cmpfloat_with_epsilon (dlogits[2], -1.0 / 8, 1e-6);
+  g_assert_cmpfloat_with_epsilon (dlogits[3], 1.0 / 8, 1e-6);
+
+  /* Large logits do not overflow. */
+  {
+    const float big[] = { 1000.0f, 0.0f, -1000.0f };
+    const int l0[] = { 1 };
+    loss = tl_softmax_xent_forward (probs, big, l0, NULL, 1, 3);
+    g_assert_cmpfloat_with_epsilon (loss, 1000.0, 1e-3);
+    g_assert_true (isfinite (probs[2]));
+  }
+}
+
+static void
+test_xent_finite_differences (void)
+{
+  enum { XB = 6, XK = 3 };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (4321);
+  const int labels[XB] = { 0, 1, 2, 0, 0, 2 };
+  const float weight[XK] = { 0.5f, 2.0f, 1.25f };
+  const float h = 1.0f / 4096;
+  const float dloss = 0.7f;
+  float logits[XB * XK], dlogits[XB * XK] = { 0 };
+  double max_diff = 0.0, max_grad = 0.0;
+
+  for (int i = 0; i < XB * XK; i++)
+    logits[i] = (float) g_rand_int_range (rng, -3072, 3073) / 1024.0f;
+  tl_softmax_xent_backward (dlogits, logits, labels, weight, XB, XK, dloss);
+  for (int i = 0; i < XB * XK; i++)
+    {
+      float x = logits[i];
+      double lp, lm, fd;
+
+      logits[i] = x + h;
+      lp = tl_softmax_xent_forward (NULL, logits, labels, weight, XB, XK);
+      logits[i] = x - h;
+      lm = tl_softmax_xent_forward (NULL, logits, labels, weight, XB, XK);
+      logits[i] = x;
+      fd = dloss * (lp - lm) / (2.0 * h);
+      max_diff = MAX (max_diff, fabs (fd - dlogits[i]));
+      max_grad = MAX (max_grad, fabs (fd));
+    }
+  g_test_message ("max |analytic - finite difference| = %.3g (largest gradient %.3g)",
+                  max_diff, max_grad);
+  g_assert_cmpfloat (max_grad, >, 1e-3);
+  g_assert_cmpfloat (max_diff, <, 1e-6);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -313,6 +385,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/nn/loss/pair-hinge/values", test_pair_hinge_values);
   g_test_add_func ("/twinlock/nn/loss/pair-hinge/balance", test_pair_hinge_balance);
   g_test_add_func ("/twinlock/nn/loss/zero-distance", test_zero_distance);
+  g_test_add_func ("/twinlock/nn/loss/softmax-xent/values", test_xent_values);
+  g_test_add_func ("/twinlock/nn/loss/softmax-xent/backward", test_xent_finite_differences);
   g_test_add_data_func ("/twinlock/nn/loss/contrastive/backward",
                         GINT_TO_POINTER (LOSS_CONTRASTIVE), test_finite_differences);
   g_test_add_data_func ("/twinlock/nn/loss/triplet/all/backward",

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <math.h>
 
+#include "tl-kws-engine.h"
 #include "tl-settings.h"
 
 static void
@@ -18,7 +19,7 @@ on_notify (GObject    *object,
   (*count)++;
 }
 
-/* The defaults the schema promises. */
+/* The defaults the schema promises: the engine's own (calibrated) ones. */
 static void
 test_defaults (void)
 {
@@ -28,8 +29,10 @@ test_defaults (void)
   settings = tl_settings_new ();
   g_assert_true (tl_settings_get_voice_enabled (settings));
   g_assert_cmpstr (tl_settings_get_microphone_source (settings), ==, "");
-  g_assert_cmpfloat (tl_settings_get_keyword_threshold (settings, "unlock"), ==, 0.2);
-  g_assert_cmpfloat (tl_settings_get_keyword_threshold (settings, "lock"), ==, 0.7);
+  g_assert_cmpfloat (tl_settings_get_keyword_threshold (settings, "unlock"), ==,
+                     tl_kws_default_threshold ("unlock", TL_KWS_STAGE_DEFAULT));
+  g_assert_cmpfloat (tl_settings_get_keyword_threshold (settings, "lock"), ==,
+                     tl_kws_default_threshold ("lock", TL_KWS_STAGE_DEFAULT));
   g_assert_true (isnan (tl_settings_get_keyword_threshold (settings, "open sesame")));
 }
 
@@ -85,7 +88,8 @@ test_round_trip (void)
   stored = g_settings_get_value (gsettings, "keyword-thresholds");
   g_assert_cmpuint (g_variant_n_children (stored), ==, 0);
   g_settings_reset (gsettings, "keyword-thresholds");
-  g_assert_cmpfloat (tl_settings_get_keyword_threshold (settings, "unlock"), ==, 0.2);
+  g_assert_cmpfloat (tl_settings_get_keyword_threshold (settings, "unlock"), ==,
+                     tl_kws_default_threshold ("unlock", TL_KWS_STAGE_DEFAULT));
   g_signal_handlers_disconnect_by_data (settings, &notified);
 }
 

@@ -14,107 +14,10 @@
 
 #include "tl-ctl.h"
 #include "tl-ctl-kws.h"
+#include "tl-ctl-kws-corpus.h"
 #include "tl-plot.h"
 #include "tl-kws-engine.h"
 #include "tl-wav.h"
-
-typedef enum { CLASS_POSITIVE, CLASS_ORDINARY, CLASS_CONFUSABLE } FileClass;
-
-typedef struct
-{
-  char      *path;
-  FileClass  klass;
-  char      *phrase;      /* positive: the spoken keyphrase; negative: allowed ones or "-" */
-  double     duration;
-  double     word_start;
-  double     word_end;
-  char      *condition;
-  gboolean   festival;    /* spoken by Festival, not espeak-ng */
-  char      *text;
-  GPtrArray *candidates;  /* TlKwsCandidate */
-} Item;
-
-static void
-item_free (gpointer data)
-{
-  Item *it = data;
-  g_free (it->path);
-  g_free (it->phrase);
-  g_free (it->condition);
-  g_free (it->text);
-  g_clear_pointer (&it->candidates, g_ptr_array_unref);
-  g_free (it);
-}
-
-static GPtrArray *
-load_manifest (const char  *dir,
-               GError     **error)
-{
-  g_autofree char *path = g_build_filename (dir, "manifest.tsv", NULL);
-  g_autofree char *contents = NULL;
-  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (item_free);
-  g_auto (GStrv) lines = NULL;
-
-  if (!g_file_get_contents (path, &contents, NULL, error))
-    {
-      g_prefix_error (error, _("No corpus manifest (make one with tests/make-kws-corpus.py): "));
-      return NULL;
-    }
-  lines = g_strsplit (contents, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_auto (GStrv) f = NULL;
-      Item *it;
-
-      if (lines[i][0] == '#' || lines[i][0] == '\0')
-        continue;
-      f = g_strsplit (lines[i], "\t", -1);
-      if (g_strv_length (f) < 9)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       _("%s:%u: expected 9 tab-separated fields"), path, i + 1);
-          return NULL;
-        }
-      it = g_new0 (Item, 1);
-      it->path = g_build_filename (dir, f[0], NULL);
-      if (g_str_equal (f[1], "positive"))
-        it->klass = CLASS_POSITIVE;
-      else if (g_str_equal (f[1], "ordinary"))
-        it->klass = CLASS_ORDINARY;
-      else if (g_str_equal (f[1], "confusable"))
-        it->klass = CLASS_CONFUSABLE;
-      else
-        {
-          item_free (it);
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       _("%s:%u: unknown class “%s”"), path, i + 1, f[1]);
-          return NULL;
-        }
-      it->phrase = g_strdup (f[2]);
-      it->duration = g_ascii_strtod (f[3], NULL);
-      it->word_start = g_ascii_strtod (f[4], NULL);
-      it->word_end = g_ascii_strtod (f[5], NULL);
-      it->condition = g_strdup (f[6]);
-      it->festival = g_str_has_prefix (f[7], "festival:");
-      it->text = g_strdup (f[8]);
-      g_ptr_array_add (items, it);
-    }
-  if (items->len == 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   _("%s lists no files"), path);
-      return NULL;
-    }
-  return g_steal_pointer (&items);
-}
-
-static gboolean
-allowed (const Item *it,
-         const char *phrase)
-{
-  g_auto (GStrv) list = g_strsplit (it->phrase, ",", -1);
-  return g_strv_contains ((const char * const *) list, phrase);
-}
 
 typedef struct
 {
@@ -144,7 +47,8 @@ tally (GPtrArray         *items,
       for (guint j = 0; j < it->candidates->len; j++)
         {
           TlKwsCandidate *c = it->candidates->pdata[j];
-          double thr = g_str_equal (c->phrase, phrase) ? threshold : other_threshold;
+          double thr = g_str_equal (tl_kws_candidate_phrase (c, stages), phrase)
+                         ? threshold : other_threshold;
           c->accepted = tl_kws_candidate_passes (c, stages, thr, &c->reason);
           g_ptr_array_add (acc, c);
         }
@@ -152,7 +56,7 @@ tally (GPtrArray         *items,
       for (guint j = 0; j < acc->len; j++)
         {
           TlKwsCandidate *c = acc->pdata[j];
-          if (!c->accepted || !g_str_equal (c->phrase, phrase))
+          if (!c->accepted || !g_str_equal (tl_kws_candidate_phrase (c, stages), phrase))
             continue;
           if (it->klass == CLASS_POSITIVE)
             {
@@ -163,7 +67,7 @@ tally (GPtrArray         *items,
               else
                 t->fa_pos++;
             }
-          else if (!allowed (it, phrase))
+          else if (!tl_kws_item_allows (it, phrase))
             {
               if (it->klass == CLASS_ORDINARY)
                 t->fa_ord++;
@@ -197,12 +101,31 @@ typedef struct
 
 static const char * const eval_phrases[] = { "unlock", "lock", NULL };
 
+/* Rows whose stages the engine did not run are left out. */
 static const Stage stage_table[] = {
-  { "raw",         0,                                            -15, 40,  0.5 },
-  { "gate",        TL_KWS_STAGE_GATE,                            -15, 40,  0.5 },
+  { "raw",         0,                                            -45, 40,  0.5 },
+  { "gate",        TL_KWS_STAGE_GATE,                            -45, 40,  0.5 },
   { "gate+llr",    TL_KWS_STAGE_GATE | TL_KWS_STAGE_LLR,         -4,  5,   0.05 },
-  { "all",         TL_KWS_STAGE_ALL,                             -4,  5,   0.05 },
+  { "gate+llr+competitors", TL_KWS_STAGE_GATE | TL_KWS_STAGE_LLR | TL_KWS_STAGE_COMPETITORS, -4, 5, 0.05 },
+  { "gate+verifier", TL_KWS_STAGE_GATE | TL_KWS_STAGE_VERIFIER,  0,   0.9995, 0.01 },
 };
+
+/* The verifier's probabilities crowd near 1: finer steps there. */
+static double
+next_threshold (const Stage *st,
+                double       x)
+{
+  if ((st->stages & TL_KWS_STAGE_VERIFIER) && x >= 0.9 - 1e-9)
+    return x + (x >= 0.99 - 1e-9 ? 0.0005 : 0.001);
+  return x + st->step;
+}
+
+static gboolean
+stage_was_run (const Stage *st,
+               TlKwsStages  run)
+{
+  return (st->stages & ~run & ~TL_KWS_STAGE_GATE) == 0;
+}
 
 static int
 compare_double (const double *a,
@@ -217,6 +140,7 @@ static gboolean
 write_det_png (const char  *path,
                GArray      *points,
                double       h_neg,
+               TlKwsStages  run,
                GError     **error)
 {
   g_autoptr (TlPlot) plot = tl_plot_new (_("Keyword spotting: DET curves (threshold sweep)"),
@@ -227,7 +151,7 @@ write_det_png (const char  *path,
   tl_plot_set_y_range (plot, 0, 100);
   tl_plot_set_legend (plot, TL_PLOT_LEGEND_TOP_RIGHT);
   for (guint s = 0; s < G_N_ELEMENTS (stage_table); s++)
-    for (guint k = 0; eval_phrases[k] != NULL; k++)
+    for (guint k = 0; eval_phrases[k] != NULL && stage_was_run (&stage_table[s], run); k++)
       {
         g_autoptr (GArray) x = g_array_new (FALSE, FALSE, sizeof (double));
         g_autoptr (GArray) y = g_array_new (FALSE, FALSE, sizeof (double));
@@ -282,6 +206,7 @@ percentile (GArray *a,
 
 static int
 report (GPtrArray  *items,
+        TlKwsStages run,
         gboolean    json,
         const char *det_png,
         double      audio_s,
@@ -299,33 +224,39 @@ report (GPtrArray  *items,
   double p50_word = median (latency_word), p95_word = percentile (latency_word, 0.95);
   double p50_cpu = median (latency_cpu), p95_cpu = percentile (latency_cpu, 0.95);
   g_autoptr (GArray) points = g_array_new (FALSE, FALSE, sizeof (DetPoint));
+  guint last_stage = 0;
+  double p90_word = percentile (latency_word, 0.90), p90_cpu = percentile (latency_cpu, 0.90);
+
+  for (guint s = 0; s < G_N_ELEMENTS (stage_table); s++)
+    if (stage_was_run (&stage_table[s], run))
+      last_stage = s;
 
   if (json)
     g_string_append_printf (out, "{\n  \"files\": %u, \"audio_s\": %.1f, \"ordinary_h\": %.4f, \"confusable_h\": %.4f,\n"
                             "  \"rtf_wall\": %.4f, \"rtf_cpu\": %.4f,\n"
                             "  \"latency_ms_after_detected_end\": {\"median\": %.0f, \"p95\": %.0f, \"n\": %u},\n"
-                            "  \"latency_ms_after_spoken_word\": {\"median\": %.0f, \"p95\": %.0f, \"n\": %u},\n"
-                            "  \"latency_ms_after_spoken_word_cpu\": {\"median\": %.0f, \"p95\": %.0f},\n"
+                            "  \"latency_ms_after_spoken_word\": {\"median\": %.0f, \"p90\": %.0f, \"p95\": %.0f, \"n\": %u},\n"
+                            "  \"latency_ms_after_spoken_word_cpu\": {\"median\": %.0f, \"p90\": %.0f, \"p95\": %.0f},\n"
                             "  \"stages\": [\n",
                             items->len, audio_s, h_ord, h_conf, wall_s / audio_s, cpu_s / audio_s,
-                            p50_end, p95_end, latency_end->len, p50_word, p95_word, latency_word->len,
-                            p50_cpu, p95_cpu);
+                            p50_end, p95_end, latency_end->len, p50_word, p90_word, p95_word,
+                            latency_word->len, p50_cpu, p90_cpu, p95_cpu);
   else
     g_string_append_printf (out, "corpus: %u files, %.1f min audio; ordinary speech %.1f min, confusable %.1f min\n"
                             "real-time factor: %.4f (wall), %.4f (CPU)\n"
                             "latency, event after the detected word end: median %.0f ms, 95%% %.0f ms (n=%u)\n"
-                            "latency, event after the spoken word (bare-word clips): median %.0f ms, 95%% %.0f ms (n=%u)\n"
-                            "  the same with the deciding thread's CPU time instead of wall time: median %.0f ms, 95%% %.0f ms\n\n"
-                            "%-9s %-7s %9s %8s %-38s %9s %9s %7s   %s\n",
+                            "latency, event after the spoken word (bare-word clips): median %.0f ms, 90%% %.0f ms, 95%% %.0f ms (n=%u)\n"
+                            "  the same with the deciding thread's CPU time instead of wall time: median %.0f ms, 90%% %.0f ms, 95%% %.0f ms\n\n"
+                            "%-20s %-7s %9s %8s %-38s %9s %9s %7s   %s\n",
                             items->len, audio_s / 60, h_ord * 60, h_conf * 60,
                             wall_s / audio_s, cpu_s / audio_s,
-                            p50_end, p95_end, latency_end->len, p50_word, p95_word, latency_word->len,
-                            p50_cpu, p95_cpu,
+                            p50_end, p95_end, latency_end->len, p50_word, p90_word, p95_word,
+                            latency_word->len, p50_cpu, p90_cpu, p95_cpu,
                             "stage", "phrase", "threshold", "detect%", "", "FA/h ord", "FA/h conf", "FA pos",
                             "best threshold with ≤1 FA/h ordinary, ≤5 FA/h confusable");
 
   for (guint s = 0; s < G_N_ELEMENTS (stage_table); s++)
-    for (guint k = 0; eval_phrases[k] != NULL; k++)
+    for (guint k = 0; eval_phrases[k] != NULL && stage_was_run (&stage_table[s], run); k++)
       {
         const Stage *st = &stage_table[s];
         const char *phrase = eval_phrases[k];
@@ -335,7 +266,7 @@ report (GPtrArray  *items,
         double best_thr = NAN, best_det = -1;
         Tally t, bt = { 0 };
 
-        for (double x = st->lo; x <= st->hi + 1e-9; x += st->step)
+        for (double x = st->lo; x <= st->hi + 1e-9; x = next_threshold (st, x))
           {
             Tally u;
             double det, fo, fc;
@@ -371,10 +302,10 @@ report (GPtrArray  *items,
                                   h_ord > 0 ? t.fa_ord / h_ord : NAN,
                                   h_conf > 0 ? t.fa_conf / h_conf : NAN, t.fa_pos,
                                   best_thr, best_det,
-                                  (s + 1 == G_N_ELEMENTS (stage_table) && eval_phrases[k + 1] == NULL) ? "" : ",");
+                                  (s == last_stage && eval_phrases[k + 1] == NULL) ? "" : ",");
         else
           {
-            g_string_append_printf (out, "%-9s %-7s %9.2f %7.1f%% (Festival %5.1f%%, espeak-ng %5.1f%%) %9.2f %9.2f %7d   ",
+            g_string_append_printf (out, "%-20s %-7s %9.3f %7.1f%% (Festival %5.1f%%, espeak-ng %5.1f%%) %9.2f %9.2f %7d   ",
                                     st->name, phrase, thr,
                                     t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN,
                                     t.n_pos_f ? 100.0 * t.n_hit_f / t.n_pos_f : NAN,
@@ -382,7 +313,7 @@ report (GPtrArray  *items,
                                     h_ord > 0 ? t.fa_ord / h_ord : NAN,
                                     h_conf > 0 ? t.fa_conf / h_conf : NAN, t.fa_pos);
             if (best_det >= 0)
-              g_string_append_printf (out, "%.2f: %.1f%%, %.2f / %.2f FA/h\n", best_thr, best_det,
+              g_string_append_printf (out, "%.4f: %.1f%%, %.2f / %.2f FA/h\n", best_thr, best_det,
                                       bt.fa_ord / h_ord, bt.fa_conf / h_conf);
             else
               g_string_append (out, "none reaches it\n");
@@ -406,7 +337,7 @@ report (GPtrArray  *items,
 
       if (!g_file_set_contents (csv_path, csv->str, csv->len, &error))
         return tl_ctl_fail ("%s", error->message);
-      if (!write_det_png (det_png, points, h_ord + h_conf, &error))
+      if (!write_det_png (det_png, points, h_ord + h_conf, run, &error))
         return tl_ctl_fail ("%s", error->message);
     }
   return 0;
@@ -423,6 +354,11 @@ tl_ctl_kws_eval (int    argc,
   g_autofree char *dump = NULL;
   gboolean json = FALSE;
   double floor_log10 = NAN;
+  g_autofree char *stages_arg = NULL;
+  g_autofree char *verifier_path = NULL;
+  g_autofree char *only_voice = NULL;
+  gboolean no_verifier = FALSE;
+  TlKwsStages run;
   FILE *dump_fp = NULL;
   TlKwsEngine *engine;
   double audio_s = 0, wall_s = 0, cpu_s = 0;
@@ -434,7 +370,11 @@ tl_ctl_kws_eval (int    argc,
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the results as JSON"), NULL },
     { "det", 0, 0, G_OPTION_ARG_FILENAME, &det_png, N_("Write the DET curves to OUT.png (and OUT.csv)"), N_("OUT.png") },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &dump, N_("Write every candidate with its scores to a TSV file"), N_("FILE") },
-    { "candidate-floor", 0, 0, G_OPTION_ARG_DOUBLE, &floor_log10, N_("The keyphrase search proposes candidates above 10^EXP (default −15)"), N_("EXP") },
+    { "candidate-floor", 0, 0, G_OPTION_ARG_DOUBLE, &floor_log10, N_("The keyphrase search proposes candidates above 10^EXP (default −45)"), N_("EXP") },
+    { "stages", 0, 0, G_OPTION_ARG_STRING, &stages_arg, N_("Stages the engine runs, comma-separated: gate, competitors, llr, verifier (default: gate, verifier)"), N_("LIST") },
+    { "verifier", 0, 0, G_OPTION_ARG_FILENAME, &verifier_path, N_("The verifier model (default: the installed one)"), N_("MODEL") },
+    { "no-verifier", 0, 0, G_OPTION_ARG_NONE, &no_verifier, N_("Run without the verifier"), NULL },
+    { "only-voice", 0, 0, G_OPTION_ARG_STRING, &only_voice, N_("Measure only the files whose voice starts with PREFIX"), N_("PREFIX") },
     { NULL }
   };
 
@@ -443,20 +383,45 @@ tl_ctl_kws_eval (int    argc,
     return 2;
   if (argc != 2)
     return tl_ctl_fail (_("give the corpus folder (made by tests/make-kws-corpus.py)"));
-  items = load_manifest (argv[1], &error);
+  items = tl_kws_corpus_load (argv[1], &error);
   if (items == NULL)
     return tl_ctl_fail ("%s", error->message);
-  engine = tl_kws_engine_new (NULL, NULL, &error);
+  if (only_voice)
+    {
+      for (guint i = items->len; i-- > 0;)
+        if (!g_str_has_prefix (((Item *) items->pdata[i])->voice, only_voice))
+          g_ptr_array_remove_index (items, i);
+      if (items->len == 0)
+        return tl_ctl_fail (_("no file of the corpus has a voice starting with “%s”"), only_voice);
+    }
+  if (no_verifier)
+    engine = tl_kws_engine_new_full (NULL, NULL, NULL, &error);
+  else if (verifier_path)
+    engine = tl_kws_engine_new_full (NULL, NULL, verifier_path, &error);
+  else
+    engine = tl_kws_engine_new (NULL, NULL, &error);
   if (engine == NULL)
     return tl_ctl_fail ("%s", error->message);
   if (!isnan (floor_log10))
     tl_kws_engine_set_candidate_floor (engine, floor_log10);
+  if (stages_arg)
+    {
+      TlKwsStages stages;
+
+      if (!tl_kws_stages_parse (stages_arg, &stages, &error))
+        {
+          tl_kws_engine_free (engine);
+          return tl_ctl_fail ("%s", error->message);
+        }
+      tl_kws_engine_set_stages (engine, stages);
+    }
+  run = tl_kws_engine_get_stages (engine);
   if (dump)
     {
       dump_fp = fopen (dump, "w");
       if (dump_fp == NULL)
         return tl_ctl_fail (_("cannot write “%s”"), dump);
-      fprintf (dump_fp, "path\tclass\tphrase_spoken\tword_start\tword_end\tcondition\tphrase\tstart\tend\tkws\tllr\tmargin\twinner\tpeak_db\tfloor_db\tgate_ok\tdecided_at\tverify_us\n");
+      fprintf (dump_fp, "path\tclass\tphrase_spoken\tword_start\tword_end\tcondition\tphrase\tstart\tend\tkws\tllr\tmargin\twinner\tpeak_db\tfloor_db\tgate_ok\tdecided_at\tverify_us\tsearch_phrase\tp_unlock\tp_lock\tp_other\tvoice\n");
     }
 
   for (guint i = 0; i < items->len; i++)
@@ -490,12 +455,13 @@ tl_ctl_kws_eval (int    argc,
         {
           TlKwsCandidate *c = it->candidates->pdata[j];
           if (dump_fp)
-            fprintf (dump_fp, "%s\t%d\t%s\t%.3f\t%.3f\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.4f\t%.4f\t%s\t%.1f\t%.1f\t%d\t%.3f\t%" G_GINT64_FORMAT "\n",
+            fprintf (dump_fp, "%s\t%d\t%s\t%.3f\t%.3f\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.4f\t%.4f\t%s\t%.1f\t%.1f\t%d\t%.3f\t%" G_GINT64_FORMAT "\t%s\t%.5f\t%.5f\t%.5f\t%s\n",
                      it->path, it->klass, it->phrase, it->word_start, it->word_end,
                      it->condition, c->phrase, c->start_us / 1e6, c->end_us / 1e6,
                      c->kws_score, c->llr, c->margin, c->winner ? c->winner : "",
                      c->peak_db, c->floor_db, c->gate_ok, c->decided_at_us / 1e6,
-                     c->verify_us);
+                     c->verify_us, c->search_phrase, c->p_unlock, c->p_lock, c->p_other,
+                     it->voice);
           /* Latency of accepted true detections at the default settings. */
           if (c->accepted && it->klass == CLASS_POSITIVE &&
               g_str_equal (c->phrase, it->phrase))
@@ -523,6 +489,6 @@ tl_ctl_kws_eval (int    argc,
 
   h_ord = hours (items, CLASS_ORDINARY);
   h_conf = hours (items, CLASS_CONFUSABLE);
-  return report (items, json, det_png, audio_s, wall_s, cpu_s,
+  return report (items, run, json, det_png, audio_s, wall_s, cpu_s,
                             h_ord, h_conf, latency_end, latency_word, latency_cpu);
 }

@@ -95,7 +95,7 @@ int
 tl_ctl_kws (int    argc,
             char **argv)
 {
-  g_autoptr (GOptionContext) context = g_option_context_new (_("FILE | --microphone | eval CORPUS"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_("FILE | --microphone | eval CORPUS | train CORPUS -o MODEL"));
   g_autoptr (GError) error = NULL;
   g_autoptr (TlKeywordSpotter) spotter = NULL;
   g_autoptr (TlMicrophone) mic = NULL;
@@ -116,10 +116,13 @@ tl_ctl_kws (int    argc,
 
   if (argc >= 2 && g_str_equal (argv[1], "eval"))
     return tl_ctl_kws_eval (argc - 1, argv + 1);
+  if (argc >= 2 && g_str_equal (argv[1], "train"))
+    return tl_ctl_kws_train (argc - 1, argv + 1);
 
   g_option_context_set_summary (context,
     _("Prints one line per detection: phrase, start and end (seconds), score.\n"
-      "“twinlockctl kws eval CORPUS [--json] [--det OUT.png]” measures a corpus."));
+      "“twinlockctl kws eval CORPUS [--json] [--det OUT.png]” measures a corpus; "
+      "“twinlockctl kws train CORPUS -o MODEL” trains the verifier."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!tl_ctl_parse (context, &argc, &argv))
     return 2;

@@ -10,5 +10,6 @@ G_BEGIN_DECLS
 
 int tl_ctl_kws      (int argc, char **argv);
 int tl_ctl_kws_eval (int argc, char **argv);
+int tl_ctl_kws_train (int argc, char **argv);
 
 G_END_DECLS

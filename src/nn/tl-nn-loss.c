@@ -580,3 +580,79 @@ tl_pair_hinge_loss_backward (float       *demb,
 {
   pair_hinge_run (NULL, demb, emb, labels, b, d, threshold, margin, dloss, scratch);
 }
+
+/* ---- softmax cross-entropy ------------------------------------------------ */
+
+/* log Σ exp(x), shifted by the maximum so that nothing overflows. */
+static double
+log_sum_exp (const float *x,
+             int          k)
+{
+  double mx = x[0], sum = 0;
+
+  for (int j = 1; j < k; j++)
+    mx = x[j] > mx ? x[j] : mx;
+  for (int j = 0; j < k; j++)
+    sum += exp (x[j] - mx);
+  return mx + log (sum);
+}
+
+static double
+xent_weight_sum (const int   *labels,
+                 const float *class_weight,
+                 int          b)
+{
+  double w = 0;
+
+  for (int i = 0; i < b; i++)
+    w += class_weight ? class_weight[labels[i]] : 1.0;
+  return w;
+}
+
+double
+tl_softmax_xent_forward (float       *probs,
+                         const float *logits,
+                         const int   *labels,
+                         const float *class_weight,
+                         int          b,
+                         int          k)
+{
+  double wsum = xent_weight_sum (labels, class_weight, b), loss = 0;
+
+  for (int i = 0; i < b; i++)
+    {
+      const float *x = logits + (size_t) i * k;
+      double lse = log_sum_exp (x, k);
+      double w = class_weight ? class_weight[labels[i]] : 1.0;
+
+      loss += w * (lse - x[labels[i]]);
+      if (probs)
+        for (int j = 0; j < k; j++)
+          probs[(size_t) i * k + j] = exp (x[j] - lse);
+    }
+  return wsum > 0 ? loss / wsum : 0.0;
+}
+
+void
+tl_softmax_xent_backward (float       *dlogits,
+                          const float *logits,
+                          const int   *labels,
+                          const float *class_weight,
+                          int          b,
+                          int          k,
+                          float        dloss)
+{
+  double wsum = xent_weight_sum (labels, class_weight, b);
+
+  if (wsum <= 0)
+    return;
+  for (int i = 0; i < b; i++)
+    {
+      const float *x = logits + (size_t) i * k;
+      double lse = log_sum_exp (x, k);
+      double w = (class_weight ? class_weight[labels[i]] : 1.0) * dloss / wsum;
+
+      for (int j = 0; j < k; j++)
+        dlogits[(size_t) i * k + j] += w * (exp (x[j] - lse) - (j == labels[i]));
+    }
+}

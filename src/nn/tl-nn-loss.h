@@ -116,6 +116,19 @@ void   tl_pair_hinge_loss_backward (float *demb, const float *emb,
                                     float threshold, float margin,
                                     float dloss, void *scratch);
 
+/* ---- softmax cross-entropy (classification) ------------------------------
+ * logits [b][k], labels [b] in 0..k−1, class_weight [k] (nullable: all 1):
+ *   p = softmax(logits[i]),  L = Σ_i w[y_i]·(−log p[i][y_i]) / Σ_i w[y_i]
+ * so that weights balance rare classes without changing the loss's scale.
+ * probs [b][k] (nullable) receives the softmax.  Backward ACCUMULATES
+ *   dlogits[i][j] += dloss · w[y_i] · (p[i][j] − [j = y_i]) / Σ w[y_i]. */
+double tl_softmax_xent_forward  (float *probs, const float *logits,
+                                 const int *labels, const float *class_weight,
+                                 int b, int k);
+void   tl_softmax_xent_backward (float *dlogits, const float *logits,
+                                 const int *labels, const float *class_weight,
+                                 int b, int k, float dloss);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include "tl-kws-engine.h"
+#include "tl-kws-features.h"
+#include "tl-kws-verifier.h"
 
 #include <glib/gi18n.h>
 #include <gio/gio.h>
@@ -68,6 +70,9 @@ struct _TlKwsEngine
 {
   ps_decoder_t *ps;        /* continuous keyphrase search */
   ps_decoder_t *verifier;  /* second pass: grammar and phone loop */
+  TlKwsVerifier *net;      /* the neural verifier, or NULL */
+  TlKwsMel     *mel;
+  float        *features;  /* [TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] */
   cmd_ln_t     *config;
   cmd_ln_t     *vconfig;
   GArray       *phrases;   /* Phrase */
@@ -96,8 +101,48 @@ tl_kws_candidate_free (TlKwsCandidate *candidate)
   if (candidate == NULL)
     return;
   g_free (candidate->phrase);
+  g_free (candidate->search_phrase);
+  g_free (candidate->verified_phrase);
   g_free (candidate->winner);
   g_free (candidate);
+}
+
+gboolean
+tl_kws_stages_parse (const char   *list,
+                     TlKwsStages  *stages,
+                     GError      **error)
+{
+  static const struct { const char *name; TlKwsStages flag; } names[] = {
+    { "gate", TL_KWS_STAGE_GATE },
+    { "competitors", TL_KWS_STAGE_COMPETITORS },
+    { "llr", TL_KWS_STAGE_LLR },
+    { "verifier", TL_KWS_STAGE_VERIFIER },
+  };
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+  TlKwsStages out = 0;
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const char *w = g_strstrip (parts[i]);
+      gboolean found = FALSE;
+
+      if (*w == '\0' || g_str_equal (w, "none"))
+        continue;
+      for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+        if (g_str_equal (w, names[k].name))
+          {
+            out |= names[k].flag;
+            found = TRUE;
+          }
+      if (!found)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("Unknown keyword-spotting stage “%s” (known: gate, competitors, llr, verifier)"), w);
+          return FALSE;
+        }
+    }
+  *stages = out;
+  return TRUE;
 }
 
 static void
@@ -119,8 +164,13 @@ double
 tl_kws_default_threshold (const char  *phrase,
                           TlKwsStages  stages)
 {
-  /* Calibrated with `twinlockctl kws eval` on the corpus that
-   * tests/make-kws-corpus.py builds: see README "Voice". */
+  /* Calibrated on a training corpus of tests/make-kws-corpus.py (the
+   * verifier's, by `twinlockctl kws train`) or on the evaluation corpus
+   * (the older stages): see README "Voice". */
+  if ((stages & TL_KWS_STAGE_VERIFIER) &&
+      tl_kws_class_from_phrase (phrase) != TL_KWS_CLASS_OTHER)
+    return g_str_equal (phrase, "lock") ? TL_KWS_VERIFIER_LOCK_THRESHOLD
+                                        : TL_KWS_VERIFIER_UNLOCK_THRESHOLD;
   if (stages & TL_KWS_STAGE_LLR)
     return g_str_equal (phrase, "lock") ? 0.7 : 0.2;
   return g_str_equal (phrase, "lock") ? 11.0 : 15.0;
@@ -255,7 +305,7 @@ setup_searches (TlKwsEngine  *self,
 
 static cmd_ln_t *
 make_config (const char *model_dir,
-             gboolean    remove_noise,
+             gboolean    second_pass,
              GError    **error)
 {
   g_autofree char *hmm = g_build_filename (model_dir, "en-us", NULL);
@@ -283,10 +333,17 @@ make_config (const char *model_dir,
                         "-allphone_ci", "yes",
                         /* PocketSphinx normalises each frame's scores by the
                          * best active senone; scoring all of them makes the
-                         * verifier's searches comparable with each other. */
-                        "-compallsen", "yes",
+                         * second pass's searches comparable with each
+                         * other.  The keyphrase search does without: the
+                         * same candidates (420 keyword clips at the floor
+                         * 10^-45) for 58 % of the CPU time. */
+                        "-compallsen", second_pass ? "yes" : "no",
                         "-samprate", "16000",
-                        "-remove_noise", remove_noise ? "yes" : "no",
+                        /* The second pass without noise removal: its noise
+                         * estimate would carry from one candidate's audio
+                         * to the next and make a word's scores depend on
+                         * what was verified before it. */
+                        "-remove_noise", second_pass ? "no" : "yes",
                         NULL);
   if (config == NULL)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -298,6 +355,24 @@ TlKwsEngine *
 tl_kws_engine_new (const char          *model_dir,
                    const char * const  *phrases,
                    GError             **error)
+{
+  g_autofree char *path = tl_kws_verifier_default_path ();
+
+  return tl_kws_engine_new_full (model_dir, phrases, path, error);
+}
+
+gboolean
+tl_kws_engine_has_verifier (TlKwsEngine *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return self->net != NULL;
+}
+
+TlKwsEngine *
+tl_kws_engine_new_full (const char          *model_dir,
+                        const char * const  *phrases,
+                        const char          *verifier_path,
+                        GError             **error)
 {
   g_autoptr (GPtrArray) list = g_ptr_array_new ();
   TlKwsEngine *self;
@@ -320,21 +395,27 @@ tl_kws_engine_new (const char          *model_dir,
 
   self = g_new0 (TlKwsEngine, 1);
   self->model_dir = g_strdup (model_dir ? model_dir : DEFAULT_MODEL_DIR);
-  self->stages = TL_KWS_STAGE_ALL;
-  self->candidate_floor = -15;
+  self->candidate_floor = TL_KWS_DEFAULT_FLOOR;
+  if (verifier_path != NULL)
+    {
+      self->net = tl_kws_verifier_load (verifier_path, error);
+      if (self->net == NULL)
+        goto fail;
+      self->mel = tl_kws_mel_new ();
+      self->features = g_new (float, TL_KWS_VERIFIER_INPUT);
+    }
+  self->stages = self->net ? TL_KWS_STAGE_DEFAULT
+                           : TL_KWS_STAGE_ALL & ~TL_KWS_STAGE_VERIFIER;
   self->phrases = g_array_new (FALSE, TRUE, sizeof (Phrase));
   self->handled = g_array_new (FALSE, FALSE, sizeof (Span));
   self->ring = g_new0 (gint16, RING_SAMPLES);
   self->frame_db = g_new0 (float, RING_FRAMES);
   self->frame_floor = g_new0 (float, RING_FRAMES);
 
-  self->config = make_config (self->model_dir, TRUE, error);
+  self->config = make_config (self->model_dir, FALSE, error);
   if (self->config == NULL)
     goto fail;
-  /* The verifier without noise removal: its noise estimate would carry
-   * from one candidate's audio to the next and make a word's scores
-   * depend on what was verified before it. */
-  self->vconfig = make_config (self->model_dir, FALSE, error);
+  self->vconfig = make_config (self->model_dir, TRUE, error);
   if (self->vconfig == NULL)
     goto fail;
   self->ps = ps_init (self->config);
@@ -382,6 +463,9 @@ tl_kws_engine_free (TlKwsEngine *self)
     ps_end_utt (self->ps);
   g_clear_pointer (&self->ps, ps_free);
   g_clear_pointer (&self->verifier, ps_free);
+  g_clear_pointer (&self->net, tl_kws_verifier_free);
+  g_clear_pointer (&self->mel, tl_kws_mel_free);
+  g_free (self->features);
   g_clear_pointer (&self->config, cmd_ln_free_r);
   g_clear_pointer (&self->vconfig, cmd_ln_free_r);
   for (guint i = 0; self->phrases && i < self->phrases->len; i++)
@@ -401,11 +485,20 @@ tl_kws_engine_set_stages (TlKwsEngine *self,
 {
   g_return_if_fail (self != NULL);
   self->stages = stages & TL_KWS_STAGE_ALL;
+  if (self->net == NULL)
+    self->stages &= ~TL_KWS_STAGE_VERIFIER;
   for (guint i = 0; i < self->phrases->len; i++)
     {
       Phrase *p = &g_array_index (self->phrases, Phrase, i);
       p->threshold = tl_kws_default_threshold (p->phrase, self->stages);
     }
+}
+
+TlKwsStages
+tl_kws_engine_get_stages (TlKwsEngine *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->stages;
 }
 
 gboolean
@@ -607,7 +700,7 @@ second_pass (TlKwsEngine    *self,
              gint64          s1)
 {
   g_autofree gint16 *audio = NULL;
-  g_autofree char *kw_search = g_strconcat ("kw:", c->phrase, NULL);
+  g_autofree char *kw_search = g_strconcat ("kw:", c->search_phrase, NULL);
   double a_grammar = 0, a_phones = 0, a_kw = 0;
   int nf_grammar = 0, nf_phones = 0, nf_kw = 0;
   gint64 t0 = g_get_monotonic_time ();
@@ -622,7 +715,7 @@ second_pass (TlKwsEngine    *self,
   if (n < 10 * SAMPLES_PER_FRAME ||
       !decode_segment (self, "grammar", audio, n, &a_grammar, &nf_grammar, &c->winner))
     nf_kw = 0;
-  else if (g_strcmp0 (c->winner, c->phrase) == 0)
+  else if (g_strcmp0 (c->winner, c->search_phrase) == 0)
     {
       a_kw = a_grammar;
       nf_kw = nf_grammar;
@@ -645,11 +738,70 @@ second_pass (TlKwsEngine    *self,
   c->verify_us = g_get_monotonic_time () - t0;
 }
 
+/* The verifier: probabilities of the classes from the features of the
+ * window that ends TL_KWS_VERIFIER_AFTER frames after the word; the more
+ * likely of the spotted keyphrases becomes the candidate's phrase. */
+static void
+verify (TlKwsEngine    *self,
+        TlKwsCandidate *c)
+{
+  gint64 end = c->end_sample + TL_KWS_VERIFIER_AFTER * TL_KWS_MEL_HOP;
+  gint64 len = TL_KWS_MEL_WIN + (gint64) (TL_KWS_VERIFIER_FRAMES - 1) * TL_KWS_MEL_HOP;
+  gint64 oldest = MAX (0, self->n_fed - RING_SAMPLES);
+  g_autofree gint16 *audio = g_new0 (gint16, len);
+  double probs[TL_KWS_N_CLASSES];
+  double best = -1;
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (tl_kws_class_from_phrase (c->search_phrase) == TL_KWS_CLASS_OTHER)
+    return;
+  /* Exactly the audio the trainer cuts from the file: samples outside the
+   * stream (before its start) are silence. */
+  for (gint64 i = 0; i < len; i++)
+    {
+      gint64 s = end - len + i;
+      if (s >= oldest && s < self->n_fed)
+        audio[i] = self->ring[s % RING_SAMPLES];
+    }
+  tl_kws_mel_window (self->mel, self->features, audio, len, len,
+                     TL_KWS_VERIFIER_FRAMES);
+  tl_kws_verifier_classify (self->net, self->features, probs);
+  c->p_other = probs[TL_KWS_CLASS_OTHER];
+  c->p_unlock = probs[TL_KWS_CLASS_UNLOCK];
+  c->p_lock = probs[TL_KWS_CLASS_LOCK];
+  for (guint i = 0; i < self->phrases->len; i++)
+    {
+      const char *phrase = g_array_index (self->phrases, Phrase, i).phrase;
+      TlKwsClass k = tl_kws_class_from_phrase (phrase);
+
+      if (k != TL_KWS_CLASS_OTHER && probs[k] > best)
+        {
+          best = probs[k];
+          g_free (c->verified_phrase);
+          c->verified_phrase = g_strdup (phrase);
+        }
+    }
+  c->verified = c->verified_phrase != NULL;
+  c->verify_us += g_get_monotonic_time () - t0;
+}
+
+const char *
+tl_kws_candidate_phrase (const TlKwsCandidate *c,
+                         TlKwsStages           stages)
+{
+  if ((stages & TL_KWS_STAGE_VERIFIER) && c->verified)
+    return c->verified_phrase;
+  return c->search_phrase;
+}
+
 double
 tl_kws_candidate_score (const TlKwsCandidate *c,
                         TlKwsStages           stages)
 {
   double score = c->kws_score;
+
+  if ((stages & TL_KWS_STAGE_VERIFIER) && c->verified)
+    return g_str_equal (c->verified_phrase, "lock") ? c->p_lock : c->p_unlock;
 
   /* Each stage adds its evidence to the keyphrase search's: weights chosen
    * on a third of the measurement corpus (README, "Voice"). */
@@ -690,6 +842,10 @@ decide (TlKwsEngine    *self,
 {
   double dur = (c->end_us - c->start_us) / (double) G_USEC_PER_SEC;
 
+  /* The threshold is the decided phrase's (the durations the search's). */
+  g_free (c->phrase);
+  c->phrase = g_strdup (tl_kws_candidate_phrase (c, self->stages));
+  p = find_phrase (self, c->phrase) ? find_phrase (self, c->phrase) : p;
   c->gate_ok = dur >= p->min_dur_s && dur <= p->max_dur_s &&
                c->peak_db >= -60.0 && c->peak_db - c->floor_db >= 9.0;
   c->score = tl_kws_candidate_score (c, self->stages);
@@ -725,11 +881,14 @@ tl_kws_resolve_overlaps (GPtrArray *candidates)
 static void
 log_candidate (const TlKwsCandidate *c)
 {
-  g_debug ("kws %s “%s” %.2f–%.2f s: kws %.1f, second pass llr %.3f, "
-           "margin %.3f (grammar heard “%s”), peak %.1f dB over floor %.1f dB, "
-           "score %.3f: %s",
-           c->accepted ? "ACCEPT" : "reject", c->phrase,
-           c->start_us / 1e6, c->end_us / 1e6, c->kws_score, c->llr,
+  g_debug ("kws %s “%s” (search: “%s”) %.2f–%.2f s: kws %.1f, "
+           "verifier p(unlock) %.3f p(lock) %.3f p(other) %.3f, "
+           "second pass llr %.3f, margin %.3f (grammar heard “%s”), "
+           "peak %.1f dB over floor %.1f dB, score %.3f: %s",
+           c->accepted ? "ACCEPT" : "reject", c->phrase, c->search_phrase,
+           c->start_us / 1e6, c->end_us / 1e6, c->kws_score,
+           c->verified ? c->p_unlock : NAN, c->verified ? c->p_lock : NAN,
+           c->verified ? c->p_other : NAN, c->llr,
            c->margin, c->winner ? c->winner : "", c->peak_db, c->floor_db,
            c->score, c->reason);
 }
@@ -832,7 +991,8 @@ collect (TlKwsEngine *self,
       s0 = self->utt_start + (gint64) d->sf * SAMPLES_PER_FRAME;
       s1 = self->utt_start + (gint64) (d->ef + 1) * SAMPLES_PER_FRAME;
       c = g_new0 (TlKwsCandidate, 1);
-      c->phrase = g_strdup (d->word);
+      c->search_phrase = g_strdup (d->word);
+      c->end_sample = s1;
       c->start_us = s0 * G_USEC_PER_SEC / TL_KWS_SAMPLE_RATE;
       c->end_us = s1 * G_USEC_PER_SEC / TL_KWS_SAMPLE_RATE;
       c->kws_score = logmath_log_to_ln (lmath, d->prob + KWS_OFFSET) * (1 << SENSCR_SHIFT) / G_LN10;
@@ -840,12 +1000,15 @@ collect (TlKwsEngine *self,
                       &c->peak_db, &c->floor_db);
       c->llr = -INFINITY;
       c->margin = -INFINITY;
+      c->p_other = c->p_unlock = c->p_lock = NAN;
       decide (self, c, p);
-      /* The second pass is the costly part: only for what the gate lets by. */
-      if ((self->stages & (TL_KWS_STAGE_COMPETITORS | TL_KWS_STAGE_LLR)) &&
-          (c->gate_ok || !(self->stages & TL_KWS_STAGE_GATE)))
+      /* The later stages are the costly part: only for what the gate lets by. */
+      if (c->gate_ok || !(self->stages & TL_KWS_STAGE_GATE))
         {
-          second_pass (self, c, s0, s1);
+          if (self->stages & (TL_KWS_STAGE_COMPETITORS | TL_KWS_STAGE_LLR))
+            second_pass (self, c, s0, s1);
+          if (self->stages & TL_KWS_STAGE_VERIFIER)
+            verify (self, c);
           decide (self, c, p);
         }
       g_ptr_array_add (batch, c);

@@ -18,9 +18,16 @@
  *      confusable neighbours ("and lock", "clock", "unload" …), per frame
  *      ("margin", ≤ 0; stage "competitors");
  *   4. the phrase's acoustic score against a free phone loop over the same
- *      frames, per frame ("LLR").
- * The final score adds the evidence of the enabled stages (see
- * tl_kws_candidate_score()) and is compared with the phrase's threshold.
+ *      frames, per frame ("LLR");
+ *   5. the verifier (tl-kws-verifier.h): a small network trained on
+ *      candidates of the keyphrase search gives the probabilities of
+ *      "unlock", "lock" and anything else from the log-mel features of the
+ *      buffered audio around the candidate; the more likely keyphrase is
+ *      the candidate's phrase, its probability the score.
+ * By default the engine runs stages 1, 2 and 5 (TL_KWS_STAGE_DEFAULT);
+ * without the verifier the final score adds the evidence of stages 3 and
+ * 4 (see tl_kws_candidate_score()).  The score is compared with the
+ * phrase's threshold.
  */
 #pragma once
 
@@ -37,13 +44,21 @@ typedef enum
   TL_KWS_STAGE_GATE        = 1 << 0,
   TL_KWS_STAGE_COMPETITORS = 1 << 1,
   TL_KWS_STAGE_LLR         = 1 << 2,
-  TL_KWS_STAGE_ALL         = 0x7,
+  TL_KWS_STAGE_VERIFIER    = 1 << 3,
+  TL_KWS_STAGE_ALL         = 0xF,
+  TL_KWS_STAGE_DEFAULT     = TL_KWS_STAGE_GATE | TL_KWS_STAGE_VERIFIER,
 } TlKwsStages;
+
+/* The keyphrase search's default floor (log10): low enough that it
+ * proposes nearly every spoken keyphrase (README, "Voice"). */
+#define TL_KWS_DEFAULT_FLOOR (-45.0)
 
 /* One proposed detection and everything that decided its fate. */
 typedef struct
 {
-  char    *phrase;
+  char    *phrase;        /* what was decided: the verifier's keyphrase when
+                             it ran, else the search's */
+  char    *search_phrase; /* what the keyphrase search proposed */
   gint64   start_us;      /* stream time of the word's first frame */
   gint64   end_us;        /* stream time just past the word's last frame */
   double   kws_score;     /* keyphrase search: log10 p(phrase)/p(phone loop) */
@@ -53,6 +68,10 @@ typedef struct
   char    *winner;        /* second pass: what the confusable grammar heard */
   double   peak_db;       /* loudest 10 % of the word's frames, dBFS */
   double   floor_db;      /* running noise floor at that time, dBFS */
+  gboolean verified;      /* the verifier ran */
+  double   p_other, p_unlock, p_lock; /* verifier: class probabilities */
+  char    *verified_phrase; /* verifier: the more likely keyphrase */
+  gint64   end_sample;    /* stream sample just past the word */
   gboolean gate_ok;
   gboolean accepted;
   const char *reason;     /* static string: why accepted or rejected */
@@ -63,11 +82,21 @@ typedef struct
   gint64   decide_cpu_us; /* the same in CPU time of the deciding thread */
 } TlKwsCandidate;
 
-/* The final score: kws score × WEIGHT_KWS + LLR × WEIGHT_LLR (stage LLR)
+/* The phrase a candidate carries under @stages. */
+const char *tl_kws_candidate_phrase (const TlKwsCandidate *candidate,
+                                     TlKwsStages           stages);
+
+/* The final score with the verifier: its probability of the phrase;
+ * without: kws score × WEIGHT_KWS + LLR × WEIGHT_LLR (stage LLR)
  * + margin × WEIGHT_MARGIN (stage COMPETITORS). */
 #define TL_KWS_WEIGHT_KWS    0.1
 #define TL_KWS_WEIGHT_LLR    0.5
 #define TL_KWS_WEIGHT_MARGIN 1.0
+
+/* "gate,llr,…" (or "none") → stages; an unknown name is a GError. */
+gboolean tl_kws_stages_parse     (const char           *list,
+                                  TlKwsStages          *stages,
+                                  GError              **error);
 
 void     tl_kws_candidate_free   (TlKwsCandidate       *candidate);
 /* The score that @stages compare with the threshold. */
@@ -90,14 +119,24 @@ typedef struct _TlKwsEngine TlKwsEngine;
 TlKwsEngine *tl_kws_engine_new        (const char        *model_dir,
                                        const char * const *phrases,
                                        GError           **error);
+/* The same with the verifier model at @verifier_path (NULL: no verifier,
+ * the stages default to gate and second pass); tl_kws_engine_new() loads
+ * tl_kws_verifier_default_path (). */
+TlKwsEngine *tl_kws_engine_new_full   (const char        *model_dir,
+                                       const char * const *phrases,
+                                       const char        *verifier_path,
+                                       GError           **error);
+gboolean     tl_kws_engine_has_verifier (TlKwsEngine     *self);
 void         tl_kws_engine_free       (TlKwsEngine       *self);
 
-/* Which stages decide (default TL_KWS_STAGE_ALL); resets the thresholds to
+/* Which stages decide (default TL_KWS_STAGE_DEFAULT, or gate and second
+ * pass without a verifier; VERIFIER is ignored without one); resets the thresholds to
  * the stages' defaults.  Without LLR the score compared with the threshold
  * is the kws score alone (COMPETITORS adds its margin to the LLR score
  * only). */
 void         tl_kws_engine_set_stages (TlKwsEngine       *self,
                                        TlKwsStages        stages);
+TlKwsStages  tl_kws_engine_get_stages (TlKwsEngine      *self);
 /* Per-phrase threshold on the final score (LLR in nats/frame, or the kws
  * score's log10 when LLR is off).  FALSE if the phrase is not spotted. */
 gboolean     tl_kws_engine_set_threshold (TlKwsEngine   *self,
@@ -105,7 +144,7 @@ gboolean     tl_kws_engine_set_threshold (TlKwsEngine   *self,
                                           double         threshold);
 double       tl_kws_engine_get_threshold (TlKwsEngine   *self,
                                           const char    *phrase);
-/* The keyphrase search's floor (log10, default -15): candidates below it
+/* The keyphrase search's floor (log10, default TL_KWS_DEFAULT_FLOOR): candidates below it
  * are never proposed.  Takes effect at the next reset. */
 void         tl_kws_engine_set_candidate_floor (TlKwsEngine *self,
                                                 double       log10_floor);

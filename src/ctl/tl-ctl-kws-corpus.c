@@ -1,0 +1,95 @@
+/* tl-ctl-kws-corpus.c — the manifest of a keyword-spotting corpus
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+
+#include "tl-ctl-kws-corpus.h"
+
+void
+tl_kws_item_free (gpointer data)
+{
+  Item *it = data;
+  g_free (it->path);
+  g_free (it->phrase);
+  g_free (it->condition);
+  g_free (it->text);
+  g_free (it->voice);
+  g_clear_pointer (&it->candidates, g_ptr_array_unref);
+  g_free (it);
+}
+
+GPtrArray *
+tl_kws_corpus_load (const char  *dir,
+               GError     **error)
+{
+  g_autofree char *path = g_build_filename (dir, "manifest.tsv", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (tl_kws_item_free);
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, error))
+    {
+      g_prefix_error (error, _("No corpus manifest (make one with tests/make-kws-corpus.py): "));
+      return NULL;
+    }
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = NULL;
+      Item *it;
+
+      if (lines[i][0] == '#' || lines[i][0] == '\0')
+        continue;
+      f = g_strsplit (lines[i], "\t", -1);
+      if (g_strv_length (f) < 9)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       _("%s:%u: expected 9 tab-separated fields"), path, i + 1);
+          return NULL;
+        }
+      it = g_new0 (Item, 1);
+      it->path = g_build_filename (dir, f[0], NULL);
+      if (g_str_equal (f[1], "positive"))
+        it->klass = CLASS_POSITIVE;
+      else if (g_str_equal (f[1], "ordinary"))
+        it->klass = CLASS_ORDINARY;
+      else if (g_str_equal (f[1], "confusable"))
+        it->klass = CLASS_CONFUSABLE;
+      else
+        {
+          tl_kws_item_free (it);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       _("%s:%u: unknown class “%s”"), path, i + 1, f[1]);
+          return NULL;
+        }
+      it->phrase = g_strdup (f[2]);
+      it->duration = g_ascii_strtod (f[3], NULL);
+      it->word_start = g_ascii_strtod (f[4], NULL);
+      it->word_end = g_ascii_strtod (f[5], NULL);
+      it->condition = g_strdup (f[6]);
+      it->festival = g_str_has_prefix (f[7], "festival:");
+      it->voice = g_strdup (f[7]);
+      it->text = g_strdup (f[8]);
+      g_ptr_array_add (items, it);
+    }
+  if (items->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("%s lists no files"), path);
+      return NULL;
+    }
+  return g_steal_pointer (&items);
+}
+
+gboolean
+tl_kws_item_allows (const Item *it,
+                    const char *phrase)
+{
+  g_auto (GStrv) list = g_strsplit (it->phrase, ",", -1);
+  return g_strv_contains ((const char * const *) list, phrase);
+}
+

@@ -1,0 +1,37 @@
+/* tl-ctl-kws-corpus.h — the manifest of a corpus made by
+ * tests/make-kws-corpus.py, for `twinlockctl kws eval` and `kws train`
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum { CLASS_POSITIVE, CLASS_ORDINARY, CLASS_CONFUSABLE } FileClass;
+
+typedef struct
+{
+  char      *path;
+  FileClass  klass;
+  char      *phrase;      /* positive: the spoken keyphrase; negative: allowed ones or "-" */
+  double     duration;
+  double     word_start;
+  double     word_end;
+  char      *condition;
+  gboolean   festival;    /* spoken by Festival, not espeak-ng */
+  char      *voice;       /* e.g. "festival:slt/s100/p0", "en-us+m3/s150/p50", "librivox" */
+  char      *text;
+  GPtrArray *candidates;  /* TlKwsCandidate */
+} Item;
+
+void       tl_kws_item_free   (gpointer     data);
+/* Items of dir/manifest.tsv (element free func: tl_kws_item_free). */
+GPtrArray *tl_kws_corpus_load (const char  *dir,
+                               GError     **error);
+/* Whether a negative file legitimately speaks @phrase ("and lock the door"). */
+gboolean   tl_kws_item_allows (const Item  *it,
+                               const char  *phrase);
+
+G_END_DECLS

@@ -1,0 +1,226 @@
+/* tl-kws-features.c — log-mel features of speech for the keyword verifier
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "tl-kws-features.h"
+
+#include <math.h>
+#include <string.h>
+
+#define N_BINS (TL_KWS_MEL_FFT / 2 + 1)
+
+struct _TlKwsMel
+{
+  float window[TL_KWS_MEL_WIN];
+  /* Each band's non-zero weights: bins [first, first + count). */
+  int   first[TL_KWS_MEL_BANDS];
+  int   count[TL_KWS_MEL_BANDS];
+  float weight[TL_KWS_MEL_BANDS][N_BINS];
+  float cos_t[TL_KWS_MEL_FFT / 2];
+  float sin_t[TL_KWS_MEL_FFT / 2];
+  int   bitrev[TL_KWS_MEL_FFT];
+};
+
+static double
+hz_to_mel (double hz)
+{
+  return 2595.0 * log10 (1.0 + hz / 700.0);
+}
+
+static double
+mel_to_hz (double mel)
+{
+  return 700.0 * (pow (10.0, mel / 2595.0) - 1.0);
+}
+
+static double
+hamming (int i)
+{
+  return 0.54 - 0.46 * cos (2.0 * G_PI * i / (TL_KWS_MEL_WIN - 1));
+}
+
+/* Triangle of band b at frequency hz: rises from the band's lower edge to
+ * its centre, falls to its upper edge (edges are the neighbours' centres). */
+static double
+triangle (int    b,
+          double hz)
+{
+  double lo_mel = hz_to_mel (TL_KWS_MEL_FMIN), hi_mel = hz_to_mel (TL_KWS_MEL_FMAX);
+  double step = (hi_mel - lo_mel) / (TL_KWS_MEL_BANDS + 1);
+  double l = mel_to_hz (lo_mel + b * step);
+  double c = mel_to_hz (lo_mel + (b + 1) * step);
+  double r = mel_to_hz (lo_mel + (b + 2) * step);
+
+  if (hz <= l || hz >= r)
+    return 0.0;
+  return hz <= c ? (hz - l) / (c - l) : (r - hz) / (r - c);
+}
+
+static double
+bin_hz (int k)
+{
+  return k * 16000.0 / TL_KWS_MEL_FFT;
+}
+
+TlKwsMel *
+tl_kws_mel_new (void)
+{
+  TlKwsMel *mel = g_new0 (TlKwsMel, 1);
+  int bits = 0;
+
+  for (int i = 0; i < TL_KWS_MEL_WIN; i++)
+    mel->window[i] = hamming (i);
+  for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+    {
+      mel->first[b] = -1;
+      for (int k = 0; k < N_BINS; k++)
+        {
+          mel->weight[b][k] = triangle (b, bin_hz (k));
+          if (mel->weight[b][k] > 0)
+            {
+              if (mel->first[b] < 0)
+                mel->first[b] = k;
+              mel->count[b] = k - mel->first[b] + 1;
+            }
+        }
+      if (mel->first[b] < 0)
+        mel->first[b] = 0;
+    }
+  for (int i = 0; i < TL_KWS_MEL_FFT / 2; i++)
+    {
+      mel->cos_t[i] = cos (2.0 * G_PI * i / TL_KWS_MEL_FFT);
+      mel->sin_t[i] = -sin (2.0 * G_PI * i / TL_KWS_MEL_FFT);
+    }
+  while ((1 << bits) < TL_KWS_MEL_FFT)
+    bits++;
+  for (int i = 0; i < TL_KWS_MEL_FFT; i++)
+    {
+      int r = 0;
+      for (int j = 0; j < bits; j++)
+        r |= ((i >> j) & 1) << (bits - 1 - j);
+      mel->bitrev[i] = r;
+    }
+  return mel;
+}
+
+void
+tl_kws_mel_free (TlKwsMel *mel)
+{
+  g_free (mel);
+}
+
+static void
+bands_from_power (const TlKwsMel *mel,
+                  float          *out,
+                  const float    *power)
+{
+  for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+    {
+      const float *w = mel->weight[b] + mel->first[b];
+      const float *p = power + mel->first[b];
+      float e = 0;
+
+      for (int k = 0; k < mel->count[b]; k++)
+        e += w[k] * p[k];
+      out[b] = logf (e + (float) TL_KWS_MEL_FLOOR);
+    }
+}
+
+void
+tl_kws_mel_frame (const TlKwsMel *mel,
+                  float          *out,
+                  const float    *in)
+{
+  float re[TL_KWS_MEL_FFT], im[TL_KWS_MEL_FFT], power[N_BINS];
+
+  /* Iterative radix-2 decimation in time, input in bit-reversed order. */
+  for (int i = 0; i < TL_KWS_MEL_FFT; i++)
+    {
+      int j = mel->bitrev[i];
+      re[i] = j < TL_KWS_MEL_WIN ? in[j] * mel->window[j] : 0.0f;
+      im[i] = 0.0f;
+    }
+  for (int len = 2; len <= TL_KWS_MEL_FFT; len <<= 1)
+    {
+      int half = len / 2, tstep = TL_KWS_MEL_FFT / len;
+
+      for (int s = 0; s < TL_KWS_MEL_FFT; s += len)
+        for (int k = 0; k < half; k++)
+          {
+            float wr = mel->cos_t[k * tstep], wi = mel->sin_t[k * tstep];
+            int a = s + k, b = a + half;
+            float xr = re[b] * wr - im[b] * wi;
+            float xi = re[b] * wi + im[b] * wr;
+
+            re[b] = re[a] - xr;
+            im[b] = im[a] - xi;
+            re[a] += xr;
+            im[a] += xi;
+          }
+    }
+  for (int k = 0; k < N_BINS; k++)
+    power[k] = re[k] * re[k] + im[k] * im[k];
+  bands_from_power (mel, out, power);
+}
+
+void
+tl_kws_mel_frame_reference (float       *out,
+                            const float *in)
+{
+  double power[N_BINS];
+
+  for (int k = 0; k < N_BINS; k++)
+    {
+      double sr = 0, si = 0;
+
+      for (int n = 0; n < TL_KWS_MEL_WIN; n++)
+        {
+          double x = in[n] * hamming (n);
+          double a = -2.0 * G_PI * (double) k * n / TL_KWS_MEL_FFT;
+          sr += x * cos (a);
+          si += x * sin (a);
+        }
+      power[k] = sr * sr + si * si;
+    }
+  for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+    {
+      double e = 0;
+
+      for (int k = 0; k < N_BINS; k++)
+        e += triangle (b, bin_hz (k)) * power[k];
+      out[b] = log (e + TL_KWS_MEL_FLOOR);
+    }
+}
+
+void
+tl_kws_mel_window (const TlKwsMel *mel,
+                   float          *out,
+                   const gint16   *samples,
+                   gint64          n_samples,
+                   gint64          end,
+                   int             n_frames)
+{
+  float frame[TL_KWS_MEL_WIN];
+  double mean[TL_KWS_MEL_BANDS] = { 0 };
+
+  for (int f = 0; f < n_frames; f++)
+    {
+      gint64 s0 = end - TL_KWS_MEL_WIN - (gint64) (n_frames - 1 - f) * TL_KWS_MEL_HOP;
+
+      for (int i = 0; i < TL_KWS_MEL_WIN; i++)
+        {
+          gint64 s = s0 + i;
+          frame[i] = s >= 0 && s < n_samples ? samples[s] / 32768.0f : 0.0f;
+        }
+      tl_kws_mel_frame (mel, out + (gsize) f * TL_KWS_MEL_BANDS, frame);
+      for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+        mean[b] += out[(gsize) f * TL_KWS_MEL_BANDS + b];
+    }
+  for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+    mean[b] /= MAX (n_frames, 1);
+  for (int f = 0; f < n_frames; f++)
+    for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+      out[(gsize) f * TL_KWS_MEL_BANDS + b] -= mean[b];
+}

@@ -1,0 +1,156 @@
+/* tl-kws-verifier.c — the keyword spotter's neural second stage
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "tl-kws-verifier.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "tl-kws-features.h"
+#include "tl-model.h"
+
+G_STATIC_ASSERT (TL_KWS_VERIFIER_INPUT == TL_KWS_VERIFIER_FRAMES * TL_KWS_MEL_BANDS);
+
+struct _TlKwsVerifier
+{
+  TlNet *net;
+};
+
+TlKwsClass
+tl_kws_class_from_phrase (const char *phrase)
+{
+  if (g_strcmp0 (phrase, "unlock") == 0)
+    return TL_KWS_CLASS_UNLOCK;
+  if (g_strcmp0 (phrase, "lock") == 0)
+    return TL_KWS_CLASS_LOCK;
+  return TL_KWS_CLASS_OTHER;
+}
+
+const char *
+tl_kws_class_phrase (TlKwsClass klass)
+{
+  switch (klass)
+    {
+    case TL_KWS_CLASS_UNLOCK:
+      return "unlock";
+    case TL_KWS_CLASS_LOCK:
+      return "lock";
+    case TL_KWS_CLASS_OTHER:
+    case TL_KWS_N_CLASSES:
+    default:
+      return "other";
+    }
+}
+
+TlNet *
+tl_kws_verifier_net_new (GError **error)
+{
+  TlNet *net = tl_net_new (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1);
+  TlNnError err = { 0 };
+  int x;
+
+  x = tl_net_conv2d (net, 0, "conv1", 16, 3, 3, 2, TL_PAD_SAME, 1, true);
+  x = tl_net_batchnorm (net, x, "bn1", 1e-5f, 0.1f);
+  x = tl_net_relu (net, x);
+  x = tl_net_maxpool (net, x, 2, 2, TL_PAD_VALID);
+  x = tl_net_conv2d (net, x, "conv2", 32, 3, 3, 1, TL_PAD_SAME, 1, true);
+  x = tl_net_batchnorm (net, x, "bn2", 1e-5f, 0.1f);
+  x = tl_net_relu (net, x);
+  x = tl_net_maxpool (net, x, 2, 2, TL_PAD_VALID);
+  x = tl_net_conv2d (net, x, "conv3", 64, 3, 3, 1, TL_PAD_SAME, 1, true);
+  x = tl_net_batchnorm (net, x, "bn3", 1e-5f, 0.1f);
+  x = tl_net_relu (net, x);
+  /* Where a sound lies in the window matters ("lock" at its end after
+   * "un", or alone): a dense layer over the whole map, not an average. */
+  x = tl_net_maxpool (net, x, 2, 2, TL_PAD_VALID);
+  x = tl_net_dense (net, x, "hidden", 64, true);
+  x = tl_net_relu (net, x);
+  tl_net_dense (net, x, "logits", TL_KWS_N_CLASSES, true);
+  if (!tl_net_build (net, &err))
+    {
+      tl_model_set_error (error, &err, _("Cannot build the keyword verifier"));
+      tl_net_free (net);
+      return NULL;
+    }
+  return net;
+}
+
+char *
+tl_kws_verifier_default_path (void)
+{
+  const char *env = g_getenv ("TWINLOCK_MODELDIR");
+  g_autofree char *installed = g_build_filename (TL_MODELDIR, TL_KWS_VERIFIER_FILE, NULL);
+
+  if (env != NULL && env[0] != '\0')
+    return g_build_filename (env, TL_KWS_VERIFIER_FILE, NULL);
+  if (g_file_test (installed, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&installed);
+  return g_build_filename (TL_SOURCE_MODELDIR, TL_KWS_VERIFIER_FILE, NULL);
+}
+
+TlKwsVerifier *
+tl_kws_verifier_load (const char  *path,
+                      GError     **error)
+{
+  g_autoptr (TlNet) net = NULL;
+  TlNnError err = { 0 };
+  TlKwsVerifier *self;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  net = tl_kws_verifier_net_new (error);
+  if (net == NULL)
+    return NULL;
+  if (!tl_model_load_params (net, path, error))
+    {
+      g_prefix_error (error, _("The keyword verifier cannot start (retrain it with “twinlockctl kws train”, see README): "));
+      return NULL;
+    }
+  tl_net_fold (net);
+  if (!tl_net_prepare (net, 1, false, &err))
+    {
+      tl_model_set_error (error, &err, _("Cannot prepare the keyword verifier"));
+      return NULL;
+    }
+  self = g_new0 (TlKwsVerifier, 1);
+  self->net = g_steal_pointer (&net);
+  return self;
+}
+
+void
+tl_kws_verifier_free (TlKwsVerifier *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->net, tl_net_free);
+  g_free (self);
+}
+
+void
+tl_kws_softmax (double      *probs,
+                const float *logits,
+                int          k)
+{
+  double mx = logits[0], sum = 0;
+
+  for (int i = 1; i < k; i++)
+    mx = MAX (mx, logits[i]);
+  for (int i = 0; i < k; i++)
+    sum += probs[i] = exp (logits[i] - mx);
+  for (int i = 0; i < k; i++)
+    probs[i] /= sum;
+}
+
+void
+tl_kws_verifier_classify (TlKwsVerifier *self,
+                          const float   *features,
+                          double        *probs)
+{
+  const float *logits = tl_net_forward (self->net, features, 1, false);
+
+  tl_kws_softmax (probs, logits, TL_KWS_N_CLASSES);
+}

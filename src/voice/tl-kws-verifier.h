@@ -1,0 +1,75 @@
+/* tl-kws-verifier.h — the keyword spotter's second stage: a small
+ * convolutional network that tells "unlock", "lock" and anything else
+ * apart from the log-mel features of a window around a candidate
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The window: TL_KWS_VERIFIER_FRAMES frames (tl-kws-features.h) whose last
+ * one ends TL_KWS_VERIFIER_AFTER frames after the end of the word the
+ * keyphrase search proposed.  The network (built by
+ * tl_kws_verifier_net_new(), trained by `twinlockctl kws train`):
+ *
+ *   [100 × 40 × 1] conv 3×3/2 16, BN, ReLU → max pool 2
+ *   → conv 3×3 32, BN, ReLU → max pool 2 → conv 3×3 64, BN, ReLU
+ *   → max pool 2 → [6 × 2 × 64] dense 64, ReLU → dense 3 (logits:
+ *   other, unlock, lock)
+ *
+ * A model file brings the weights only: its tensors must match this
+ * description, so a file cannot bring another architecture.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "tl-nn-net.h"
+
+G_BEGIN_DECLS
+
+#define TL_KWS_VERIFIER_FRAMES 100
+#define TL_KWS_VERIFIER_AFTER  8
+#define TL_KWS_VERIFIER_INPUT  (TL_KWS_VERIFIER_FRAMES * 40)
+#define TL_KWS_VERIFIER_FILE   "kws-verifier.tlnn"
+
+/* Default thresholds on the verifier's probability, calibrated on the
+ * held-out part of the training corpus (README, "Voice"). */
+#define TL_KWS_VERIFIER_UNLOCK_THRESHOLD 0.9915
+#define TL_KWS_VERIFIER_LOCK_THRESHOLD   0.999
+
+typedef enum
+{
+  TL_KWS_CLASS_OTHER = 0,
+  TL_KWS_CLASS_UNLOCK,
+  TL_KWS_CLASS_LOCK,
+  TL_KWS_N_CLASSES
+} TlKwsClass;
+
+/* "unlock" → TL_KWS_CLASS_UNLOCK …; anything else → TL_KWS_CLASS_OTHER. */
+TlKwsClass   tl_kws_class_from_phrase  (const char *phrase);
+const char  *tl_kws_class_phrase       (TlKwsClass  klass);
+
+/* The architecture, built, parameters zero (not prepared). */
+TlNet       *tl_kws_verifier_net_new   (GError    **error);
+
+/* Where the installed (or, in the source tree, the committed) model is;
+ * $TWINLOCK_MODELDIR overrides. */
+char        *tl_kws_verifier_default_path (void);
+
+typedef struct _TlKwsVerifier TlKwsVerifier;
+
+TlKwsVerifier *tl_kws_verifier_load    (const char     *path,
+                                        GError        **error);
+void           tl_kws_verifier_free    (TlKwsVerifier  *self);
+/* Class probabilities (softmax) of one window of
+ * [TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] features. */
+void           tl_kws_verifier_classify (TlKwsVerifier *self,
+                                         const float   *features,
+                                         double        *probs);
+
+/* Softmax of k logits into probs (in double). */
+void           tl_kws_softmax          (double         *probs,
+                                        const float    *logits,
+                                        int             k);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlKwsVerifier, tl_kws_verifier_free)
+
+G_END_DECLS

@@ -1,0 +1,221 @@
+/* test-voice-features.c — log-mel features against a direct DFT, the
+ * verifier's window, and the verifier model's load errors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "tl-kws-features.h"
+#include "tl-kws-verifier.h"
+#include "tl-model.h"
+
+/* A vowel-like test signal: a few harmonics of 140 Hz plus noise. */
+static void
+make_signal (gint16 *out,
+             gsize   n,
+             guint32 seed)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (seed);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double t = i / 16000.0, x = 0;
+      for (int h = 1; h <= 12; h++)
+        x += sin (2 * G_PI * 140 * h * t + h) / h;
+      x = 0.2 * x + 0.01 * g_rand_double_range (rng, -1, 1);
+      out[i] = (gint16) CLAMP (x * 32767, -32768, 32767);
+    }
+}
+
+static void
+test_mel_reference (void)
+{
+  g_autoptr (TlKwsMel) mel = tl_kws_mel_new ();
+  gint16 pcm[TL_KWS_MEL_WIN * 4];
+  float in[TL_KWS_MEL_WIN], fast[TL_KWS_MEL_BANDS], ref[TL_KWS_MEL_BANDS];
+  double max_diff = 0, lo = INFINITY, hi = -INFINITY;
+
+  make_signal (pcm, G_N_ELEMENTS (pcm), 7);
+  for (int f = 0; f < 4; f++)
+    {
+      for (int i = 0; i < TL_KWS_MEL_WIN; i++)
+        in[i] = pcm[f * TL_KWS_MEL_WIN + i] / 32768.0f * (f == 3 ? 1e-3f : 1.0f);
+      tl_kws_mel_frame (mel, fast, in);
+      tl_kws_mel_frame_reference (ref, in);
+      for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+        {
+          max_diff = MAX (max_diff, fabs (fast[b] - ref[b]));
+          lo = MIN (lo, ref[b]);
+          hi = MAX (hi, ref[b]);
+        }
+    }
+  g_test_message ("log-mel, FFT against direct DFT: max |difference| = %.3g "
+                  "(log energies from %.1f to %.1f)", max_diff, lo, hi);
+  g_assert_cmpfloat (hi - lo, >, 5.0);
+  g_assert_cmpfloat (max_diff, <, 1e-3);
+
+  /* Silence is the floor in every band. */
+  memset (in, 0, sizeof in);
+  tl_kws_mel_frame (mel, fast, in);
+  for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+    g_assert_cmpfloat_with_epsilon (fast[b], log (TL_KWS_MEL_FLOOR), 1e-4);
+}
+
+/* A pure tone lights the band whose centre is nearest to it. */
+static void
+test_mel_tone (void)
+{
+  g_autoptr (TlKwsMel) mel = tl_kws_mel_new ();
+  float in[TL_KWS_MEL_WIN], out[TL_KWS_MEL_BANDS];
+  double m0 = 2595 * log10 (1 + TL_KWS_MEL_FMIN / 700), m1 = 2595 * log10 (1 + TL_KWS_MEL_FMAX / 700);
+  double m = 2595 * log10 (1 + 1000.0 / 700);
+  /* Band b's centre is m0 + (b + 1)·step on the mel scale. */
+  int expect = (int) round ((m - m0) / ((m1 - m0) / (TL_KWS_MEL_BANDS + 1)) - 1);
+  int best = 0;
+
+  for (int i = 0; i < TL_KWS_MEL_WIN; i++)
+    in[i] = 0.5f * sin (2 * G_PI * 1000.0 * i / 16000.0);
+  tl_kws_mel_frame (mel, out, in);
+  for (int b = 1; b < TL_KWS_MEL_BANDS; b++)
+    if (out[b] > out[best])
+      best = b;
+  g_test_message ("1 kHz tone: loudest band %d, nearest centre %d", best, expect);
+  g_assert_cmpint (best, ==, expect);
+}
+
+/* The window: frame f of n ends at end − (n − 1 − f)·hop; each band's
+ * mean over the window is removed; samples outside the buffer are
+ * silence. */
+static void
+test_mel_window (void)
+{
+  g_autoptr (TlKwsMel) mel = tl_kws_mel_new ();
+  enum { N = 8000, FRAMES = 20 };
+  g_autofree gint16 *pcm = g_new (gint16, N);
+  g_autofree float *win = g_new (float, FRAMES * TL_KWS_MEL_BANDS);
+  float in[TL_KWS_MEL_WIN], raw[FRAMES][TL_KWS_MEL_BANDS];
+  gint64 end = 6000;
+  double max_diff = 0;
+
+  make_signal (pcm, N, 11);
+  for (int f = 0; f < FRAMES; f++)
+    {
+      gint64 s0 = end - TL_KWS_MEL_WIN - (gint64) (FRAMES - 1 - f) * TL_KWS_MEL_HOP;
+      for (int i = 0; i < TL_KWS_MEL_WIN; i++)
+        in[i] = pcm[s0 + i] / 32768.0f;
+      tl_kws_mel_frame (mel, raw[f], in);
+    }
+  tl_kws_mel_window (mel, win, pcm, N, end, FRAMES);
+  for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+    {
+      double mean = 0;
+      for (int f = 0; f < FRAMES; f++)
+        mean += raw[f][b] / FRAMES;
+      for (int f = 0; f < FRAMES; f++)
+        max_diff = MAX (max_diff, fabs (win[f * TL_KWS_MEL_BANDS + b] - (raw[f][b] - mean)));
+    }
+  g_test_message ("window against frame by frame: max |difference| = %.3g", max_diff);
+  g_assert_cmpfloat (max_diff, <, 1e-4);
+
+  /* Entirely before the stream: all silence, so all zero after the mean. */
+  tl_kws_mel_window (mel, win, pcm, N, 0, FRAMES);
+  for (int i = 0; i < FRAMES * TL_KWS_MEL_BANDS; i++)
+    g_assert_cmpfloat (fabs (win[i]), <, 1e-5);
+}
+
+static void
+expect_load_error (const char *path,
+                   const char *what)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlKwsVerifier) v = tl_kws_verifier_load (path, &error);
+
+  g_assert_null (v);
+  g_assert_nonnull (error);
+  g_test_message ("%s: %s", what, error->message);
+  /* The message names the file and says how to get a good one. */
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "kws train"));
+}
+
+static void
+test_verifier_load_errors (void)
+{
+  g_autofree char *good = g_build_filename (TL_SOURCE_MODELDIR, TL_KWS_VERIFIER_FILE, NULL);
+  g_autofree char *face = g_build_filename (TL_SOURCE_MODELDIR, "face-landmarks68.tlnn", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("tl-kws-verifier-XXXXXX", NULL);
+  g_autofree char *garbage = g_build_filename (dir, "garbage.tlnn", NULL);
+  g_autofree char *cut = g_build_filename (dir, "cut.tlnn", NULL);
+  g_autofree char *flipped = g_build_filename (dir, "flipped.tlnn", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len = 0;
+
+  g_file_get_contents (good, &contents, &len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, >, 1024);
+  g_file_set_contents (garbage, "this is not a model", -1, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (cut, contents, len / 2, &error);
+  g_assert_no_error (error);
+  contents[len - 100] ^= 0x40;
+  g_file_set_contents (flipped, contents, len, &error);
+  g_assert_no_error (error);
+
+  expect_load_error ("/nonexistent/kws-verifier.tlnn", "missing");
+  expect_load_error (garbage, "garbage");
+  expect_load_error (cut, "truncated");
+  expect_load_error (flipped, "one bit flipped");
+  expect_load_error (face, "another network");
+
+  g_unlink (garbage);
+  g_unlink (cut);
+  g_unlink (flipped);
+  g_rmdir (dir);
+}
+
+/* The committed model loads and gives probabilities. */
+static void
+test_verifier_classify (void)
+{
+  g_autofree char *path = tl_kws_verifier_default_path ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlKwsVerifier) v = tl_kws_verifier_load (path, &error);
+  g_autoptr (TlKwsMel) mel = tl_kws_mel_new ();
+  g_autofree gint16 *pcm = g_new (gint16, 24000);
+  g_autofree float *win = g_new (float, TL_KWS_VERIFIER_INPUT);
+  double p[TL_KWS_N_CLASSES], sum = 0;
+
+  g_assert_no_error (error);
+  make_signal (pcm, 24000, 3);
+  tl_kws_mel_window (mel, win, pcm, 24000, 20000, TL_KWS_VERIFIER_FRAMES);
+  tl_kws_verifier_classify (v, win, p);
+  g_test_message ("a buzz: p(other) %.3f p(unlock) %.3f p(lock) %.3f",
+                  p[TL_KWS_CLASS_OTHER], p[TL_KWS_CLASS_UNLOCK], p[TL_KWS_CLASS_LOCK]);
+  for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+    {
+      g_assert_cmpfloat (p[k], >=, 0);
+      sum += p[k];
+    }
+  g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-9);
+  g_assert_cmpint (tl_kws_class_from_phrase ("unlock"), ==, TL_KWS_CLASS_UNLOCK);
+  g_assert_cmpint (tl_kws_class_from_phrase ("lock"), ==, TL_KWS_CLASS_LOCK);
+  g_assert_cmpint (tl_kws_class_from_phrase ("open"), ==, TL_KWS_CLASS_OTHER);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/twinlock/voice/features/mel-reference", test_mel_reference);
+  g_test_add_func ("/twinlock/voice/features/mel-tone", test_mel_tone);
+  g_test_add_func ("/twinlock/voice/features/window", test_mel_window);
+  g_test_add_func ("/twinlock/voice/verifier/load-errors", test_verifier_load_errors);
+  g_test_add_func ("/twinlock/voice/verifier/classify", test_verifier_classify);
+  return g_test_run ();
+}
