@@ -37,15 +37,16 @@ void tl_nn_fast_direct_rows (float *dst, const float *in, const float *w,
 bool tl_nn_fast_direct_pairs_ok (const TlConv2dShape *s);
 
 /* A task is split over the engine's threads only when it has at least
- * this many FLOPs (about 0.3 ms of one core): below that, waking a second
- * thread costs more than it saves, and on a busy machine a thread the OS
- * runs late makes the whole task wait for its share (measured: the
- * landmark net's first layer, 5.4 MFLOP, ran 0.16 ms on one thread and
- * 0.7 ms on two while other programs ran; its 8 MFLOP chains split made
- * the net slower on two threads than on one, 2.6–3.1 against 2.0–2.3 ms
- * with 16 here, alternating runs).  The detector's layers, 45 MFLOP and
- * more, are all split. */
-#define TL_NN_SPLIT_MIN_FLOPS 16e6
+ * this many FLOPs (about 0.04 ms of one core): below that, waking a
+ * second thread costs more than it saves.  On a busy machine a thread the
+ * OS runs late makes the whole task wait for its share (the landmark
+ * net's 8 MFLOP chains split made it slower on two threads than on one
+ * while other programs ran, 2.6–3.1 against 2.0–2.3 ms); the pool then
+ * falls back to one thread by itself (tl-nn-pool.c).  On the idle machine
+ * splitting them pays: landmarks on two threads, nine alternating
+ * `bench faces -t 2 -n 200` runs, median 1.23 ms with 2 MFLOP here
+ * against 2.00 ms with 16. */
+#define TL_NN_SPLIT_MIN_FLOPS 2e6
 
 /* tl_nn_parallel () for a task of `flops`: on the calling thread alone
  * below TL_NN_SPLIT_MIN_FLOPS. */
