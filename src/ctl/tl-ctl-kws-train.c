@@ -57,16 +57,8 @@ crop (float       *out,
       const float *ex,
       int          shift)
 {
-  double mean[TL_KWS_MEL_BANDS] = { 0 };
-  const float *src = ex + (gsize) shift * TL_KWS_MEL_BANDS;
-
-  memcpy (out, src, sizeof (float) * TL_KWS_VERIFIER_INPUT);
-  for (int f = 0; f < TL_KWS_VERIFIER_FRAMES; f++)
-    for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
-      mean[b] += out[f * TL_KWS_MEL_BANDS + b];
-  for (int f = 0; f < TL_KWS_VERIFIER_FRAMES; f++)
-    for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
-      out[f * TL_KWS_MEL_BANDS + b] -= mean[b] / TL_KWS_VERIFIER_FRAMES;
+  memcpy (out, ex + (gsize) shift * TL_KWS_MEL_BANDS, sizeof (float) * TL_KWS_VERIFIER_INPUT);
+  tl_kws_mel_centre (out, TL_KWS_VERIFIER_FRAMES);
 }
 
 /* Masking in training: a random run of up to 6 bands and one of up to 10

@@ -195,6 +195,22 @@ tl_kws_mel_frame_reference (float       *out,
 }
 
 void
+tl_kws_mel_centre (float *x,
+                   int    n_frames)
+{
+  double mean[TL_KWS_MEL_BANDS] = { 0 };
+
+  for (int f = 0; f < n_frames; f++)
+    for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+      mean[b] += x[(gsize) f * TL_KWS_MEL_BANDS + b];
+  for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+    mean[b] /= MAX (n_frames, 1);
+  for (int f = 0; f < n_frames; f++)
+    for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+      x[(gsize) f * TL_KWS_MEL_BANDS + b] -= mean[b];
+}
+
+void
 tl_kws_mel_window (const TlKwsMel *mel,
                    float          *out,
                    const gint16   *samples,
@@ -203,7 +219,6 @@ tl_kws_mel_window (const TlKwsMel *mel,
                    int             n_frames)
 {
   float frame[TL_KWS_MEL_WIN];
-  double mean[TL_KWS_MEL_BANDS] = { 0 };
 
   for (int f = 0; f < n_frames; f++)
     {
@@ -215,12 +230,6 @@ tl_kws_mel_window (const TlKwsMel *mel,
           frame[i] = s >= 0 && s < n_samples ? samples[s] / 32768.0f : 0.0f;
         }
       tl_kws_mel_frame (mel, out + (gsize) f * TL_KWS_MEL_BANDS, frame);
-      for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
-        mean[b] += out[(gsize) f * TL_KWS_MEL_BANDS + b];
     }
-  for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
-    mean[b] /= MAX (n_frames, 1);
-  for (int f = 0; f < n_frames; f++)
-    for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
-      out[(gsize) f * TL_KWS_MEL_BANDS + b] -= mean[b];
+  tl_kws_mel_centre (out, n_frames);
 }

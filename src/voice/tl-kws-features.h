@@ -41,6 +41,11 @@ void      tl_kws_mel_frame           (const TlKwsMel *mel,
 void      tl_kws_mel_frame_reference (float          *out,
                                       const float    *in);
 
+/* Each band of x [n_frames][TL_KWS_MEL_BANDS] minus its mean over the
+ * frames, in place. */
+void      tl_kws_mel_centre          (float          *x,
+                                      int             n_frames);
+
 /* The verifier's input: the n_frames frames whose last one ends at sample
  * @end of @samples (samples outside [0, n_samples) count as silence), each
  * band minus its mean over the window, so the level of the recording
