@@ -841,11 +841,14 @@ decide (TlKwsEngine    *self,
         const Phrase   *p)
 {
   double dur = (c->end_us - c->start_us) / (double) G_USEC_PER_SEC;
+  const Phrase *decided;
 
   /* The threshold is the decided phrase's (the durations the search's). */
   g_free (c->phrase);
   c->phrase = g_strdup (tl_kws_candidate_phrase (c, self->stages));
-  p = find_phrase (self, c->phrase) ? find_phrase (self, c->phrase) : p;
+  decided = find_phrase (self, c->phrase);
+  if (decided != NULL)
+    p = decided;
   c->gate_ok = dur >= p->min_dur_s && dur <= p->max_dur_s &&
                c->peak_db >= -60.0 && c->peak_db - c->floor_db >= 9.0;
   c->score = tl_kws_candidate_score (c, self->stages);
