@@ -334,18 +334,12 @@ out_rows (const TlNnChain *c)
   return c->has_pool ? c->pool.oh : c->conv.oh;
 }
 
-static size_t
-round16 (size_t n)
-{
-  return (n + 15) & ~(size_t) 15;
-}
-
 /* The scratch of one band: depthwise rows, then convolution rows. */
 static size_t
 dw_floats (const TlNnChain *c,
            int              rows)
 {
-  return c->has_dw ? round16 ((size_t) rows * c->conv.w * c->conv.c) : 0;
+  return c->has_dw ? tl_nn_round16 ((size_t) rows * c->conv.w * c->conv.c) : 0;
 }
 
 /* The first convolution before a pool of stride 2 keeps only the larger
@@ -364,7 +358,7 @@ conv_floats (const TlNnChain *c,
 {
   int ow = pairs_first (c) ? c->conv.ow / 2 : c->conv.ow;
 
-  return c->has_pool ? round16 ((size_t) rows * ow * c->conv.oc) : 0;
+  return c->has_pool ? tl_nn_round16 ((size_t) rows * ow * c->conv.oc) : 0;
 }
 
 bool

@@ -588,12 +588,6 @@ set_defaults (TlNet *net)
     }
 }
 
-static size_t
-round16 (size_t n)
-{
-  return (n + 15) & ~(size_t) 15;
-}
-
 bool
 tl_net_build (TlNet     *net,
               TlNnError *err)
@@ -643,7 +637,7 @@ tl_net_build (TlNet     *net,
             }
           t->count = (size_t) count;
           t->trainable = spec[j].trainable;
-          total += round16 (t->count);
+          total += tl_nn_round16 (t->count);
           if ((int64_t) total > MAX_PARAM_FLOATS)
             return tl_nn_fail (err, TL_NN_ERROR_LIMIT, "the network has too many parameters");
         }
@@ -659,7 +653,7 @@ tl_net_build (TlNet     *net,
       TlNnTensor *t = &net->tensors[i];
 
       t->data = net->params + total;
-      total += round16 (t->count);
+      total += tl_nn_round16 (t->count);
     }
   set_defaults (net);
   net->built = true;
@@ -715,7 +709,7 @@ static size_t
 node_floats (const TlNetNode *node,
              int              batch)
 {
-  return round16 ((size_t) batch * node->h * node->w * node->c);
+  return tl_nn_round16 ((size_t) batch * node->h * node->w * node->c);
 }
 
 static void
@@ -899,7 +893,7 @@ tl_net_prepare (TlNet     *net,
       if (i > 0 && !runs_in_place (net, i, training))
         total += node_floats (node, max_batch) * (training ? 2 : 1);
       if (node->op == TL_OP_BATCHNORM)
-        total += round16 (2 * (size_t) node->c);
+        total += tl_nn_round16 (2 * (size_t) node->c);
       if (node->op == TL_OP_CONV2D)
         {
           TlConv2dShape s;
@@ -915,7 +909,7 @@ tl_net_prepare (TlNet     *net,
             scratch = tl_winograd_workspace (&s, tl_winograd_choose (&s));
         }
     }
-  total += round16 (scratch);
+  total += tl_nn_round16 (scratch);
   if (!training)
     {
       size_t chain = 0;
@@ -926,7 +920,7 @@ tl_net_prepare (TlNet     *net,
               tl_nn_chain_workspace (&net->chains[i].c) > chain)
             chain = tl_nn_chain_workspace (&net->chains[i].c);
         }
-      total += round16 (chain);
+      total += tl_nn_round16 (chain);
     }
   /* The largest real network here (a 416×416 detector) needs ~32 MiB an
    * image; 2 GiB leaves room for big batches and refuses absurd files. */
@@ -959,11 +953,11 @@ tl_net_prepare (TlNet     *net,
       if (node->op == TL_OP_BATCHNORM)
         {
           net->stat[i] = net->ws + total;
-          total += round16 (2 * (size_t) node->c);
+          total += tl_nn_round16 (2 * (size_t) node->c);
         }
     }
   net->scratch = net->ws + total;
-  net->chain_ws = net->scratch + round16 (scratch);
+  net->chain_ws = net->scratch + tl_nn_round16 (scratch);
 
   if (training && net->grads == NULL)
     {

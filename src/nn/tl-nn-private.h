@@ -17,6 +17,14 @@
 #define TL_NN_HOT
 #endif
 
+/* n rounded up to a multiple of 16 floats (64 bytes): workspace parts
+ * carved one after the other stay aligned. */
+static inline size_t
+tl_nn_round16 (size_t n)
+{
+  return (n + 15) & ~(size_t) 15;
+}
+
 /* tl_gemm () on the calling thread only (BLIS single-threaded). */
 void tl_gemm_1 (bool trans_a, bool trans_b, int m, int n, int k,
                 float alpha, const float *a, int lda,

@@ -155,12 +155,6 @@ tiling (const TlConv2dShape *s,
   return t;
 }
 
-static size_t
-round16 (size_t n)
-{
-  return (n + 15) & ~(size_t) 15;
-}
-
 size_t
 tl_winograd_filter_floats (const TlConv2dShape *s,
                            int                  m)
@@ -175,7 +169,7 @@ tl_winograd_workspace (const TlConv2dShape *s,
   Tiling t = tiling (s, m);
   size_t xi = (size_t) t.alpha * t.alpha;
 
-  return round16 (xi * t.tiles * s->c) + round16 (xi * t.tiles * s->oc);
+  return tl_nn_round16 (xi * t.tiles * s->c) + tl_nn_round16 (xi * t.tiles * s->oc);
 }
 
 /* ---- filter transform ------------------------------------------------------ */
@@ -410,7 +404,7 @@ tl_winograd_forward (float               *out,
   Job j = { out, ws, NULL, in, u, b, s, tiling (s, m), 0, 0 };
   int threads = tl_nn_get_threads (), xi = j.t.alpha * j.t.alpha, chunks;
 
-  j.mm = ws + round16 ((size_t) xi * j.t.tiles * s->c);
+  j.mm = ws + tl_nn_round16 ((size_t) xi * j.t.tiles * s->c);
   /* two tasks a thread, for balance */
   j.step = (j.t.tiles + 2 * threads - 1) / (2 * threads);
   chunks = (j.t.tiles + j.step - 1) / j.step;
