@@ -898,15 +898,16 @@ tl_net_prepare (TlNet     *net,
         {
           TlConv2dShape s;
           size_t need;
+          int m;
 
           conv_shape_of (node, &net->nodes[node->inputs[0]], max_batch, &s);
           need = training ? tl_conv2d_backward_workspace (&s) : tl_conv2d_workspace (&s);
           if (need > scratch)
             scratch = need;
           /* room for a Winograd pass, should the net be frozen */
-          if (!training && tl_winograd_choose (&s) > 0 &&
-              tl_winograd_workspace (&s, tl_winograd_choose (&s)) > scratch)
-            scratch = tl_winograd_workspace (&s, tl_winograd_choose (&s));
+          if (!training && (m = tl_winograd_choose (&s)) > 0 &&
+              tl_winograd_workspace (&s, m) > scratch)
+            scratch = tl_winograd_workspace (&s, m);
         }
     }
   total += tl_nn_round16 (scratch);
