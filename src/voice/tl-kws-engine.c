@@ -37,6 +37,10 @@
 #define SETTLE_FRAMES    10
 /* Audio around the candidate the second pass also sees. */
 #define MARGIN_FRAMES    5
+/* The verifier also sees its window shifted by these many frames (the
+ * trainer shifts by up to ±3); the latest ends no later than the search
+ * settles (SETTLE_FRAMES), so deciding waits no longer. */
+static const int verify_offsets[] = { 0, -3, 2 };
 /* Restart the keyphrase search's utterance after this long (bounded
  * memory), preferably in a pause. */
 #define UTT_SOFT_FRAMES  2000
@@ -739,8 +743,12 @@ second_pass (TlKwsEngine    *self,
 }
 
 /* The verifier: probabilities of the classes from the features of the
- * window that ends TL_KWS_VERIFIER_AFTER frames after the word; the more
- * likely of the spotted keyphrases becomes the candidate's phrase. */
+ * window that ends TL_KWS_VERIFIER_AFTER frames after the word, and of
+ * the windows shifted by verify_offsets; the keyphrases keep their
+ * lowest probability over the windows, "other" its highest (a keyword
+ * must convince the network wherever the window sits; its saturated
+ * probabilities on a single window let confusable words through).  The
+ * more likely of the spotted keyphrases becomes the candidate's phrase. */
 static void
 verify (TlKwsEngine    *self,
         TlKwsCandidate *c)
@@ -755,17 +763,25 @@ verify (TlKwsEngine    *self,
 
   if (tl_kws_class_from_phrase (c->search_phrase) == TL_KWS_CLASS_OTHER)
     return;
-  /* Exactly the audio the trainer cuts from the file: samples outside the
-   * stream (before its start) are silence. */
-  for (gint64 i = 0; i < len; i++)
+  for (guint o = 0; o < G_N_ELEMENTS (verify_offsets); o++)
     {
-      gint64 s = end - len + i;
-      if (s >= oldest && s < self->n_fed)
-        audio[i] = self->ring[s % RING_SAMPLES];
+      gint64 e = end + verify_offsets[o] * TL_KWS_MEL_HOP;
+      double p[TL_KWS_N_CLASSES];
+
+      /* Exactly the audio the trainer cuts from the file: samples outside
+       * the stream (before its start) are silence. */
+      for (gint64 i = 0; i < len; i++)
+        {
+          gint64 s = e - len + i;
+          audio[i] = s >= oldest && s < self->n_fed ? self->ring[s % RING_SAMPLES] : 0;
+        }
+      tl_kws_mel_window (self->mel, self->features, audio, len, len,
+                         TL_KWS_VERIFIER_FRAMES);
+      tl_kws_verifier_classify (self->net, self->features, p);
+      for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
+        probs[k] = o == 0 ? p[k]
+                   : k == TL_KWS_CLASS_OTHER ? MAX (probs[k], p[k]) : MIN (probs[k], p[k]);
     }
-  tl_kws_mel_window (self->mel, self->features, audio, len, len,
-                     TL_KWS_VERIFIER_FRAMES);
-  tl_kws_verifier_classify (self->net, self->features, probs);
   c->p_other = probs[TL_KWS_CLASS_OTHER];
   c->p_unlock = probs[TL_KWS_CLASS_UNLOCK];
   c->p_lock = probs[TL_KWS_CLASS_LOCK];

@@ -32,8 +32,8 @@ G_BEGIN_DECLS
 
 /* Default thresholds on the verifier's probability, calibrated on the
  * held-out part of the training corpus (README, "Voice"). */
-#define TL_KWS_VERIFIER_UNLOCK_THRESHOLD 0.9915
-#define TL_KWS_VERIFIER_LOCK_THRESHOLD   0.999
+#define TL_KWS_VERIFIER_UNLOCK_THRESHOLD 0.9693
+#define TL_KWS_VERIFIER_LOCK_THRESHOLD   0.9955
 
 typedef enum
 {
