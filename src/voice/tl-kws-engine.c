@@ -859,7 +859,7 @@ decide (TlKwsEngine    *self,
   double dur = (c->end_us - c->start_us) / (double) G_USEC_PER_SEC;
   const Phrase *decided;
 
-  /* The threshold is the decided phrase's (the durations the search's). */
+  /* The threshold and the duration limits are the decided phrase's. */
   g_free (c->phrase);
   c->phrase = g_strdup (tl_kws_candidate_phrase (c, self->stages));
   decided = find_phrase (self, c->phrase);
