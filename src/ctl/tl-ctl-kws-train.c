@@ -277,27 +277,6 @@ bad:
   return FALSE;
 }
 
-static void
-adam_update (TlNet *net,
-             float *m,
-             float *v,
-             float  lr,
-             int    t)
-{
-  size_t n_params = 0;
-  float *base = tl_net_params (net, &n_params);
-
-  for (int i = 0; i < tl_net_n_tensors (net); i++)
-    {
-      TlNnTensor *tensor = tl_net_tensor (net, i);
-      size_t off = (size_t) (tensor->data - base);
-
-      if (tensor->trainable)
-        tl_adam_step (tensor->data, m + off, v + off, tensor->grad, tensor->count,
-                      lr, 0.9f, 0.999f, 1e-8f, tensor->ndim >= 2 ? 1e-4f : 0.0f, t);
-    }
-}
-
 /* Probabilities of every example (held-out ones, or all) at shift SHIFT. */
 static double
 evaluate (TlNet      *net,
@@ -529,7 +508,7 @@ train (GPtrArray   *items,
           tl_softmax_xent_backward (dlogits, logits, labels, weight, b, TL_KWS_N_CLASSES, 1.0f);
           tl_net_zero_grads (net);
           tl_net_backward (net, dlogits);
-          adam_update (net, m, v, lr, ++step);
+          tl_net_adam_step (net, m, v, lr, 1e-4f, ++step);
           loss_sum += loss;
           n_batches++;
         }

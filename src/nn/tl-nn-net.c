@@ -11,6 +11,7 @@
 #include "tl-nn-fast.h"
 #include "tl-nn-fused.h"
 #include "tl-nn-net.h"
+#include "tl-nn-optim.h"
 #include "tl-nn-private.h"
 #include "tl-nn-winograd.h"
 
@@ -1556,4 +1557,26 @@ tl_net_flops (const TlNet *net)
         flops += (int64_t) 2 * src->h * src->w * src->c * node->c;
     }
   return flops;
+}
+
+void
+tl_net_adam_step (TlNet *net,
+                  float *m,
+                  float *v,
+                  float  lr,
+                  float  weight_decay,
+                  int    t)
+{
+  float *base = tl_net_params (net, NULL);
+
+  for (int i = 0; i < tl_net_n_tensors (net); i++)
+    {
+      TlNnTensor *tensor = tl_net_tensor (net, i);
+      size_t off = (size_t) (tensor->data - base);
+
+      if (tensor->trainable)
+        tl_adam_step (tensor->data, m + off, v + off, tensor->grad, tensor->count,
+                      lr, 0.9f, 0.999f, 1e-8f,
+                      tensor->ndim >= 2 ? weight_decay : 0.0f, t);
+    }
 }

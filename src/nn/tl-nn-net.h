@@ -195,6 +195,16 @@ float            *tl_net_grads       (TlNet *net, size_t *n);
 size_t            tl_net_n_params    (const TlNet *net);  /* trainable floats */
 /* FLOPs of one image's forward pass (multiply-add = 2). */
 int64_t           tl_net_flops       (const TlNet *net);
+/* One AdamW step (betas 0.9 / 0.999, eps 1e-8) over every trainable tensor
+ * from its grad; m and v are moment buffers laid out like tl_net_params ().
+ * Weight decay applies to tensors of two or more dimensions only (weights,
+ * not biases or batch-norm parameters); t counts steps from 1. */
+void              tl_net_adam_step   (TlNet *net,
+                                      float *m,
+                                      float *v,
+                                      float  lr,
+                                      float  weight_decay,
+                                      int    t);
 
 #ifdef __cplusplus
 }

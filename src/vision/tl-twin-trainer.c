@@ -331,29 +331,6 @@ loss_step (Trainer           *tr,
 }
 
 static void
-adam_update (Trainer *tr,
-             TlNet   *net,
-             float    lr,
-             int      t)
-{
-  size_t n_params = 0;
-  float *base = tl_net_params (net, &n_params);
-  int i, n = tl_net_n_tensors (net);
-
-  for (i = 0; i < n; i++)
-    {
-      TlNnTensor *tensor = tl_net_tensor (net, i);
-      size_t off = (size_t) (tensor->data - base);
-      float wd = tensor->ndim >= 2 ? tr->opts->weight_decay : 0.0f;
-
-      if (!tensor->trainable)
-        continue;
-      tl_adam_step (tensor->data, tr->adam_m + off, tr->adam_v + off, tensor->grad,
-                    tensor->count, lr, 0.9f, 0.999f, 1e-8f, wd, t);
-    }
-}
-
-static void
 trainer_clear (Trainer *tr)
 {
   g_free (tr->eligible);
@@ -506,7 +483,7 @@ tl_twin_train (TlNet                    *net,
         }
       tl_net_zero_grads (net);
       tl_net_backward (net, tr.demb);
-      adam_update (&tr, net, lr, step + 1);
+      tl_net_adam_step (net, tr.adam_m, tr.adam_v, lr, tr.opts->weight_decay, step + 1);
 
       loss_sum += loss;
       active_sum += stats.n_terms > 0 ? (double) stats.n_active / stats.n_terms : 0.0;
