@@ -49,6 +49,20 @@ nn_test_max_diff (const float *a,
   return m;
 }
 
+/* Max |fast − ref| over (1 + max |ref|): the rounding error of float sums
+ * grows with the values summed. */
+static inline double
+nn_test_scaled_diff (const float *fast,
+                     const float *ref,
+                     size_t       n)
+{
+  double big = 0.0;
+
+  for (size_t i = 0; i < n; i++)
+    big = MAX (big, fabs (ref[i]));
+  return nn_test_max_diff (fast, ref, n) / (1.0 + big);
+}
+
 /* Compares and prints the max difference, failing past tol. */
 #define nn_test_assert_close(what, a, b, n, tol)                          \
   G_STMT_START {                                                          \

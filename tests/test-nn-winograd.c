@@ -29,20 +29,6 @@ static const Case cases[] = {
   { 1, 6, 11, 3, 7, 2 },
 };
 
-/* Max |fast − ref| over (1 + max |ref|): the rounding error of float sums
- * grows with the values summed. */
-static double
-scaled_diff (const float *fast,
-             const float *ref,
-             size_t       n)
-{
-  double big = 0.0;
-
-  for (size_t i = 0; i < n; i++)
-    big = MAX (big, fabs (ref[i]));
-  return nn_test_max_diff (fast, ref, n) / (1.0 + big);
-}
-
 static void
 test_forward (gconstpointer data)
 {
@@ -75,7 +61,7 @@ test_forward (gconstpointer data)
       tl_winograd_filter (u, w, &s, m);
       tl_winograd_forward (fast, in, u, k % 2 ? b : NULL, &s, m, ws);
       tl_conv2d_forward_ref (ref, in, w, k % 2 ? b : NULL, &s);
-      d = scaled_diff (fast, ref, n_out);
+      d = nn_test_scaled_diff (fast, ref, n_out);
       g_test_message ("F(%d×%d, 3×3) n%d %d×%d×%d → %d×%d×%d pad %d act %d: "
                       "max |diff| / (1 + max |ref|) = %.2e",
                       m, m, c->n, c->h, c->w, c->c, s.oh, s.ow, c->oc, c->pad, s.act, d);
@@ -131,7 +117,7 @@ test_few_pixels (void)
           tl_conv2d_transpose_weights (wt, w, &s);
           tl_conv2d_forward_transposed (fast, in, wt, b, &s, ws);
         }
-      d = scaled_diff (fast, ref, n_out);
+      d = nn_test_scaled_diff (fast, ref, n_out);
       g_test_message ("%s n%d %d×%d×%d → %d×%d×%d: max |diff| / (1 + max |ref|) = %.2e",
                       s.h == 1 ? "single tap" : "transposed", c->n, c->h, c->w, c->c,
                       s.oh, s.ow, c->oc, d);
@@ -187,7 +173,7 @@ test_net (void)
   plain = g_memdup2 (out, n_out * sizeof (float));
   g_assert_cmpint (tl_net_freeze (net, &err), ==, 2);
   out = tl_net_forward (net, in, 2, false);
-  d = scaled_diff (out, plain, n_out);
+  d = nn_test_scaled_diff (out, plain, n_out);
   g_test_message ("frozen net: max |diff| / (1 + max |ref|) = %.2e", d);
   g_assert_cmpfloat (d, <, 1e-4);
 
@@ -195,7 +181,7 @@ test_net (void)
   g_assert_true (tl_net_prepare (net, 2, true, &err));
   params[0] += 1.0f;
   out = tl_net_forward (net, in, 2, false);
-  g_assert_cmpfloat (scaled_diff (out, plain, n_out), >, 1e-3);
+  g_assert_cmpfloat (nn_test_scaled_diff (out, plain, n_out), >, 1e-3);
 
   tl_nn_free (in);
   tl_net_free (net);

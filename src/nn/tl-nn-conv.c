@@ -268,10 +268,10 @@ band_rows (int rows)
   return step > 0 ? step : 1;
 }
 
-static void
-im2col (float               *cols,
-        const float         *in,
-        const TlConv2dShape *s)
+void
+tl_conv2d_im2col (float               *cols,
+                  const float         *in,
+                  const TlConv2dShape *s)
 {
   int rows = s->n * s->oh * s->ow;
   Im2colJob j = { cols, NULL, in, NULL, NULL, s, band_rows (rows), false };
@@ -461,7 +461,7 @@ tl_conv2d_forward_transposed (float               *out,
 {
   int rows = s->n * s->oh * s->ow, k = s->kh * s->kw * s->c;
 
-  im2col (ws, in, s);
+  tl_conv2d_im2col (ws, in, s);
   tl_gemm (false, true, rows, s->oc, k, 1.0f, ws, k, wt, k, 0.0f, out, s->oc);
   tl_nn_fast_bias_act (out, b, rows, s->oc, s);
 }
@@ -509,7 +509,7 @@ tl_conv2d_forward (float               *out,
              0.0f, out, s->oc);
   else
     {
-      im2col (ws, in, s);
+      tl_conv2d_im2col (ws, in, s);
       for (int g = 0; g < s->groups; g++)
         tl_gemm (false, false, rows, ocg, kg, 1.0f,
                  ws + (size_t) g * kg, s->groups * kg,
@@ -555,7 +555,7 @@ tl_conv2d_backward (float               *din,
     }
   if (dw)
     {
-      im2col (ws, in, s);
+      tl_conv2d_im2col (ws, in, s);
       for (int g = 0; g < s->groups; g++)
         tl_gemm (true, false, kg, ocg, rows, 1.0f,
                  ws + (size_t) g * kg, ld,

@@ -72,7 +72,6 @@ depthwise (float *restrict out, const float *restrict in, const float *restrict 
 static inline __attribute__ ((always_inline)) v8sf
 max8 (v8sf a, v8sf b)
 {
-  typedef int v8si __attribute__ ((vector_size (32)));
   v8si m = a > b;
 
   return (v8sf) ((m & (v8si) a) | (~m & (v8si) b));

@@ -13,6 +13,7 @@
 #include "tl-nn-net.h"
 #include "tl-nn-optim.h"
 #include "tl-nn-private.h"
+#include "tl-nn-quant.h"
 #include "tl-nn-winograd.h"
 
 /* Sizes past these are refused: they guard the int arithmetic of the
@@ -64,7 +65,7 @@ struct _TlNet
   int         batch;
   bool        forward_training;
   /* per node, after tl_net_freeze (): weights laid out for inference */
-  float     **frozen;
+  void      **frozen;
   int        *frozen_kind;     /* FROZEN_* or a Winograd tile size */
 };
 
@@ -99,6 +100,12 @@ tl_net_new (int h,
 
 /* frozen_kind: 2 and 4 are Winograd tile sizes */
 #define FROZEN_TRANSPOSED 1
+#define FROZEN_CODES      3    /* 8-bit codes, tl-nn-quant.h */
+
+/* How far from a 256-level grid weights may lie and still be taken for
+ * codes on it, relative to their column's largest magnitude: a few float
+ * roundings (folding a scale into quantised weights leaves about one). */
+#define GRID_MAX_ERR (1.0 / (1 << 20))
 
 static void
 drop_frozen (TlNet *net)
@@ -1063,7 +1070,7 @@ tl_net_freeze (TlNet     *net,
       return -1;
     }
   drop_frozen (net);
-  net->frozen = calloc (net->n_nodes, sizeof (float *));
+  net->frozen = calloc (net->n_nodes, sizeof (void *));
   net->frozen_kind = calloc (net->n_nodes, sizeof (int));
   if (net->frozen == NULL || net->frozen_kind == NULL)
     goto nomem;
@@ -1086,11 +1093,26 @@ tl_net_freeze (TlNet     *net,
         }
       else if (tl_conv2d_transposed_applies (&s))
         {
-          net->frozen[i] = tl_nn_alloc ((size_t) s.kh * s.kw * s.c * s.oc * sizeof (float));
-          if (net->frozen[i] == NULL)
-            goto nomem;
-          tl_conv2d_transpose_weights (net->frozen[i], param (net, i, 0), &s);
-          net->frozen_kind[i] = FROZEN_TRANSPOSED;
+          int k = s.kh * s.kw * s.c;
+          uint8_t *codes = NULL;
+
+          if (tl_quant_conv2d_applies (&s) &&
+              (codes = tl_nn_alloc (tl_quant_weights_bytes (k, s.oc))) != NULL &&
+              tl_quant_weights_find (codes, param (net, i, 0), k, s.oc, GRID_MAX_ERR, NULL))
+            {
+              net->frozen[i] = codes;
+              net->frozen_kind[i] = FROZEN_CODES;
+            }
+          else
+            {
+              /* weights on no grid (or no memory for their codes) */
+              tl_nn_free (codes);
+              net->frozen[i] = tl_nn_alloc ((size_t) k * s.oc * sizeof (float));
+              if (net->frozen[i] == NULL)
+                goto nomem;
+              tl_conv2d_transpose_weights (net->frozen[i], param (net, i, 0), &s);
+              net->frozen_kind[i] = FROZEN_TRANSPOSED;
+            }
         }
       else
         continue;
@@ -1102,6 +1124,21 @@ nomem:
   drop_frozen (net);
   tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory for the transformed filters");
   return -1;
+}
+
+const char *
+tl_net_frozen_layout (const TlNet *net,
+                      int          node)
+{
+  if (net->frozen == NULL || node < 0 || node >= net->n_nodes || net->frozen[node] == NULL)
+    return NULL;
+  switch (net->frozen_kind[node])
+    {
+    case 2: return "F(2x2,3x3)";
+    case 4: return "F(4x4,3x3)";
+    case FROZEN_CODES: return "codes";
+    default: return "transposed";
+    }
 }
 
 /* In inference, the ReLU or leaky ReLU that runs in place on node i's
@@ -1219,7 +1256,12 @@ tl_net_forward (TlNet       *net,
                 net->fused[a] = true;
               }
             if (!training && net->frozen != NULL && net->frozen[i] != NULL &&
-                net->frozen_kind[i] == FROZEN_TRANSPOSED)
+                net->frozen_kind[i] == FROZEN_CODES)
+              tl_quant_conv2d_forward (out, in, net->frozen[i],
+                                       node->ip[6] ? param (net, i, 1) : NULL, &s,
+                                       net->scratch);
+            else if (!training && net->frozen != NULL && net->frozen[i] != NULL &&
+                     net->frozen_kind[i] == FROZEN_TRANSPOSED)
               tl_conv2d_forward_transposed (out, in, net->frozen[i],
                                             node->ip[6] ? param (net, i, 1) : NULL, &s,
                                             net->scratch);

@@ -148,13 +148,20 @@ int  tl_net_fold          (TlNet *net);
 /* For inference only, once the weights are final (after tl_net_fold ()):
  * lays out once the weights of the convolutions that run faster on
  * another layout, so that inference passes only reuse them: transformed
- * filters for Winograd (3×3 stride 1: tl-nn-winograd.h), transposed
- * weights for few output pixels and many weights
- * (tl_conv2d_transposed_applies ()).  Weights changed later
+ * filters for Winograd (3×3 stride 1: tl-nn-winograd.h), and for few
+ * output pixels and many weights (tl_conv2d_transposed_applies ()) 8-bit
+ * codes when the weights lie on a 256-level grid per output channel, as
+ * those of a uint8-quantised model file do (tl-nn-quant.h), or else
+ * transposed weights.  Weights changed later
  * are not seen by those convolutions until tl_net_freeze () runs again;
  * tl_net_prepare () for training drops the transformed filters.  Returns
  * how many convolutions use them, or -1 (out of memory). */
 int  tl_net_freeze        (TlNet *net, TlNnError *err);
+
+/* How tl_net_freeze () laid out node i's weights: "F(2x2,3x3)" or
+ * "F(4x4,3x3)" (Winograd), "codes" (8-bit codes on the grid the weights
+ * lie on, tl-nn-quant.h), "transposed", or NULL (as they are). */
+const char *tl_net_frozen_layout (const TlNet *net, int node);
 
 /* ---- running ------------------------------------------------------------
  * input [batch][h][w][c] must stay valid until backward has run (it is not

@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "tl-nn.h"
+#include "tl-nn-layers.h"
 
 /* Hot element-wise loops: vectorised (GCC's -O2 leaves most loops scalar),
  * short copies kept as inline loops rather than memcpy calls, and built
@@ -42,3 +42,10 @@ void tl_gemm_1 (bool trans_a, bool trans_b, int m, int n, int k,
 void tl_nn_parallel (int    n,
                      void (*fn) (void *ctx, int i),
                      void  *ctx);
+
+/* The patches of a convolution's input, cols [n·oh·ow][kh·kw·c] (groups
+ * laid out as in tl-nn-conv.c), split over the engine's threads; cols
+ * holds tl_conv2d_workspace (s) floats. */
+void tl_conv2d_im2col (float               *cols,
+                       const float         *in,
+                       const TlConv2dShape *s);

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "tl-nn-layers.h"
+
 /* Memory-bound loops are only fast vectorised: -O3 here, and an AVX2/FMA
  * clone chosen at run time. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -24,6 +26,7 @@
 /* Eight floats in a vector (two SSE registers in the portable clone): the
  * compiler will not keep sixteen scalar accumulators in vectors itself. */
 typedef float v8sf __attribute__ ((vector_size (32)));
+typedef int v8si __attribute__ ((vector_size (32)));
 
 static inline __attribute__ ((always_inline)) v8sf
 load8 (const float *p)
@@ -37,4 +40,23 @@ static inline __attribute__ ((always_inline)) void
 store8 (float *p, v8sf v)
 {
   memcpy (p, &v, sizeof v);
+}
+
+/* The convolutions' activation s->act (TL_CONV_ACT_*) on eight floats. */
+static inline __attribute__ ((always_inline)) v8sf
+tl_nn_act8 (v8sf                 v,
+            const TlConv2dShape *s)
+{
+  if (s->act == TL_CONV_ACT_RELU)
+    {
+      v8si keep = v > (v8sf) { 0 };
+      return (v8sf) ((v8si) v & keep);
+    }
+  if (s->act == TL_CONV_ACT_LEAKY)
+    {
+      v8sf t = s->slope * v;
+      v8si keep = v > t;
+      return (v8sf) (((v8si) v & keep) | ((v8si) t & ~keep));
+    }
+  return v;
 }

@@ -16,8 +16,6 @@
 
 #define INLINE static inline __attribute__ ((always_inline))
 
-typedef int v8si __attribute__ ((vector_size (32)));
-
 /* The first n (1..8) floats at p, zeros after. */
 INLINE v8sf
 load_n (const float *p,
@@ -279,24 +277,6 @@ input_tiles (const Job *j,
     }
 }
 
-INLINE v8sf
-activate (v8sf                 v,
-          const TlConv2dShape *s)
-{
-  if (s->act == TL_CONV_ACT_RELU)
-    {
-      v8si keep = v > (v8sf) { 0 };
-      return (v8sf) ((v8si) v & keep);
-    }
-  if (s->act == TL_CONV_ACT_LEAKY)
-    {
-      v8sf t = s->slope * v;
-      v8si keep = v > t;
-      return (v8sf) (((v8si) v & keep) | ((v8si) t & ~keep));
-    }
-  return v;
-}
-
 /* Tiles [t0, t1): out = act (Aᵀ M A + b), pixels inside the output only. */
 INLINE void
 output_tiles (const Job *j,
@@ -344,7 +324,7 @@ output_tiles (const Job *j,
 #pragma GCC unroll 4
               for (int k = 0; k < m; k++)
                 if (k < mx)
-                  store_n (o + ((size_t) i * s->ow + k) * oc + c0, activate (z[k] + bias, s), n);
+                  store_n (o + ((size_t) i * s->ow + k) * oc + c0, tl_nn_act8 (z[k] + bias, s), n);
             }
         }
     }

@@ -1,0 +1,411 @@
+/* tl-nn-quant.c — convolutions on 8-bit weight codes
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The forward pass is an im2col GEMM, out[m][oc] = cols[m][k] × w[k][oc],
+ * taken a panel of 16 output channels at a time: a block of KC rows of
+ * the panel's codes becomes floats in an L1 buffer (one multiply-add per
+ * weight), then tiles of up to 6 output rows × 16 channels accumulate
+ * over the block in twelve vector registers.  The codes are read once,
+ * in the order they lie, with a software prefetch ahead of the hardware's
+ * (which stops at page boundaries).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "tl-nn-fast.h"
+#include "tl-nn-private.h"
+#include "tl-nn-quant.h"
+#include "tl-nn-simd.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TL_QUANT_X86 1
+#include <immintrin.h>
+#endif
+
+#define INLINE static inline __attribute__ ((always_inline))
+
+#define PANEL 16
+/* rows of a panel turned into floats at a time: 8 KiB of floats, beside
+ * up to 6 × KC floats of patches, in a 32 KiB L1 */
+#define KC    128
+#define MR    6
+/* bytes of codes the prefetch runs ahead of the kernel */
+#define AHEAD 2048
+
+bool
+tl_quant_conv2d_applies (const TlConv2dShape *s)
+{
+  return tl_conv2d_transposed_applies (s) && s->oc % PANEL == 0;
+}
+
+size_t
+tl_quant_weights_bytes (int k,
+                        int oc)
+{
+  return 2 * (size_t) oc * sizeof (float) + (size_t) k * oc;
+}
+
+static int
+cmp_float (const void *x,
+           const void *y)
+{
+  float a = *(const float *) x, b = *(const float *) y;
+
+  return (a > b) - (a < b);
+}
+
+INLINE uint8_t *
+codes_of (uint8_t *qw,
+          int      oc)
+{
+  return qw + 2 * (size_t) oc * sizeof (float);
+}
+
+bool
+tl_quant_weights_find (uint8_t     *qw,
+                       const float *w,
+                       int          k,
+                       int          oc,
+                       double       max_err_rel,
+                       double      *max_err)
+{
+  float *a = (float *) qw, *b = a + oc;
+  uint8_t *codes = codes_of (qw, oc);
+  float *col;
+  double worst = 0.0;
+  bool ok = true;
+
+  if (k <= 0 || oc <= 0 || oc % PANEL != 0)
+    return false;
+  col = malloc ((size_t) k * sizeof *col);
+  if (col == NULL)
+    return false;
+  for (int o = 0; o < oc && ok; o++)
+    {
+      double lo, hi, mag, step = 0.0, n = 0.0;
+
+      for (int i = 0; i < k; i++)
+        col[i] = w[(size_t) i * oc + o];
+      qsort (col, k, sizeof *col, cmp_float);
+      lo = col[0];
+      hi = col[k - 1];
+      if (!isfinite (lo) || !isfinite (hi))
+        {
+          ok = false;
+          break;
+        }
+      mag = fmax (fabs (lo), fabs (hi));
+      /* The grid's step is the smallest gap between distinct values
+       * (equal codes give equal floats); refined over the whole span. */
+      for (int i = 1; i < k; i++)
+        if (col[i] > col[i - 1] && (step == 0.0 || col[i] - (double) col[i - 1] < step))
+          step = col[i] - (double) col[i - 1];
+      if (step > 0.0)
+        {
+          n = rint ((hi - lo) / step);
+          if (n > 255.0)
+            {
+              ok = false;
+              break;
+            }
+        }
+      a[o] = n > 0.0 ? (float) ((hi - lo) / n) : 0.0f;
+      b[o] = (float) lo;
+      for (int i = 0; i < k; i++)
+        {
+          double v = w[(size_t) i * oc + o];
+          double q = a[o] > 0.0f ? rint ((v - b[o]) / a[o]) : 0.0;
+          double err = fabs ((double) a[o] * q + b[o] - v) / (mag > 0.0 ? mag : 1.0);
+
+          if (!(q >= 0.0 && q <= 255.0 && err <= max_err_rel))
+            {
+              ok = false;
+              break;
+            }
+          worst = fmax (worst, err);
+          codes[((size_t) (o / PANEL) * k + i) * PANEL + o % PANEL] = (uint8_t) q;
+        }
+    }
+  free (col);
+  if (ok && max_err != NULL)
+    *max_err = worst;
+  return ok;
+}
+
+void
+tl_quant_weights_dequantise (float         *w,
+                             const uint8_t *qw,
+                             int            k,
+                             int            oc)
+{
+  const float *a = (const float *) qw, *b = a + oc;
+  const uint8_t *codes = codes_of ((uint8_t *) qw, oc);
+
+  for (int i = 0; i < k; i++)
+    for (int o = 0; o < oc; o++)
+      w[(size_t) i * oc + o] =
+        fmaf (a[o], codes[((size_t) (o / PANEL) * k + i) * PANEL + o % PANEL], b[o]);
+}
+
+/* ---- the kernel ------------------------------------------------------------ */
+
+/* buf [kc][16] = a·q + b for kc rows of a panel's codes. */
+typedef void (*DequantiseFunc) (float *restrict buf, const uint8_t *restrict q,
+                                const float *a, const float *b, int kc);
+
+static void
+dequantise_block (float         *restrict buf,
+                  const uint8_t *restrict q,
+                  const float   *a,
+                  const float   *b,
+                  int            kc)
+{
+  for (int i = 0; i < kc; i++, q += PANEL)
+    {
+      if (i % 4 == 0)
+        __builtin_prefetch (q + AHEAD, 0, 0);
+      for (int o = 0; o < PANEL; o++)
+        buf[(size_t) i * PANEL + o] = a[o] * q[o] + b[o];
+    }
+}
+
+#ifdef TL_QUANT_X86
+/* The same with AVX2: GCC turns a vector conversion of bytes into one byte
+ * at a time, so this widens them with vpmovzxbd itself. */
+__attribute__ ((target ("arch=x86-64-v3"))) static void
+dequantise_block_avx2 (float         *restrict buf,
+                       const uint8_t *restrict q,
+                       const float   *a,
+                       const float   *b,
+                       int            kc)
+{
+  const __m256 a0 = _mm256_loadu_ps (a), a1 = _mm256_loadu_ps (a + 8);
+  const __m256 b0 = _mm256_loadu_ps (b), b1 = _mm256_loadu_ps (b + 8);
+
+  for (int i = 0; i < kc; i++, q += PANEL)
+    {
+      __m128i v = _mm_loadu_si128 ((const __m128i *) q);
+      __m256 lo = _mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (v));
+      __m256 hi = _mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (_mm_srli_si128 (v, 8)));
+
+      /* one line of codes holds four rows */
+      if (i % 4 == 0)
+        _mm_prefetch ((const char *) q + AHEAD, _MM_HINT_NTA);
+      _mm256_store_ps (buf + (size_t) i * PANEL, _mm256_fmadd_ps (lo, a0, b0));
+      _mm256_store_ps (buf + (size_t) i * PANEL + 8, _mm256_fmadd_ps (hi, a1, b1));
+    }
+}
+#endif
+
+/* c [mr][16] (row stride ldc) = or += x [mr][kc] (row stride ldx) × buf [kc][16] */
+INLINE void
+tile (float       *restrict c,
+      int                   ldc,
+      const float *restrict x,
+      int                   ldx,
+      const float *restrict buf,
+      int                   kc,
+      bool                  add,
+      const int             mr)
+{
+  v8sf acc[MR][2];
+
+#pragma GCC unroll 6
+  for (int r = 0; r < mr; r++)
+    acc[r][0] = acc[r][1] = (v8sf) { 0 };
+  for (int i = 0; i < kc; i++)
+    {
+      const v8sf w0 = load8 (buf + (size_t) i * PANEL), w1 = load8 (buf + (size_t) i * PANEL + 8);
+
+#pragma GCC unroll 6
+      for (int r = 0; r < mr; r++)
+        {
+          const float v = x[(size_t) r * ldx + i];
+
+          acc[r][0] += v * w0;
+          acc[r][1] += v * w1;
+        }
+    }
+#pragma GCC unroll 6
+  for (int r = 0; r < mr; r++)
+    {
+      float *o = c + (size_t) r * ldc;
+
+      if (add)
+        {
+          acc[r][0] += load8 (o);
+          acc[r][1] += load8 (o + 8);
+        }
+      store8 (o, acc[r][0]);
+      store8 (o + 8, acc[r][1]);
+    }
+}
+
+typedef struct
+{
+  float               *out;
+  const float         *cols, *bias;
+  const uint8_t       *qw;
+  const TlConv2dShape *s;
+  int                  m, k, step;
+  bool                 avx2;
+} QuantJob;
+
+/* Panels [p0, p1) of the output channels, every output row. */
+INLINE void
+quant_panels (const QuantJob *j,
+              int             p0,
+              int             p1,
+              DequantiseFunc  dequantise)
+{
+  float buf[KC * PANEL] __attribute__ ((aligned (64)));
+  const TlConv2dShape *s = j->s;
+  const int m = j->m, k = j->k, oc = s->oc;
+  const float *a = (const float *) j->qw, *b = a + oc;
+  const uint8_t *codes = codes_of ((uint8_t *) j->qw, oc);
+
+  for (int p = p0; p < p1; p++)
+    {
+      const uint8_t *q = codes + (size_t) p * k * PANEL;
+      float *c = j->out + (size_t) p * PANEL;
+
+      for (int k0 = 0; k0 < k; k0 += KC)
+        {
+          const int kc = k - k0 < KC ? k - k0 : KC;
+
+          dequantise (buf, q + (size_t) k0 * PANEL, a + p * PANEL, b + p * PANEL, kc);
+          for (int r0 = 0; r0 < m; r0 += MR)
+            {
+              float *cr = c + (size_t) r0 * oc;
+              const float *x = j->cols + (size_t) r0 * k + k0;
+              const bool add = k0 > 0;
+
+              switch (m - r0 < MR ? m - r0 : MR)
+                {
+                case 6: tile (cr, oc, x, k, buf, kc, add, 6); break;
+                case 5: tile (cr, oc, x, k, buf, kc, add, 5); break;
+                case 4: tile (cr, oc, x, k, buf, kc, add, 4); break;
+                case 3: tile (cr, oc, x, k, buf, kc, add, 3); break;
+                case 2: tile (cr, oc, x, k, buf, kc, add, 2); break;
+                default: tile (cr, oc, x, k, buf, kc, add, 1); break;
+                }
+            }
+        }
+      /* bias and activation while the panel is in cache */
+      {
+        const v8sf b0 = j->bias ? load8 (j->bias + p * PANEL) : (v8sf) { 0 };
+        const v8sf b1 = j->bias ? load8 (j->bias + p * PANEL + 8) : (v8sf) { 0 };
+
+        for (int r = 0; r < m; r++)
+          {
+            float *o = c + (size_t) r * oc;
+
+            store8 (o, tl_nn_act8 (load8 (o) + b0, s));
+            store8 (o + 8, tl_nn_act8 (load8 (o + 8) + b1, s));
+          }
+      }
+    }
+}
+
+#ifdef TL_QUANT_X86
+__attribute__ ((target ("arch=x86-64-v3"))) static void
+quant_panels_avx2 (const QuantJob *j,
+                   int             p0,
+                   int             p1)
+{
+  quant_panels (j, p0, p1, dequantise_block_avx2);
+}
+#endif
+
+static void
+quant_panels_any (const QuantJob *j,
+                  int             p0,
+                  int             p1)
+{
+  quant_panels (j, p0, p1, dequantise_block);
+}
+
+static void
+quant_chunk (void *ctx,
+             int   i)
+{
+  const QuantJob *j = ctx;
+  const int panels = j->s->oc / PANEL;
+  const int p0 = i * j->step, p1 = p0 + j->step < panels ? p0 + j->step : panels;
+
+#ifdef TL_QUANT_X86
+  if (j->avx2)
+    {
+      quant_panels_avx2 (j, p0, p1);
+      return;
+    }
+#endif
+  quant_panels_any (j, p0, p1);
+}
+
+void
+tl_quant_conv2d_forward (float               *out,
+                         const float         *in,
+                         const uint8_t       *qw,
+                         const float         *b,
+                         const TlConv2dShape *s,
+                         float               *ws)
+{
+  const int panels = s->oc / PANEL, threads = tl_nn_get_threads ();
+  QuantJob j = { out, ws, b, qw, s, s->n * s->oh * s->ow, s->kh * s->kw * s->c, 0, false };
+
+#ifdef TL_QUANT_X86
+  j.avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+#endif
+  tl_conv2d_im2col (ws, in, s);
+  /* two chunks a thread, for balance; each thread streams its own
+   * panels' codes */
+  j.step = (panels + 2 * threads - 1) / (2 * threads);
+  tl_nn_parallel_work ((panels + j.step - 1) / j.step, quant_chunk, &j,
+                       (double) tl_conv2d_flops (s));
+}
+
+/* ---- reference ---------------------------------------------------------------- */
+
+void
+tl_quant_conv2d_forward_ref (float               *out,
+                             const float         *in,
+                             const uint8_t       *qw,
+                             const float         *b,
+                             const TlConv2dShape *s)
+{
+  const float *a = (const float *) qw, *mn = a + s->oc;
+  const uint8_t *codes = codes_of ((uint8_t *) qw, s->oc);
+  const int k = s->kh * s->kw * s->c;
+
+  for (int n = 0; n < s->n; n++)
+    for (int oy = 0; oy < s->oh; oy++)
+      for (int ox = 0; ox < s->ow; ox++)
+        for (int o = 0; o < s->oc; o++)
+          {
+            double sum = b ? b[o] : 0.0;
+
+            for (int ky = 0; ky < s->kh; ky++)
+              for (int kx = 0; kx < s->kw; kx++)
+                for (int i = 0; i < s->c; i++)
+                  {
+                    int iy = oy * s->stride - s->pad_t + ky;
+                    int ix = ox * s->stride - s->pad_l + kx;
+                    int row = (ky * s->kw + kx) * s->c + i;
+                    double w = (double) a[o] * codes[((size_t) (o / PANEL) * k + row) * PANEL + o % PANEL] +
+                               mn[o];
+
+                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
+                      continue;
+                    sum += (double) in[(((size_t) n * s->h + iy) * s->w + ix) * s->c + i] * w;
+                  }
+            if (s->act == TL_CONV_ACT_RELU && sum < 0.0)
+              sum = 0.0;
+            else if (s->act == TL_CONV_ACT_LEAKY && sum < 0.0)
+              sum *= s->slope;
+            out[(((size_t) n * s->oh + oy) * s->ow + ox) * s->oc + o] = (float) sum;
+          }
+}

@@ -1,0 +1,213 @@
+/* test-nn-quant.c — convolutions on 8-bit weight codes (tl-nn-quant.c):
+ * finding the grid, the kernel against its naive reference and against
+ * the float convolution, and a frozen network that uses them
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib.h>
+#include <math.h>
+
+#include "nn-test-util.h"
+#include "tl-nn-net.h"
+#include "tl-nn-quant.h"
+
+/* Weights the way a uint8-quantised model file gives them after a
+ * per-channel scale is folded in: w[k][o] = (q·scale + min)·g[o], in
+ * float as the importer and tl_net_fold () compute them. */
+static void
+fill_on_grid (float   *w,
+              int      k,
+              int      oc,
+              guint32  seed)
+{
+  GRand *rand = g_rand_new_with_seed (seed);
+  double scale = g_rand_double_range (rand, 1e-4, 1e-2), min = -127.3 * scale;
+  float *g = g_new (float, oc);
+
+  for (int o = 0; o < oc; o++)
+    g[o] = (float) g_rand_double_range (rand, 0.2, 3.0);
+  for (size_t i = 0; i < (size_t) k * oc; i++)
+    {
+      /* every code, 0 and 255 included, occurs */
+      int q = i < 256 ? (int) i : g_rand_int_range (rand, 0, 256);
+
+      w[i] = (float) (q * scale + min) * g[i % oc];
+    }
+  g_free (g);
+  g_rand_free (rand);
+}
+
+static void
+test_find (void)
+{
+  const int k = 9 * 64, oc = 32;
+  g_autofree uint8_t *qw = g_malloc (tl_quant_weights_bytes (k, oc));
+  g_autofree float *w = g_new (float, (size_t) k * oc);
+  g_autofree float *back = g_new (float, (size_t) k * oc);
+  double err = -1.0, big = 0.0;
+
+  fill_on_grid (w, k, oc, 1);
+  g_assert_true (tl_quant_weights_find (qw, w, k, oc, 1.0 / (1 << 20), &err));
+  g_test_message ("grid found, largest distance to it %.2e of the column's magnitude", err);
+  g_assert_cmpfloat (err, <, 1.0 / (1 << 21));
+  tl_quant_weights_dequantise (back, qw, k, oc);
+  for (size_t i = 0; i < (size_t) k * oc; i++)
+    big = MAX (big, fabs (w[i]));
+  nn_test_assert_close ("dequantised weights", back, w, (size_t) k * oc, 1e-6 * big);
+
+  /* a constant column is a grid of one value */
+  for (int i = 0; i < k; i++)
+    w[(size_t) i * oc + 3] = 0.25f;
+  g_assert_true (tl_quant_weights_find (qw, w, k, oc, 1.0 / (1 << 20), NULL));
+
+  /* off the grid: random floats, one weight nudged, more than 256 levels */
+  nn_test_fill (w, (size_t) k * oc, 2);
+  g_assert_false (tl_quant_weights_find (qw, w, k, oc, 1.0 / (1 << 20), NULL));
+  fill_on_grid (w, k, oc, 3);
+  w[77 * oc + 5] += 1e-4f;       /* steps are 2e-5 or more, magnitudes 2.5e-3 or more */
+  g_assert_false (tl_quant_weights_find (qw, w, k, oc, 1.0 / (1 << 20), NULL));
+  for (size_t i = 0; i < (size_t) k * oc; i++)
+    w[i] = (float) (i / oc % 300) * 0.01f;     /* 300 levels a column */
+  g_assert_false (tl_quant_weights_find (qw, w, k, oc, 1.0 / (1 << 20), NULL));
+  w[0] = NAN;
+  g_assert_false (tl_quant_weights_find (qw, w, k, oc, 1.0 / (1 << 20), NULL));
+  /* panels of 16 channels only */
+  g_assert_false (tl_quant_weights_find (qw, w, k, 24, 1.0 / (1 << 20), NULL));
+}
+
+typedef struct
+{
+  int n, h, w, c, oc, stride, pad;
+} Case;
+
+static void
+test_forward (gconstpointer data)
+{
+  static const Case cases[] = {
+    { 1, 4, 4, 256, 256, 1, TL_PAD_SAME },     /* the face encoder's deep layers */
+    { 1, 8, 8, 128, 256, 2, TL_PAD_VALID },
+    { 1, 4, 4, 256, 256, 2, TL_PAD_VALID },    /* one output pixel */
+    { 2, 4, 4, 256, 256, 1, TL_PAD_SAME },     /* a face and its mirror image */
+    { 1, 3, 3, 200, 160, 1, TL_PAD_SAME },     /* 9 rows: a tile of 6 and one of 3 */
+    { 3, 2, 3, 232, 128, 1, 1 },               /* batch, odd sides, k not a multiple of 128 */
+  };
+  int threads = GPOINTER_TO_INT (data);
+
+  tl_nn_set_threads (threads);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const Case *c = &cases[i];
+      TlConv2dShape s;
+      int k;
+      size_t n_out;
+      g_autofree uint8_t *qw = NULL;
+      g_autofree float *in = NULL, *w = NULL, *wq = NULL, *b = NULL, *ws = NULL;
+      g_autofree float *fast = NULL, *ref = NULL, *plain = NULL;
+      double d_ref, d_float;
+
+      g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->w, c->c, c->oc, 3, 3, c->stride,
+                                      c->pad, 1));
+      s.act = i % 2 ? TL_CONV_ACT_NONE : TL_CONV_ACT_RELU;
+      g_assert_true (tl_quant_conv2d_applies (&s));
+      k = 9 * c->c;
+      n_out = (size_t) c->n * s.oh * s.ow * c->oc;
+      in = nn_test_new ((size_t) c->n * c->h * c->w * c->c, 10 + i);
+      w = g_new (float, (size_t) k * c->oc);
+      wq = g_new (float, (size_t) k * c->oc);
+      fill_on_grid (w, k, c->oc, 20 + i);
+      b = nn_test_new (c->oc, 30 + i);
+      qw = tl_nn_alloc (tl_quant_weights_bytes (k, c->oc));
+      ws = tl_nn_alloc ((tl_conv2d_workspace (&s) + 1) * sizeof (float));
+      fast = nn_test_new (n_out, 40);
+      ref = nn_test_new (n_out, 0);
+      plain = nn_test_new (n_out, 0);
+      g_assert_true (tl_quant_weights_find (qw, w, k, c->oc, 1.0 / (1 << 20), NULL));
+
+      tl_quant_conv2d_forward (fast, in, qw, b, &s, ws);
+      tl_quant_conv2d_forward_ref (ref, in, qw, b, &s);
+      /* the float convolution of the weights the codes came from */
+      tl_conv2d_forward_ref (plain, in, w, b, &s);
+      d_ref = nn_test_scaled_diff (fast, ref, n_out);
+      d_float = nn_test_scaled_diff (fast, plain, n_out);
+      g_test_message ("%d thread(s), n%d %d×%d×%d /%d → %d×%d×%d: max |diff| / (1 + max |ref|) "
+                      "= %.2e against the reference, %.2e against the float weights",
+                      threads, c->n, c->h, c->w, c->c, c->stride, s.oh, s.ow, c->oc, d_ref,
+                      d_float);
+      g_assert_cmpfloat (d_ref, <, 1e-6);
+      g_assert_cmpfloat (d_float, <, 1e-6);
+    }
+  tl_nn_set_threads (0);
+}
+
+/* A net whose deep convolution has weights on a grid runs it on codes
+ * once frozen, and gives what it gave before; weights off the grid keep
+ * the float path with the same result. */
+static void
+test_net (void)
+{
+  TlNnError err = { 0 };
+  TlNet *net = tl_net_new (4, 4, 256);
+  TlNnTensor *t;
+  g_autofree float *plain = NULL;
+  const float *out;
+  float *in;
+  size_t n_out = (size_t) 2 * 4 * 4 * 256;
+  double d;
+  int x;
+
+  x = tl_net_conv2d (net, 0, "a", 256, 3, 3, 1, TL_PAD_SAME, 1, true);
+  x = tl_net_scale_bias (net, x, "a.s");
+  tl_net_relu (net, x);
+  g_assert_true (tl_net_build (net, &err));
+  t = tl_net_find_tensor (net, "a.weight");
+  fill_on_grid (t->data, 9 * 256, 256, 5);
+  nn_test_fill (tl_net_find_tensor (net, "a.bias")->data, 256, 6);
+  nn_test_fill (tl_net_find_tensor (net, "a.s.scale")->data, 256, 7);
+  nn_test_fill (tl_net_find_tensor (net, "a.s.bias")->data, 256, 8);
+  g_assert_true (tl_net_prepare (net, 2, false, &err));
+  in = nn_test_new ((size_t) 2 * 4 * 4 * 256, 9);
+
+  out = tl_net_forward (net, in, 2, false);
+  plain = g_memdup2 (out, n_out * sizeof (float));
+  /* the scale folded in keeps each column on a grid of its own */
+  g_assert_cmpint (tl_net_fold (net), ==, 1);
+  g_assert_cmpint (tl_net_freeze (net, &err), ==, 1);
+  out = tl_net_forward (net, in, 2, false);
+  d = nn_test_scaled_diff (out, plain, n_out);
+  g_test_message ("frozen on codes: max |diff| / (1 + max |ref|) = %.2e", d);
+  g_assert_cmpfloat (d, <, 1e-5);
+
+  g_assert_cmpstr (tl_net_frozen_layout (net, 1), ==, "codes");
+
+  /* nudged off the grid: transposed float weights, the same result as
+   * the unfrozen net's */
+  g_assert_true (tl_net_prepare (net, 2, true, &err));
+  g_assert_true (tl_net_prepare (net, 2, false, &err));
+  g_assert_null (tl_net_frozen_layout (net, 1));
+  t->data[1000] *= 1.01f;
+  g_free (plain);
+  plain = g_memdup2 (tl_net_forward (net, in, 2, false), n_out * sizeof (float));
+  g_assert_cmpint (tl_net_freeze (net, &err), ==, 1);
+  g_assert_cmpstr (tl_net_frozen_layout (net, 1), ==, "transposed");
+  out = tl_net_forward (net, in, 2, false);
+  d = nn_test_scaled_diff (out, plain, n_out);
+  g_test_message ("frozen off the grid: max |diff| / (1 + max |ref|) = %.2e", d);
+  g_assert_cmpfloat (d, <, 1e-5);
+  tl_nn_free (in);
+  tl_net_free (net);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  tl_nn_init ();
+  g_test_add_func ("/twinlock/nn/quant/find", test_find);
+  g_test_add_data_func ("/twinlock/nn/quant/forward/1-thread", GINT_TO_POINTER (1), test_forward);
+  g_test_add_data_func ("/twinlock/nn/quant/forward/2-threads", GINT_TO_POINTER (2), test_forward);
+  g_test_add_func ("/twinlock/nn/quant/net", test_net);
+  return g_test_run ();
+}
