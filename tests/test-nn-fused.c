@@ -258,11 +258,22 @@ test_depthwise3 (void)
     }
 }
 
+/* How many distinct buffers the activations of a net's nodes are in. */
+static int
+distinct_buffers (TlNet *net)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+
+  for (int i = 1; i < tl_net_n_nodes (net); i++)
+    g_hash_table_add (seen, tl_net_activation (net, i));
+  return g_hash_table_size (seen);
+}
+
 /* The face networks with random weights: prepared for inference (their
  * layers run as chains) against the same weights in a net prepared for
  * training, whose inference pass runs layer by layer; then the chained
  * net on more threads than it was planned for (the split chains fall
- * back to layers, the others still run). */
+ * back to layers, the others still run); then frozen. */
 static void
 test_nets (void)
 {
@@ -279,6 +290,7 @@ test_nets (void)
       float *params;
       double d, scale = 0;
       TlNnError err;
+      int before, after;
 
       tl_nn_set_threads (1);
       tl_net_init_params (chained, 7 + k);
@@ -298,6 +310,17 @@ test_nets (void)
       d = nn_test_max_diff (tl_net_forward (chained, x, 1, false), ref, n_out);
       g_test_message ("%s net planned for 1 thread, run on 2: max |diff| %.2e",
                       k ? "landmark" : "detector", d);
+      g_assert_cmpfloat (d, <=, 1e-5 * (1 + scale));
+
+      /* frozen, its activations share buffers around the chains */
+      tl_nn_set_threads (1);
+      before = distinct_buffers (chained);
+      g_assert_cmpint (tl_net_freeze (chained, &err), >=, 0);
+      after = distinct_buffers (chained);
+      d = nn_test_max_diff (tl_net_forward (chained, x, 1, false), ref, n_out);
+      g_test_message ("%s net frozen: %d activation buffers instead of %d, max |diff| %.2e",
+                      k ? "landmark" : "detector", after, before, d);
+      g_assert_cmpint (after, <, before);
       g_assert_cmpfloat (d, <=, 1e-5 * (1 + scale));
       tl_nn_set_threads (0);
       tl_net_free (chained);

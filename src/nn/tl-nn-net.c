@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1058,6 +1059,98 @@ tl_net_fold (TlNet *net)
   return folded;
 }
 
+/* Inference: points the activations at fewer buffers, each taken over by
+ * a node that runs after every reader of the one before.  A pass then
+ * writes a few hundred kilobytes again and again, which stay in cache,
+ * instead of megabytes of fresh memory that other work (the weights, other
+ * programs) pushes out between passes.  Reuses the buffers prepare carved
+ * out; in-place and folded layers keep sharing their input's.  False when
+ * out of memory (the activations are left as they were). */
+static bool
+share_activations (TlNet *net)
+{
+  const int n = net->n_nodes;
+  int *owner = calloc (n, sizeof (int)), *first = calloc (n, sizeof (int));
+  int *last = calloc (n, sizeof (int)), *order = calloc (n, sizeof (int));
+  int *slot_free = calloc (n, sizeof (int)), n_order = 0, n_slots = 0;
+  float **slot_at = calloc (n, sizeof (float *));
+  size_t *slot_size = calloc (n, sizeof (size_t));
+  bool ok = owner && first && last && order && slot_free && slot_at && slot_size;
+
+  for (int i = 1; ok && i < n; i++)
+    {
+      /* the node whose buffer holds node i's activation */
+      owner[i] = is_folded (&net->nodes[i]) || runs_in_place (net, i, false) ?
+                 owner[net->nodes[i].inputs[0]] : i;
+      first[i] = last[i] = i;
+    }
+  for (int i = 1; ok && i < n; i++)
+    {
+      const ChainPlan *plan = &net->chains[i];
+
+      /* a chain writes its outputs when its first node runs */
+      if (plan->end > 0 && owner[plan->end] > 0 && first[owner[plan->end]] > i)
+        first[owner[plan->end]] = i;
+      if (plan->end > 0 && plan->second > 0 && owner[plan->second] > 0 &&
+          first[owner[plan->second]] > i)
+        first[owner[plan->second]] = i;
+      for (int k = 0; k < net->nodes[i].n_inputs; k++)
+        {
+          int b = owner[net->nodes[i].inputs[k]];
+
+          if (b > 0 && last[b] < i)
+            last[b] = i;
+        }
+    }
+  if (ok && owner[net->output] > 0)
+    last[owner[net->output]] = INT_MAX;
+
+  /* buffers by the time they are first written (insertion sort: a chain's
+   * outputs move up to its start) */
+  for (int i = 1; ok && i < n; i++)
+    if (owner[i] == i)
+      {
+        int j = n_order++;
+
+        while (j > 0 && first[order[j - 1]] > first[i])
+          {
+            order[j] = order[j - 1];
+            j--;
+          }
+        order[j] = i;
+      }
+  for (int o = 0; ok && o < n_order; o++)
+    {
+      int b = order[o], best = -1;
+      size_t size = node_floats (&net->nodes[b], net->max_batch);
+
+      /* the smallest free buffer that fits, or b's own as a new one */
+      for (int k = 0; k < n_slots; k++)
+        if (slot_free[k] < first[b] && slot_size[k] >= size &&
+            (best < 0 || slot_size[k] < slot_size[best]))
+          best = k;
+      if (best < 0)
+        {
+          best = n_slots++;
+          slot_at[best] = net->act[b];
+          slot_size[best] = size;
+        }
+      net->act[b] = slot_at[best];
+      slot_free[best] = last[b];
+    }
+  for (int i = 1; ok && i < n; i++)
+    if (owner[i] != i && owner[i] > 0)
+      net->act[i] = net->act[owner[i]];
+  free (owner);
+  free (first);
+  free (last);
+  free (order);
+  free (slot_free);
+  free (slot_at);
+  free (slot_size);
+  return ok;
+}
+
 int
 tl_net_freeze (TlNet     *net,
                TlNnError *err)
@@ -1118,6 +1211,8 @@ tl_net_freeze (TlNet     *net,
         continue;
       n++;
     }
+  if (!share_activations (net))
+    goto nomem;
   return n;
 
 nomem:

@@ -154,8 +154,13 @@ int  tl_net_fold          (TlNet *net);
  * those of a uint8-quantised model file do (tl-nn-quant.h), or else
  * transposed weights.  Weights changed later
  * are not seen by those convolutions until tl_net_freeze () runs again;
- * tl_net_prepare () for training drops the transformed filters.  Returns
- * how many convolutions use them, or -1 (out of memory). */
+ * tl_net_prepare () for training drops the transformed filters.  Also
+ * lets the activations share buffers: a node's buffer is taken over by
+ * one that runs after all its readers, so that a pass keeps rewriting a
+ * little memory that stays in cache (tl_net_activation () then holds a
+ * node's activation only until that happens; the output's always).
+ * tl_net_prepare () gives each its own again.  Returns how many
+ * convolutions use the other layouts, or -1 (out of memory). */
 int  tl_net_freeze        (TlNet *net, TlNnError *err);
 
 /* How tl_net_freeze () laid out node i's weights: "F(2x2,3x3)" or
@@ -186,7 +191,8 @@ int               tl_net_output      (const TlNet *net);
  * element-wise layer — ReLU, leaky ReLU, PReLU, scale+bias, batch norm —
  * holds that layer's output: it ran in place.  The activations inside a
  * chain of layers run as one, tl-nn-fused.h, are not written at all:
- * only the chain's last node's and its second output's.) */
+ * only the chain's last node's and its second output's.  After
+ * tl_net_freeze (), a later node may have written over it.) */
 float            *tl_net_activation  (TlNet *net, int node);
 /* Gradient of the loss with respect to a node's activation, after backward
  * (NULL without training). */
