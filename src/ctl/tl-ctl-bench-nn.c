@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 #include "tl-ctl-bench.h"
 #include "tl-faceapi-nets.h"
 #include "tl-nn-net.h"
+#include "tl-nn-quant.h"
 #include "tl-nn-winograd.h"
 
 typedef struct
@@ -138,12 +140,14 @@ gemm_setup (GemmCtx *g,
 }
 
 /* Each layer runs the way a frozen encoder runs it (tl_net_freeze ()):
- * Winograd, transposed weights, or the engine's direct convolution. */
+ * Winograd, 8-bit codes (the weights below lie on a grid, as the model
+ * file's do), transposed weights, or the engine's direct convolution. */
 typedef struct
 {
   TlConv2dShape s;
   float *in, *w, *b, *out, *ws;
   float *u;                 /* the weights as the path wants them, or NULL */
+  uint8_t *codes;           /* or their codes */
   int    winograd;          /* tile size, or 0 */
 } ConvCtx;
 
@@ -154,6 +158,8 @@ run_conv (gpointer data)
 
   if (c->winograd > 0)
     tl_winograd_forward (c->out, c->in, c->u, c->b, &c->s, c->winograd, c->ws);
+  else if (c->codes != NULL)
+    tl_quant_conv2d_forward (c->out, c->in, c->codes, c->b, &c->s, c->ws);
   else if (c->u != NULL)
     tl_conv2d_forward_transposed (c->out, c->in, c->u, c->b, &c->s, c->ws);
   else
@@ -167,6 +173,8 @@ conv_path (const ConvCtx *c)
     return "F(4x4,3x3)";
   if (c->winograd == 2)
     return "F(2x2,3x3)";
+  if (c->codes != NULL)
+    return "codes";
   return c->u != NULL ? "transposed" : "direct";
 }
 
@@ -188,6 +196,7 @@ conv_setup (ConvCtx         *c,
     c->w[i] = (float) (i % 11) * 0.01f - 0.05f;
   c->winograd = tl_winograd_choose (&c->s);
   c->u = NULL;
+  c->codes = NULL;
   if (c->winograd > 0)
     {
       c->u = tl_nn_alloc (tl_winograd_filter_floats (&c->s, c->winograd) * sizeof (float));
@@ -195,7 +204,13 @@ conv_setup (ConvCtx         *c,
       c->ws = tl_nn_alloc (tl_winograd_workspace (&c->s, c->winograd) * sizeof (float));
       return;
     }
-  if (tl_conv2d_transposed_applies (&c->s))
+  if (tl_quant_conv2d_applies (&c->s))
+    {
+      c->codes = tl_nn_alloc (tl_quant_weights_bytes (k * k * c->s.c, c->s.oc));
+      if (!tl_quant_weights_find (c->codes, c->w, k * k * c->s.c, c->s.oc, 1.0 / (1 << 20), NULL))
+        g_clear_pointer (&c->codes, tl_nn_free);
+    }
+  if (c->codes == NULL && tl_conv2d_transposed_applies (&c->s))
     {
       c->u = tl_nn_alloc ((size_t) k * k * c->s.c * c->s.oc * sizeof (float));
       tl_conv2d_transpose_weights (c->u, c->w, &c->s);
@@ -212,6 +227,7 @@ conv_clear (ConvCtx *c)
   tl_nn_free (c->out);
   tl_nn_free (c->ws);
   tl_nn_free (c->u);
+  tl_nn_free (c->codes);
 }
 
 static int64_t
@@ -252,6 +268,32 @@ run_net (gpointer data)
   NetCtx *c = data;
 
   tl_net_forward (c->net, c->in, 1, false);
+}
+
+/* The encoder's model file stores its convolutions' weights as 8-bit
+ * codes, one scale and minimum per tensor (face-api's uint8
+ * quantisation): random weights put on such a grid run the way the real
+ * ones do (tl_net_freeze () keeps the deep layers' as codes). */
+static void
+quantise_weights (TlNet *net)
+{
+  for (int i = 0; i < tl_net_n_tensors (net); i++)
+    {
+      TlNnTensor *t = tl_net_tensor (net, i);
+      float lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+      double scale;
+
+      if (t->ndim != 4)
+        continue;
+      for (size_t j = 0; j < t->count; j++)
+        {
+          lo = MIN (lo, t->data[j]);
+          hi = MAX (hi, t->data[j]);
+        }
+      scale = (hi - (double) lo) / 255.0;
+      for (size_t j = 0; j < t->count && scale > 0.0; j++)
+        t->data[j] = (float) (rint ((t->data[j] - (double) lo) / scale) * scale + lo);
+    }
 }
 
 /* ---- output ---------------------------------------------------------------- */
@@ -312,8 +354,8 @@ tl_ctl_bench_nn (int    argc,
     return tl_ctl_fail (_("--seconds must be between 0 and 600"));
   tl_nn_set_threads (threads);
 
-  /* The face encoder exactly as the pipeline builds it (random weights:
-   * speed does not depend on their values). */
+  /* The face encoder exactly as the pipeline builds it (random weights,
+   * on the model file's grid: speed does not depend on their values). */
   net = tl_faceapi_encoder_net ();
   if (!tl_net_prepare (net, 1, false, &err))
     {
@@ -321,6 +363,7 @@ tl_ctl_bench_nn (int    argc,
       return tl_ctl_fail ("%s", err.message);
     }
   tl_net_init_params (net, 1);
+  quantise_weights (net);
   n_folded = tl_net_fold (net);
   n_frozen = tl_net_freeze (net, &err);
   if (n_frozen < 0)
@@ -451,7 +494,7 @@ tl_ctl_bench_nn (int    argc,
                "   wall-clock GFLOP/s over the all-threads peak; cpu-ratio: FLOPs over the CPU\n"
                "   time of all threads, over one core's peak)\n");
       g_print ("\n%s: %.3f ms (%.1f GFLOP/s, every layer, as one network; %d scale layers folded,\n"
-               "  %d convolutions frozen: Winograd or transposed weights)\n",
+               "  %d convolutions frozen: Winograd, 8-bit codes or transposed weights)\n",
                _("Encoder forward"), net_time * 1e3, tl_net_flops (net) / net_time / 1e9, n_folded,
                n_frozen);
     }
