@@ -48,13 +48,32 @@ tl_quant_weights_bytes (int k,
   return 2 * (size_t) oc * sizeof (float) + (size_t) k * oc;
 }
 
-static int
-cmp_float (const void *x,
-           const void *y)
+/* Adds v to the sorted distinct values set[0..*n) unless it is there;
+ * false when that would make more than 256. */
+static bool
+add_distinct (float *set,
+              int   *n,
+              float  v)
 {
-  float a = *(const float *) x, b = *(const float *) y;
+  int lo = 0, hi = *n;
 
-  return (a > b) - (a < b);
+  while (lo < hi)
+    {
+      int mid = (lo + hi) / 2;
+
+      if (set[mid] < v)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo < *n && set[lo] == v)
+    return true;
+  if (*n == 256)
+    return false;
+  memmove (set + lo + 1, set + lo, (*n - lo) * sizeof *set);
+  set[lo] = v;
+  (*n)++;
+  return true;
 }
 
 INLINE uint8_t *
@@ -74,35 +93,30 @@ tl_quant_weights_find (uint8_t     *qw,
 {
   float *a = (float *) qw, *b = a + oc;
   uint8_t *codes = codes_of (qw, oc);
-  float *col;
+  float set[256];
   double worst = 0.0;
   bool ok = true;
 
   if (k <= 0 || oc <= 0 || oc % PANEL != 0)
     return false;
-  col = malloc ((size_t) k * sizeof *col);
-  if (col == NULL)
-    return false;
   for (int o = 0; o < oc && ok; o++)
     {
       double lo, hi, mag, step = 0.0, n = 0.0;
+      int n_set = 0;
 
-      for (int i = 0; i < k; i++)
-        col[i] = w[(size_t) i * oc + o];
-      qsort (col, k, sizeof *col, cmp_float);
-      lo = col[0];
-      hi = col[k - 1];
-      if (!isfinite (lo) || !isfinite (hi))
-        {
-          ok = false;
-          break;
-        }
+      /* a grid of 256 levels has at most 256 distinct values (equal
+       * codes give equal floats) */
+      for (int i = 0; i < k && ok; i++)
+        ok = isfinite (w[(size_t) i * oc + o]) && add_distinct (set, &n_set, w[(size_t) i * oc + o]);
+      if (!ok)
+        break;
+      lo = set[0];
+      hi = set[n_set - 1];
       mag = fmax (fabs (lo), fabs (hi));
-      /* The grid's step is the smallest gap between distinct values
-       * (equal codes give equal floats); refined over the whole span. */
-      for (int i = 1; i < k; i++)
-        if (col[i] > col[i - 1] && (step == 0.0 || col[i] - (double) col[i - 1] < step))
-          step = col[i] - (double) col[i - 1];
+      /* its step is the smallest gap between them, refined over the span */
+      for (int i = 1; i < n_set; i++)
+        if (step == 0.0 || set[i] - (double) set[i - 1] < step)
+          step = set[i] - (double) set[i - 1];
       if (step > 0.0)
         {
           n = rint ((hi - lo) / step);
@@ -129,7 +143,6 @@ tl_quant_weights_find (uint8_t     *qw,
           codes[((size_t) (o / PANEL) * k + i) * PANEL + o % PANEL] = (uint8_t) q;
         }
     }
-  free (col);
   if (ok && max_err != NULL)
     *max_err = worst;
   return ok;
