@@ -12,6 +12,7 @@
 #include "nn-test-util.h"
 #include "tl-nn-net.h"
 #include "tl-nn-quant.h"
+#include "tl-nn-winograd.h"
 
 /* Weights the way a uint8-quantised model file gives them after a
  * per-channel scale is folded in: w[k][o] = (q·scale + min)·g[o], in
@@ -141,6 +142,100 @@ test_forward (gconstpointer data)
   tl_nn_set_threads (0);
 }
 
+/* F(2×2, 3×3) with its transformed filters as 16-bit codes, against the
+ * float convolution of the weights the codes came from. */
+static void
+test_winograd (void)
+{
+  static const Case cases[] = {
+    { 1, 8, 8, 128, 128, 1, TL_PAD_SAME },     /* the face encoder's */
+    { 2, 8, 8, 128, 128, 1, TL_PAD_SAME },
+    { 2, 17, 17, 64, 64, 1, TL_PAD_SAME },
+    { 1, 7, 9, 24, 32, 1, TL_PAD_VALID },      /* partial tiles, k not a multiple of 8 */
+  };
+
+  for (int threads = 1; threads <= 2; threads++)
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        const Case *c = &cases[i];
+        TlConv2dShape s;
+        size_t n_out;
+        g_autofree uint8_t *u = NULL;
+        g_autofree float *in = NULL, *w = NULL, *b = NULL, *ws = NULL, *fast = NULL;
+        g_autofree float *ref = NULL;
+        double d;
+
+        tl_nn_set_threads (threads);
+        g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->w, c->c, c->oc, 3, 3, 1, c->pad, 1));
+        s.act = TL_CONV_ACT_RELU;
+        n_out = (size_t) c->n * s.oh * s.ow * c->oc;
+        in = nn_test_new ((size_t) c->n * c->h * c->w * c->c, 50 + i);
+        w = g_new (float, (size_t) 9 * c->c * c->oc);
+        fill_on_grid (w, 9 * c->c, c->oc, 60 + i);
+        b = nn_test_new (c->oc, 70 + i);
+        u = tl_nn_alloc (tl_winograd_codes_bytes (&s));
+        ws = tl_nn_alloc (tl_winograd_workspace (&s, 2) * sizeof (float));
+        fast = nn_test_new (n_out, 80);
+        ref = nn_test_new (n_out, 0);
+        g_assert_true (tl_winograd_filter_codes (u, w, &s, 1.0 / (1 << 20)));
+        tl_winograd_forward_codes (fast, in, u, b, &s, ws);
+        tl_conv2d_forward_ref (ref, in, w, b, &s);
+        d = nn_test_scaled_diff (fast, ref, n_out);
+        g_test_message ("F(2×2, 3×3) on codes, %d thread(s), n%d %d×%d×%d → %d×%d×%d: "
+                        "max |diff| / (1 + max |ref|) = %.2e",
+                        threads, c->n, c->h, c->w, c->c, s.oh, s.ow, c->oc, d);
+        g_assert_cmpfloat (d, <, 1e-5);
+
+        /* off the grid, or channels not in panels of 16: no codes */
+        w[5] += 1e-4f;
+        g_assert_false (tl_winograd_filter_codes (u, w, &s, 1.0 / (1 << 20)));
+      }
+  {
+    TlConv2dShape s;
+    g_autofree float *zeros = g_new0 (float, 9 * 16 * 24);
+    g_autofree uint8_t *u = NULL;
+
+    g_assert_true (tl_conv2d_shape (&s, 1, 8, 8, 16, 24, 3, 3, 1, TL_PAD_SAME, 1));
+    u = g_malloc (tl_winograd_codes_bytes (&s));
+    g_assert_false (tl_winograd_filter_codes (u, zeros, &s, 1.0 / (1 << 20)));
+  }
+  tl_nn_set_threads (0);
+}
+
+/* The encoder's 128-channel stage frozen: its filters on codes, the same
+ * result as before. */
+static void
+test_winograd_net (void)
+{
+  TlNnError err = { 0 };
+  TlNet *net = tl_net_new (8, 8, 128);
+  g_autofree float *plain = NULL;
+  size_t n_out = (size_t) 2 * 8 * 8 * 128;
+  float *in;
+  double d;
+  int x;
+
+  x = tl_net_conv2d (net, 0, "a", 128, 3, 3, 1, TL_PAD_SAME, 1, true);
+  x = tl_net_relu (net, x);
+  x = tl_net_conv2d (net, x, "b", 128, 3, 3, 1, TL_PAD_SAME, 1, true);
+  tl_net_relu (net, tl_net_add (net, 0, x));
+  g_assert_true (tl_net_build (net, &err));
+  fill_on_grid (tl_net_find_tensor (net, "a.weight")->data, 9 * 128, 128, 90);
+  fill_on_grid (tl_net_find_tensor (net, "b.weight")->data, 9 * 128, 128, 91);
+  nn_test_fill (tl_net_find_tensor (net, "a.bias")->data, 128, 92);
+  nn_test_fill (tl_net_find_tensor (net, "b.bias")->data, 128, 93);
+  g_assert_true (tl_net_prepare (net, 2, false, &err));
+  in = nn_test_new ((size_t) 2 * 8 * 8 * 128, 94);
+  plain = g_memdup2 (tl_net_forward (net, in, 2, false), n_out * sizeof (float));
+  g_assert_cmpint (tl_net_freeze (net, &err), ==, 2);
+  g_assert_cmpstr (tl_net_frozen_layout (net, 1), ==, "F(2x2,3x3) codes");
+  d = nn_test_scaled_diff (tl_net_forward (net, in, 2, false), plain, n_out);
+  g_test_message ("frozen on Winograd codes: max |diff| / (1 + max |ref|) = %.2e", d);
+  g_assert_cmpfloat (d, <, 1e-5);
+  tl_nn_free (in);
+  tl_net_free (net);
+}
+
 /* A net whose deep convolution has weights on a grid runs it on codes
  * once frozen, and gives what it gave before; weights off the grid keep
  * the float path with the same result. */
@@ -209,5 +304,7 @@ main (int    argc,
   g_test_add_data_func ("/twinlock/nn/quant/forward/1-thread", GINT_TO_POINTER (1), test_forward);
   g_test_add_data_func ("/twinlock/nn/quant/forward/2-threads", GINT_TO_POINTER (2), test_forward);
   g_test_add_func ("/twinlock/nn/quant/net", test_net);
+  g_test_add_func ("/twinlock/nn/quant/winograd", test_winograd);
+  g_test_add_func ("/twinlock/nn/quant/winograd-net", test_winograd_net);
   return g_test_run ();
 }

@@ -156,7 +156,9 @@ run_conv (gpointer data)
 {
   ConvCtx *c = data;
 
-  if (c->winograd > 0)
+  if (c->winograd > 0 && c->codes != NULL)
+    tl_winograd_forward_codes (c->out, c->in, c->codes, c->b, &c->s, c->ws);
+  else if (c->winograd > 0)
     tl_winograd_forward (c->out, c->in, c->u, c->b, &c->s, c->winograd, c->ws);
   else if (c->codes != NULL)
     tl_quant_conv2d_forward (c->out, c->in, c->codes, c->b, &c->s, c->ws);
@@ -172,7 +174,7 @@ conv_path (const ConvCtx *c)
   if (c->winograd == 4)
     return "F(4x4,3x3)";
   if (c->winograd == 2)
-    return "F(2x2,3x3)";
+    return c->codes != NULL ? "F(2x2,3x3) codes" : "F(2x2,3x3)";
   if (c->codes != NULL)
     return "codes";
   return c->u != NULL ? "transposed" : "direct";
@@ -197,6 +199,12 @@ conv_setup (ConvCtx         *c,
   c->winograd = tl_winograd_choose (&c->s);
   c->u = NULL;
   c->codes = NULL;
+  if (c->winograd == 2)
+    {
+      c->codes = tl_nn_alloc (tl_winograd_codes_bytes (&c->s));
+      if (!tl_winograd_filter_codes (c->codes, c->w, &c->s, 1.0 / (1 << 20)))
+        g_clear_pointer (&c->codes, tl_nn_free);
+    }
   if (c->winograd > 0)
     {
       c->u = tl_nn_alloc (tl_winograd_filter_floats (&c->s, c->winograd) * sizeof (float));
@@ -273,7 +281,9 @@ run_net (gpointer data)
 /* The encoder's model file stores its convolutions' weights as 8-bit
  * codes, one scale and minimum per tensor (face-api's uint8
  * quantisation): random weights put on such a grid run the way the real
- * ones do (tl_net_freeze () keeps the deep layers' as codes). */
+ * ones do (tl_net_freeze () keeps them as codes where it can).  All of
+ * them here, so the 64-channel stage too, whose filters face-api ships as
+ * plain floats (the real encoder runs them on floats, "F(2x2,3x3)"). */
 static void
 quantise_weights (TlNet *net)
 {
@@ -472,18 +482,18 @@ tl_ctl_bench_nn (int    argc,
                peak_n, peak_n, peak_n, wall_peak, core_peak, tl_nn_get_threads ());
       g_print (_("Best times of %d interleaved rounds; load average %.2f\n"), rounds, load[0]);
       g_print ("\n%s\n", _("Face encoder (ResNet-29, 150×150, batch 1), best time per layer:"));
-      g_print ("  %-38s %-10s %5s %9s %9s %9s %7s %9s\n", "layer", "path", "count", "MFLOP", "ms",
+      g_print ("  %-38s %-16s %5s %9s %9s %9s %7s %9s\n", "layer", "path", "count", "MFLOP", "ms",
                "GFLOP/s", "ratio", "cpu-ratio");
       for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
         {
           const ConvLayer *l = &encoder_convs[i];
           double g = conv_flops (l) / l->seconds / 1e9;
 
-          g_print ("  %-38s %-10s %5d %9.2f %9.4f %9.1f %7.3f %9.3f\n", l->name, l->path, l->count,
+          g_print ("  %-38s %-16s %5d %9.2f %9.4f %9.1f %7.3f %9.3f\n", l->name, l->path, l->count,
                    conv_flops (l) / 1e6, l->seconds * 1e3, g, g / peak,
                    conv_flops (l) / l->cpu_seconds / 1e9 / core_peak);
         }
-      g_print ("  %-38s %-10s %5d %9.2f %9.4f %9.1f %7.3f\n", "fc dense 256->128", "gemm", 1,
+      g_print ("  %-38s %-16s %5d %9.2f %9.4f %9.1f %7.3f\n", "fc dense 256->128", "gemm", 1,
                2 * 256 * 128 / 1e6, fc_time * 1e3, 2 * 256 * 128 / fc_time / 1e9,
                2 * 256 * 128 / fc_time / 1e9 / peak);
       g_print ("  %-38s %-10s %5d %9.2f %9.4f %9.1f %7.3f %9.3f\n", "all 29 convolutions", "", 29,

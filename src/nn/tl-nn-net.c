@@ -102,6 +102,7 @@ tl_net_new (int h,
 /* frozen_kind: 2 and 4 are Winograd tile sizes */
 #define FROZEN_TRANSPOSED 1
 #define FROZEN_CODES      3    /* 8-bit codes, tl-nn-quant.h */
+#define FROZEN_WINOGRAD_CODES 5  /* F(2×2, 3×3) on 16-bit codes */
 
 /* How far from a 256-level grid weights may lie and still be taken for
  * codes on it, relative to their column's largest magnitude: a few float
@@ -1176,8 +1177,14 @@ tl_net_freeze (TlNet     *net,
       if (node->op != TL_OP_CONV2D ||
           !conv_shape_of (node, &net->nodes[node->inputs[0]], 1, &s))
         continue;
-      if ((m = tl_winograd_choose (&s)) > 0)
+      if ((m = tl_winograd_choose (&s)) == 2 &&
+          (net->frozen[i] = tl_nn_alloc (tl_winograd_codes_bytes (&s))) != NULL &&
+          tl_winograd_filter_codes (net->frozen[i], param (net, i, 0), &s, GRID_MAX_ERR))
+        net->frozen_kind[i] = FROZEN_WINOGRAD_CODES;
+      else if (m > 0)
         {
+          /* (weights on no grid, or no memory for their codes) */
+          tl_nn_free (net->frozen[i]);
           net->frozen[i] = tl_nn_alloc (tl_winograd_filter_floats (&s, m) * sizeof (float));
           if (net->frozen[i] == NULL)
             goto nomem;
@@ -1232,6 +1239,7 @@ tl_net_frozen_layout (const TlNet *net,
     case 2: return "F(2x2,3x3)";
     case 4: return "F(4x4,3x3)";
     case FROZEN_CODES: return "codes";
+    case FROZEN_WINOGRAD_CODES: return "F(2x2,3x3) codes";
     default: return "transposed";
     }
 }
@@ -1355,6 +1363,11 @@ tl_net_forward (TlNet       *net,
               tl_quant_conv2d_forward (out, in, net->frozen[i],
                                        node->ip[6] ? param (net, i, 1) : NULL, &s,
                                        net->scratch);
+            else if (!training && net->frozen != NULL && net->frozen[i] != NULL &&
+                     net->frozen_kind[i] == FROZEN_WINOGRAD_CODES)
+              tl_winograd_forward_codes (out, in, net->frozen[i],
+                                         node->ip[6] ? param (net, i, 1) : NULL, &s,
+                                         net->scratch);
             else if (!training && net->frozen != NULL && net->frozen[i] != NULL &&
                      net->frozen_kind[i] == FROZEN_TRANSPOSED)
               tl_conv2d_forward_transposed (out, in, net->frozen[i],

@@ -165,61 +165,84 @@ tl_quant_weights_dequantise (float         *w,
 
 /* ---- the kernel ------------------------------------------------------------ */
 
-/* buf [kc][16] = a·q + b for kc rows of a panel's codes. */
+/* buf [kc][16] = a·q + b for kc rows of a panel's codes, 1 or 2 bytes
+ * each (uint8 or int16). */
 typedef void (*DequantiseFunc) (float *restrict buf, const uint8_t *restrict q,
-                                const float *a, const float *b, int kc);
+                                const float *a, const float *b, int kc, int bytes);
 
 static void
 dequantise_block (float         *restrict buf,
                   const uint8_t *restrict q,
                   const float   *a,
                   const float   *b,
-                  int            kc)
+                  int            kc,
+                  int            bytes)
 {
-  for (int i = 0; i < kc; i++, q += PANEL)
+  for (int i = 0; i < kc; i++, q += PANEL * bytes)
     {
-      if (i % 4 == 0)
-        __builtin_prefetch (q + AHEAD, 0, 0);
+      __builtin_prefetch (q + AHEAD, 0, 0);
       for (int o = 0; o < PANEL; o++)
-        buf[(size_t) i * PANEL + o] = a[o] * q[o] + b[o];
+        {
+          int16_t v;
+
+          if (bytes == 2)
+            memcpy (&v, q + 2 * o, sizeof v);
+          else
+            v = q[o];
+          buf[(size_t) i * PANEL + o] = a[o] * v + b[o];
+        }
     }
 }
 
 #ifdef TL_QUANT_X86
 /* The same with AVX2: GCC turns a vector conversion of bytes into one byte
- * at a time, so this widens them with vpmovzxbd itself. */
+ * at a time, so this widens them with vpmovzxbd / vpmovsxwd itself. */
 __attribute__ ((target ("arch=x86-64-v3"))) static void
 dequantise_block_avx2 (float         *restrict buf,
                        const uint8_t *restrict q,
                        const float   *a,
                        const float   *b,
-                       int            kc)
+                       int            kc,
+                       int            bytes)
 {
   const __m256 a0 = _mm256_loadu_ps (a), a1 = _mm256_loadu_ps (a + 8);
   const __m256 b0 = _mm256_loadu_ps (b), b1 = _mm256_loadu_ps (b + 8);
 
-  for (int i = 0; i < kc; i++, q += PANEL)
+  for (int i = 0; i < kc; i++, q += PANEL * bytes)
     {
-      __m128i v = _mm_loadu_si128 ((const __m128i *) q);
-      __m256 lo = _mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (v));
-      __m256 hi = _mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (_mm_srli_si128 (v, 8)));
+      __m256i lo, hi;
 
-      /* one line of codes holds four rows */
-      if (i % 4 == 0)
-        _mm_prefetch ((const char *) q + AHEAD, _MM_HINT_NTA);
-      _mm256_store_ps (buf + (size_t) i * PANEL, _mm256_fmadd_ps (lo, a0, b0));
-      _mm256_store_ps (buf + (size_t) i * PANEL + 8, _mm256_fmadd_ps (hi, a1, b1));
+      if (bytes == 2)
+        {
+          lo = _mm256_cvtepi16_epi32 (_mm_loadu_si128 ((const __m128i *) q));
+          hi = _mm256_cvtepi16_epi32 (_mm_loadu_si128 ((const __m128i *) (q + 16)));
+          _mm_prefetch ((const char *) q + AHEAD, _MM_HINT_NTA);
+        }
+      else
+        {
+          __m128i v = _mm_loadu_si128 ((const __m128i *) q);
+
+          lo = _mm256_cvtepu8_epi32 (v);
+          hi = _mm256_cvtepu8_epi32 (_mm_srli_si128 (v, 8));
+          /* one line of codes holds four rows */
+          if (i % 4 == 0)
+            _mm_prefetch ((const char *) q + AHEAD, _MM_HINT_NTA);
+        }
+      _mm256_store_ps (buf + (size_t) i * PANEL, _mm256_fmadd_ps (_mm256_cvtepi32_ps (lo), a0, b0));
+      _mm256_store_ps (buf + (size_t) i * PANEL + 8, _mm256_fmadd_ps (_mm256_cvtepi32_ps (hi), a1, b1));
     }
 }
 #endif
 
-/* c [mr][16] (row stride ldc) = or += x [mr][kc] (row stride ldx) × buf [kc][16] */
+/* c [mr][16] (row stride ldc) = or += x [mr][kc] (row stride ldx) × w [kc][16]
+ * (row stride ldw) */
 INLINE void
 tile (float       *restrict c,
       int                   ldc,
       const float *restrict x,
       int                   ldx,
-      const float *restrict buf,
+      const float *restrict w,
+      int                   ldw,
       int                   kc,
       bool                  add,
       const int             mr)
@@ -231,7 +254,7 @@ tile (float       *restrict c,
     acc[r][0] = acc[r][1] = (v8sf) { 0 };
   for (int i = 0; i < kc; i++)
     {
-      const v8sf w0 = load8 (buf + (size_t) i * PANEL), w1 = load8 (buf + (size_t) i * PANEL + 8);
+      const v8sf w0 = load8 (w + (size_t) i * ldw), w1 = load8 (w + (size_t) i * ldw + 8);
 
 #pragma GCC unroll 6
       for (int r = 0; r < mr; r++)
@@ -257,106 +280,133 @@ tile (float       *restrict c,
     }
 }
 
+/* c [m][n] = x [m][k] × w [k][n], w = a·q + b by columns with the codes q
+ * in panels [n / 16][k][16], or w as floats (row stride ldw); then, when
+ * s is given, bias and activation. */
 typedef struct
 {
-  float               *out;
-  const float         *cols, *bias;
-  const uint8_t       *qw;
+  float               *c;
+  const float         *x;
+  int                  ldc, ldx, m, k;
+  const float         *a, *b;
+  const uint8_t       *codes;
+  int                  bytes;      /* of a code: 1 (uint8) or 2 (int16); 4: floats w */
+  const float         *w;
+  int                  ldw;
+  const float         *bias;
   const TlConv2dShape *s;
-  int                  m, k, step;
-  bool                 avx2;
-} QuantJob;
+  int                  step;       /* panels per task */
+} Product;
 
-/* Panels [p0, p1) of the output channels, every output row. */
+/* Panels [p0, p1) of the columns, every row. */
 INLINE void
-quant_panels (const QuantJob *j,
-              int             p0,
-              int             p1,
-              DequantiseFunc  dequantise)
+product_panels (const Product  *g,
+                int             p0,
+                int             p1,
+                DequantiseFunc  dequantise)
 {
   float buf[KC * PANEL] __attribute__ ((aligned (64)));
-  const TlConv2dShape *s = j->s;
-  const int m = j->m, k = j->k, oc = s->oc;
-  const float *a = (const float *) j->qw, *b = a + oc;
-  const uint8_t *codes = codes_of ((uint8_t *) j->qw, oc);
+  const int m = g->m, k = g->k, ldc = g->ldc;
 
   for (int p = p0; p < p1; p++)
     {
-      const uint8_t *q = codes + (size_t) p * k * PANEL;
-      float *c = j->out + (size_t) p * PANEL;
+      const uint8_t *q = g->codes + (size_t) p * k * PANEL * g->bytes;
+      float *c = g->c + (size_t) p * PANEL;
 
       for (int k0 = 0; k0 < k; k0 += KC)
         {
           const int kc = k - k0 < KC ? k - k0 : KC;
+          const float *w = buf;
+          int ldw = PANEL;
 
-          dequantise (buf, q + (size_t) k0 * PANEL, a + p * PANEL, b + p * PANEL, kc);
+          if (g->bytes == 4)
+            {
+              w = g->w + (size_t) k0 * g->ldw + p * PANEL;
+              ldw = g->ldw;
+            }
+          else
+            dequantise (buf, q + (size_t) k0 * PANEL * g->bytes, g->a + p * PANEL,
+                        g->b + p * PANEL, kc, g->bytes);
           for (int r0 = 0; r0 < m; r0 += MR)
             {
-              float *cr = c + (size_t) r0 * oc;
-              const float *x = j->cols + (size_t) r0 * k + k0;
+              float *cr = c + (size_t) r0 * ldc;
+              const float *x = g->x + (size_t) r0 * g->ldx + k0;
               const bool add = k0 > 0;
 
               switch (m - r0 < MR ? m - r0 : MR)
                 {
-                case 6: tile (cr, oc, x, k, buf, kc, add, 6); break;
-                case 5: tile (cr, oc, x, k, buf, kc, add, 5); break;
-                case 4: tile (cr, oc, x, k, buf, kc, add, 4); break;
-                case 3: tile (cr, oc, x, k, buf, kc, add, 3); break;
-                case 2: tile (cr, oc, x, k, buf, kc, add, 2); break;
-                default: tile (cr, oc, x, k, buf, kc, add, 1); break;
+                case 6: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 6); break;
+                case 5: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 5); break;
+                case 4: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 4); break;
+                case 3: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 3); break;
+                case 2: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 2); break;
+                default: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 1); break;
                 }
             }
         }
       /* bias and activation while the panel is in cache */
-      {
-        const v8sf b0 = j->bias ? load8 (j->bias + p * PANEL) : (v8sf) { 0 };
-        const v8sf b1 = j->bias ? load8 (j->bias + p * PANEL + 8) : (v8sf) { 0 };
+      if (g->s != NULL)
+        {
+          const v8sf b0 = g->bias ? load8 (g->bias + p * PANEL) : (v8sf) { 0 };
+          const v8sf b1 = g->bias ? load8 (g->bias + p * PANEL + 8) : (v8sf) { 0 };
 
-        for (int r = 0; r < m; r++)
-          {
-            float *o = c + (size_t) r * oc;
+          for (int r = 0; r < m; r++)
+            {
+              float *o = c + (size_t) r * ldc;
 
-            store8 (o, tl_nn_act8 (load8 (o) + b0, s));
-            store8 (o + 8, tl_nn_act8 (load8 (o + 8) + b1, s));
-          }
-      }
+              store8 (o, tl_nn_act8 (load8 (o) + b0, g->s));
+              store8 (o + 8, tl_nn_act8 (load8 (o + 8) + b1, g->s));
+            }
+        }
     }
 }
 
 #ifdef TL_QUANT_X86
 __attribute__ ((target ("arch=x86-64-v3"))) static void
-quant_panels_avx2 (const QuantJob *j,
-                   int             p0,
-                   int             p1)
+product_panels_avx2 (const Product *g,
+                     int            p0,
+                     int            p1)
 {
-  quant_panels (j, p0, p1, dequantise_block_avx2);
+  product_panels (g, p0, p1, dequantise_block_avx2);
 }
 #endif
 
 static void
-quant_panels_any (const QuantJob *j,
-                  int             p0,
-                  int             p1)
+product_panels_any (const Product *g,
+                    int            p0,
+                    int            p1)
 {
-  quant_panels (j, p0, p1, dequantise_block);
+  product_panels (g, p0, p1, dequantise_block);
 }
 
 static void
-quant_chunk (void *ctx,
-             int   i)
+run_panels (const Product *g,
+            int            p0,
+            int            p1)
 {
-  const QuantJob *j = ctx;
-  const int panels = j->s->oc / PANEL;
-  const int p0 = i * j->step, p1 = p0 + j->step < panels ? p0 + j->step : panels;
-
 #ifdef TL_QUANT_X86
-  if (j->avx2)
+  static int avx2 = -1;
+
+  if (avx2 < 0)
+    avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  if (avx2)
     {
-      quant_panels_avx2 (j, p0, p1);
+      product_panels_avx2 (g, p0, p1);
       return;
     }
 #endif
-  quant_panels_any (j, p0, p1);
+  product_panels_any (g, p0, p1);
+}
+
+static void
+product_chunk (void *ctx,
+               int   i)
+{
+  const Product *g = ctx;
+  const int panels = g->s->oc / PANEL;
+  const int p0 = i * g->step;
+
+  run_panels (g, p0, p0 + g->step < panels ? p0 + g->step : panels);
 }
 
 void
@@ -368,17 +418,50 @@ tl_quant_conv2d_forward (float               *out,
                          float               *ws)
 {
   const int panels = s->oc / PANEL, threads = tl_nn_get_threads ();
-  QuantJob j = { out, ws, b, qw, s, s->n * s->oh * s->ow, s->kh * s->kw * s->c, 0, false };
+  const int k = s->kh * s->kw * s->c;
+  Product g = { out, ws, s->oc, k, s->n * s->oh * s->ow, k, (const float *) qw,
+                (const float *) qw + s->oc, codes_of ((uint8_t *) qw, s->oc), 1, NULL, 0,
+                b, s, 0 };
 
-#ifdef TL_QUANT_X86
-  j.avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-#endif
   tl_conv2d_im2col (ws, in, s);
   /* two chunks a thread, for balance; each thread streams its own
    * panels' codes */
-  j.step = (panels + 2 * threads - 1) / (2 * threads);
-  tl_nn_parallel_work ((panels + j.step - 1) / j.step, quant_chunk, &j,
+  g.step = (panels + 2 * threads - 1) / (2 * threads);
+  tl_nn_parallel_work ((panels + g.step - 1) / g.step, product_chunk, &g,
                        (double) tl_conv2d_flops (s));
+}
+
+void
+tl_quant_gemm16 (float         *c,
+                 int            ldc,
+                 const float   *x,
+                 int            ldx,
+                 int            m,
+                 int            k,
+                 int            n,
+                 const uint8_t *w16)
+{
+  const float *a = (const float *) w16;
+  Product g = { c, x, ldc, ldx, m, k, a, a + n, w16 + 2 * (size_t) n * sizeof (float), 2,
+                NULL, 0, NULL, NULL, 0 };
+
+  run_panels (&g, 0, n / PANEL);
+}
+
+void
+tl_quant_gemm_f32 (float       *c,
+                   int          ldc,
+                   const float *x,
+                   int          ldx,
+                   int          m,
+                   int          k,
+                   int          n,
+                   const float *w,
+                   int          ldw)
+{
+  Product g = { c, x, ldc, ldx, m, k, NULL, NULL, NULL, 4, w, ldw, NULL, NULL, 0 };
+
+  run_panels (&g, 0, n / PANEL);
 }
 
 /* ---- reference ---------------------------------------------------------------- */

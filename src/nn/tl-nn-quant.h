@@ -59,6 +59,19 @@ void   tl_quant_weights_dequantise (float *w, const uint8_t *qw, int k, int oc);
 void   tl_quant_conv2d_forward     (float *out, const float *in, const uint8_t *qw,
                                     const float *b, const TlConv2dShape *s,
                                     float *ws);
+/* c [m][n] = x [m][k] × w [k][n] on the calling thread, with w16 holding
+ * a[n], b[n] as floats, then int16 codes q in panels [n / 16][k][16]
+ * (w = a·q + b by columns; n a multiple of 16): the products of
+ * Winograd's minimal filtering on weights that lie on a grid
+ * (tl-nn-winograd.h). */
+void   tl_quant_gemm16             (float *c, int ldc, const float *x, int ldx,
+                                    int m, int k, int n, const uint8_t *w16);
+
+/* The same kernel on float weights w [k][n] (row stride ldw, n a multiple
+ * of 16). */
+void   tl_quant_gemm_f32           (float *c, int ldc, const float *x, int ldx,
+                                    int m, int k, int n, const float *w, int ldw);
+
 /* The naive reference: the definition, one multiply-add at a time (in
  * double) with the weights a·q + b. */
 void   tl_quant_conv2d_forward_ref (float *out, const float *in, const uint8_t *qw,

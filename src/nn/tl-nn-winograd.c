@@ -5,12 +5,16 @@
  * The transforms are the standard ones of the interpolation points
  * {0, 1, −1} (m = 2) and {0, 1, −1, 2, −2} (m = 4), each with the point at
  * infinity.  They run on eight channels at a time (NHWC keeps a pixel's
- * channels together), the α² GEMMs on BLIS, one GEMM per task.  Three
+ * channels together), the α² GEMMs on the engine's panel kernel (or
+ * BLIS), one GEMM per task.  Three
  * passes, each split over the engine's threads: input transform by
  * tiles, GEMMs by position ξ, output transform (with bias and activation)
  * by tiles.
  */
+#include <stdlib.h>
+
 #include "tl-nn-private.h"
+#include "tl-nn-quant.h"
 #include "tl-nn-simd.h"
 #include "tl-nn-winograd.h"
 
@@ -211,12 +215,87 @@ tl_winograd_filter (float               *u,
       }
 }
 
+/* ---- filters as codes ------------------------------------------------------ */
+
+/* 2·G for m = 2: integers, so that 4·G g Gᵀ of integer codes is one */
+static const int g2x2[4][3] = { { 2, 0, 0 }, { 1, 1, 1 }, { 1, -1, 1 }, { 0, 0, 2 } };
+
+static size_t
+codes_block_bytes (const TlConv2dShape *s)
+{
+  return 2 * (size_t) s->oc * sizeof (float) + 2 * (size_t) s->c * s->oc;
+}
+
+size_t
+tl_winograd_codes_bytes (const TlConv2dShape *s)
+{
+  return 16 * codes_block_bytes (s);
+}
+
+bool
+tl_winograd_filter_codes (uint8_t             *u,
+                          const float         *w,
+                          const TlConv2dShape *s,
+                          double               max_err_rel)
+{
+  const int c = s->c, oc = s->oc, k = 9 * c;
+  uint8_t *qw;
+  const float *a, *b;
+  const uint8_t *q;
+
+  if (!tl_winograd_applies (s) || oc % 16 != 0)
+    return false;
+  qw = malloc (tl_quant_weights_bytes (k, oc));
+  if (qw == NULL || !tl_quant_weights_find (qw, w, k, oc, max_err_rel, NULL))
+    {
+      free (qw);
+      return false;
+    }
+  a = (const float *) qw;
+  b = a + oc;
+  q = qw + 2 * (size_t) oc * sizeof (float);
+  /* U[ξ] = G (a·q + b) Gᵀ = (a / 4)·Q + (b / 4)·S, Q = (2G) q (2G)ᵀ and
+   * S = (2G) 1 (2G)ᵀ: |Q| <= 9 · 255 fits in 16 bits */
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++)
+      {
+        uint8_t *block = u + (size_t) (i * 4 + j) * codes_block_bytes (s);
+        float *ua = (float *) block, *ub = ua + oc;
+        int16_t *uq = (int16_t *) (block + 2 * (size_t) oc * sizeof (float));
+        int sum = 0;
+
+        for (int ky = 0; ky < 3; ky++)
+          for (int kx = 0; kx < 3; kx++)
+            sum += g2x2[i][ky] * g2x2[j][kx];
+        for (int o = 0; o < oc; o++)
+          {
+            ua[o] = a[o] * 0.25f;
+            ub[o] = (float) (b[o] * (sum / 4.0));
+          }
+        for (int o0 = 0; o0 < oc; o0 += 16)
+          for (int ci = 0; ci < c; ci++)
+            for (int o = 0; o < 16; o++)
+              {
+                int v = 0;
+
+                for (int ky = 0; ky < 3; ky++)
+                  for (int kx = 0; kx < 3; kx++)
+                    v += g2x2[i][ky] * g2x2[j][kx] *
+                         q[((size_t) o0 * k + (size_t) ((ky * 3 + kx) * c + ci) * 16) + o];
+                uq[((size_t) o0 * c + (size_t) ci * 16) + o] = (int16_t) v;
+              }
+      }
+  free (qw);
+  return true;
+}
+
 /* ---- input and output transforms --------------------------------------------- */
 
 typedef struct
 {
   float               *out, *v, *mm;
   const float         *in, *u, *b;
+  const uint8_t       *codes;    /* instead of u: tl_winograd_filter_codes () */
   const TlConv2dShape *s;
   Tiling               t;
   int                  step;     /* tiles per task of the transforms */
@@ -357,11 +436,14 @@ transform_chunk (void *ctx,
   transform_tiles (j, t0, t1);
 }
 
-/* Position ξ: M[ξ] = V[ξ] × U[ξ].  Each position's filters are a block
- * of their own (64 KiB for 128 channels) that BLIS reads from memory as
- * it packs them; prefetching the next position's block before each GEMM
- * made the encoder's 128-channel layers 9 % faster within a pass
- * (median 0.38 → 0.35 ms, interleaved passes, one thread). */
+/* Position ξ: M[ξ] = V[ξ] × U[ξ], on the engine's panel kernel
+ * (tl-nn-quant.h), which at these sizes (16 to 162 rows at batch 1 or
+ * 2) beats BLIS: BLIS packs both operands first.  Within a pass, it made
+ * the encoder's 32-channel layers 27 % faster (median 0.25 → 0.18 ms,
+ * interleaved passes, one thread), the 64-channel ones 2 %.  Each
+ * position's filters are a block of their own (64 KiB for 128 channels)
+ * that comes from memory: the next one is prefetched before each
+ * product (9 % on the 128-channel layers while they ran on BLIS). */
 static void
 gemm_chunk (void *ctx,
             int   xi)
@@ -369,7 +451,17 @@ gemm_chunk (void *ctx,
   const Job *j = ctx;
   const TlConv2dShape *s = j->s;
   const int tiles = j->t.tiles;
+  float *mm = j->mm + (size_t) xi * tiles * s->oc;
+  const float *v = j->v + (size_t) xi * tiles * s->c;
 
+  if (j->codes != NULL)
+    {
+      /* the kernel prefetches along the codes, which run on into the
+       * next position's */
+      tl_quant_gemm16 (mm, s->oc, v, s->c, tiles, s->c, s->oc,
+                       j->codes + (size_t) xi * codes_block_bytes (s));
+      return;
+    }
   if (xi + 1 < j->t.alpha * j->t.alpha)
     {
       const char *next = (const char *) (j->u + (size_t) (xi + 1) * s->c * s->oc);
@@ -377,10 +469,35 @@ gemm_chunk (void *ctx,
       for (size_t at = 0; at < (size_t) s->c * s->oc * sizeof (float); at += 64)
         __builtin_prefetch (next + at, 0, 3);
     }
-  tl_gemm_1 (false, false, tiles, s->oc, s->c, 1.0f,
-             j->v + (size_t) xi * tiles * s->c, s->c,
-             j->u + (size_t) xi * s->c * s->oc, s->oc,
-             0.0f, j->mm + (size_t) xi * tiles * s->oc, s->oc);
+  if (s->oc % 16 == 0)
+    tl_quant_gemm_f32 (mm, s->oc, v, s->c, tiles, s->c, s->oc,
+                       j->u + (size_t) xi * s->c * s->oc, s->oc);
+  else
+    tl_gemm_1 (false, false, tiles, s->oc, s->c, 1.0f, v, s->c,
+               j->u + (size_t) xi * s->c * s->oc, s->oc, 0.0f, mm, s->oc);
+}
+
+static void
+forward (float               *out,
+         const float         *in,
+         const float         *u,
+         const uint8_t       *codes,
+         const float         *b,
+         const TlConv2dShape *s,
+         int                  m,
+         float               *ws)
+{
+  Job j = { out, ws, NULL, in, u, b, codes, s, tiling (s, m), 0, 0 };
+  int threads = tl_nn_get_threads (), xi = j.t.alpha * j.t.alpha, chunks;
+
+  j.mm = ws + tl_nn_round16 ((size_t) xi * j.t.tiles * s->c);
+  /* two tasks a thread, for balance */
+  j.step = (j.t.tiles + 2 * threads - 1) / (2 * threads);
+  chunks = (j.t.tiles + j.step - 1) / j.step;
+  tl_nn_parallel (chunks, transform_chunk, &j);
+  tl_nn_parallel (xi, gemm_chunk, &j);
+  j.pass = 1;
+  tl_nn_parallel (chunks, transform_chunk, &j);
 }
 
 void
@@ -392,15 +509,16 @@ tl_winograd_forward (float               *out,
                      int                  m,
                      float               *ws)
 {
-  Job j = { out, ws, NULL, in, u, b, s, tiling (s, m), 0, 0 };
-  int threads = tl_nn_get_threads (), xi = j.t.alpha * j.t.alpha, chunks;
+  forward (out, in, u, NULL, b, s, m, ws);
+}
 
-  j.mm = ws + tl_nn_round16 ((size_t) xi * j.t.tiles * s->c);
-  /* two tasks a thread, for balance */
-  j.step = (j.t.tiles + 2 * threads - 1) / (2 * threads);
-  chunks = (j.t.tiles + j.step - 1) / j.step;
-  tl_nn_parallel (chunks, transform_chunk, &j);
-  tl_nn_parallel (xi, gemm_chunk, &j);
-  j.pass = 1;
-  tl_nn_parallel (chunks, transform_chunk, &j);
+void
+tl_winograd_forward_codes (float               *out,
+                           const float         *in,
+                           const uint8_t       *u,
+                           const float         *b,
+                           const TlConv2dShape *s,
+                           float               *ws)
+{
+  forward (out, in, NULL, u, b, s, 2, ws);
 }

@@ -22,6 +22,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 #include "tl-nn-layers.h"
 
 #ifdef __cplusplus
@@ -47,6 +49,18 @@ size_t tl_winograd_workspace      (const TlConv2dShape *s, int m);
 void   tl_winograd_forward        (float *out, const float *in, const float *u,
                                    const float *b, const TlConv2dShape *s,
                                    int m, float *ws);
+
+/* F(2×2, 3×3) on weights that lie on a 256-level grid per output channel
+ * (tl-nn-quant.h; oc a multiple of 16): the transformed filters are then
+ * exactly (a / 4)·Q + (b / 4)·S with integer Q of 16 bits (2·G has
+ * integer entries), half the bytes of floats to read.  u holds
+ * tl_winograd_codes_bytes () bytes; false when w is on no grid. */
+size_t tl_winograd_codes_bytes    (const TlConv2dShape *s);
+bool   tl_winograd_filter_codes   (uint8_t *u, const float *w,
+                                   const TlConv2dShape *s, double max_err_rel);
+void   tl_winograd_forward_codes  (float *out, const float *in, const uint8_t *u,
+                                   const float *b, const TlConv2dShape *s,
+                                   float *ws);
 
 #ifdef __cplusplus
 }
