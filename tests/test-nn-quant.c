@@ -89,6 +89,7 @@ test_forward (gconstpointer data)
   static const Case cases[] = {
     { 1, 4, 4, 256, 256, 1, TL_PAD_SAME },     /* the face encoder's deep layers */
     { 1, 8, 8, 128, 256, 2, TL_PAD_VALID },
+    { 1, 17, 17, 64, 128, 2, TL_PAD_VALID },   /* 64 output pixels */
     { 1, 4, 4, 256, 256, 2, TL_PAD_VALID },    /* one output pixel */
     { 2, 4, 4, 256, 256, 1, TL_PAD_SAME },     /* a face and its mirror image */
     { 1, 3, 3, 200, 160, 1, TL_PAD_SAME },     /* 9 rows: a tile of 6 and one of 3 */

@@ -433,10 +433,16 @@ single_tap (const TlConv2dShape *s)
 }
 
 bool
+tl_conv2d_patches_apply (const TlConv2dShape *s)
+{
+  return s->groups == 1 && !is_pointwise (s) && single_tap (s) < 0;
+}
+
+bool
 tl_conv2d_transposed_applies (const TlConv2dShape *s)
 {
-  return s->groups == 1 && !is_pointwise (s) && single_tap (s) < 0 &&
-         s->oh * s->ow <= 16 && (int64_t) s->kh * s->kw * s->c * s->oc >= (1 << 18);
+  return tl_conv2d_patches_apply (s) && s->oh * s->ow <= 16 &&
+         (int64_t) s->kh * s->kw * s->c * s->oc >= (1 << 18);
 }
 
 void

@@ -77,6 +77,9 @@ int64_t tl_conv2d_flops             (const TlConv2dShape *s);
  * streams them once when they are stored transposed, wt [oc][kh][kw][c].
  * Groups 1 only; ws as tl_conv2d_workspace (). */
 bool   tl_conv2d_transposed_applies (const TlConv2dShape *s);
+/* Whether s is one GEMM over its patches (im2col): groups 1, neither a
+ * pointwise convolution nor one whose only live tap makes it one. */
+bool   tl_conv2d_patches_apply      (const TlConv2dShape *s);
 void   tl_conv2d_transpose_weights  (float *wt, const float *w,
                                      const TlConv2dShape *s);
 void   tl_conv2d_forward_transposed (float *out, const float *in,

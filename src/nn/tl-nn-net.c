@@ -1191,31 +1191,27 @@ tl_net_freeze (TlNet     *net,
           tl_winograd_filter (net->frozen[i], param (net, i, 0), &s, m);
           net->frozen_kind[i] = m;
         }
+      else if (tl_quant_conv2d_applies (&s) &&
+               (net->frozen[i] = tl_nn_alloc (tl_quant_weights_bytes (s.kh * s.kw * s.c, s.oc))) != NULL &&
+               tl_quant_weights_find (net->frozen[i], param (net, i, 0), s.kh * s.kw * s.c, s.oc,
+                                      GRID_MAX_ERR, NULL))
+        net->frozen_kind[i] = FROZEN_CODES;
       else if (tl_conv2d_transposed_applies (&s))
         {
-          int k = s.kh * s.kw * s.c;
-          uint8_t *codes = NULL;
-
-          if (tl_quant_conv2d_applies (&s) &&
-              (codes = tl_nn_alloc (tl_quant_weights_bytes (k, s.oc))) != NULL &&
-              tl_quant_weights_find (codes, param (net, i, 0), k, s.oc, GRID_MAX_ERR, NULL))
-            {
-              net->frozen[i] = codes;
-              net->frozen_kind[i] = FROZEN_CODES;
-            }
-          else
-            {
-              /* weights on no grid (or no memory for their codes) */
-              tl_nn_free (codes);
-              net->frozen[i] = tl_nn_alloc ((size_t) k * s.oc * sizeof (float));
-              if (net->frozen[i] == NULL)
-                goto nomem;
-              tl_conv2d_transpose_weights (net->frozen[i], param (net, i, 0), &s);
-              net->frozen_kind[i] = FROZEN_TRANSPOSED;
-            }
+          /* (weights on no grid, or no memory for their codes) */
+          tl_nn_free (net->frozen[i]);
+          net->frozen[i] = tl_nn_alloc ((size_t) s.kh * s.kw * s.c * s.oc * sizeof (float));
+          if (net->frozen[i] == NULL)
+            goto nomem;
+          tl_conv2d_transpose_weights (net->frozen[i], param (net, i, 0), &s);
+          net->frozen_kind[i] = FROZEN_TRANSPOSED;
         }
       else
-        continue;
+        {
+          tl_nn_free (net->frozen[i]);
+          net->frozen[i] = NULL;
+          continue;
+        }
       n++;
     }
   if (!share_activations (net))

@@ -33,8 +33,9 @@
 extern "C" {
 #endif
 
-/* Whether s can run on codes: what tl_conv2d_transposed_applies () takes
- * (few output pixels, many weights), with oc a multiple of 16. */
+/* Whether s runs faster on codes (when its weights lie on a grid): a GEMM
+ * over patches (tl_conv2d_patches_apply ()) with few output pixels, up
+ * to 64, and oc a multiple of 16. */
 bool   tl_quant_conv2d_applies     (const TlConv2dShape *s);
 
 /* Bytes of the codes of a [k][oc] weight matrix (oc a multiple of 16). */
