@@ -95,9 +95,11 @@ test_forward (gconstpointer data)
     { 1, 3, 3, 200, 160, 1, TL_PAD_SAME },     /* 9 rows: a tile of 6 and one of 3 */
     { 3, 2, 3, 232, 128, 1, 1 },               /* batch, odd sides, k not a multiple of 128 */
   };
-  int threads = GPOINTER_TO_INT (data);
+  int threads = GPOINTER_TO_INT (data) % 8;
+  bool portable = GPOINTER_TO_INT (data) >= 8;
 
   tl_nn_set_threads (threads);
+  tl_quant_use_portable_kernel (portable);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       const Case *c = &cases[i];
@@ -133,14 +135,15 @@ test_forward (gconstpointer data)
       tl_conv2d_forward_ref (plain, in, w, b, &s);
       d_ref = nn_test_scaled_diff (fast, ref, n_out);
       d_float = nn_test_scaled_diff (fast, plain, n_out);
-      g_test_message ("%d thread(s), n%d %d×%d×%d /%d → %d×%d×%d: max |diff| / (1 + max |ref|) "
-                      "= %.2e against the reference, %.2e against the float weights",
-                      threads, c->n, c->h, c->w, c->c, c->stride, s.oh, s.ow, c->oc, d_ref,
+      g_test_message ("%s kernel, %d thread(s), n%d %d×%d×%d /%d → %d×%d×%d: max |diff| / "
+                      "(1 + max |ref|) = %.2e against the reference, %.2e against the float weights",
+                      portable ? "portable" : "best", threads, c->n, c->h, c->w, c->c, c->stride, s.oh, s.ow, c->oc, d_ref,
                       d_float);
       g_assert_cmpfloat (d_ref, <, 1e-6);
       g_assert_cmpfloat (d_float, <, 1e-6);
     }
   tl_nn_set_threads (0);
+  tl_quant_use_portable_kernel (false);
 }
 
 /* F(2×2, 3×3) with its transformed filters as 16-bit codes, against the
@@ -155,9 +158,12 @@ test_winograd (void)
     { 1, 7, 9, 24, 32, 1, TL_PAD_VALID },      /* partial tiles, k not a multiple of 8 */
   };
 
-  for (int threads = 1; threads <= 2; threads++)
+  for (int run = 0; run < 3; run++)
     for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
       {
+        /* one thread, two, and the portable kernel */
+        int threads = run == 1 ? 2 : 1;
+
         const Case *c = &cases[i];
         TlConv2dShape s;
         size_t n_out;
@@ -167,6 +173,7 @@ test_winograd (void)
         double d;
 
         tl_nn_set_threads (threads);
+        tl_quant_use_portable_kernel (run == 2);
         g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->w, c->c, c->oc, 3, 3, 1, c->pad, 1));
         s.act = TL_CONV_ACT_RELU;
         n_out = (size_t) c->n * s.oh * s.ow * c->oc;
@@ -182,9 +189,9 @@ test_winograd (void)
         tl_winograd_forward_codes (fast, in, u, b, &s, ws);
         tl_conv2d_forward_ref (ref, in, w, b, &s);
         d = nn_test_scaled_diff (fast, ref, n_out);
-        g_test_message ("F(2×2, 3×3) on codes, %d thread(s), n%d %d×%d×%d → %d×%d×%d: "
-                        "max |diff| / (1 + max |ref|) = %.2e",
-                        threads, c->n, c->h, c->w, c->c, s.oh, s.ow, c->oc, d);
+        g_test_message ("F(2×2, 3×3) on codes, %s kernel, %d thread(s), n%d %d×%d×%d → "
+                        "%d×%d×%d: max |diff| / (1 + max |ref|) = %.2e",
+                        run == 2 ? "portable" : "best", threads, c->n, c->h, c->w, c->c, s.oh, s.ow, c->oc, d);
         g_assert_cmpfloat (d, <, 1e-5);
 
         /* off the grid, or channels not in panels of 16: no codes */
@@ -201,6 +208,7 @@ test_winograd (void)
     g_assert_false (tl_winograd_filter_codes (u, zeros, &s, 1.0 / (1 << 20)));
   }
   tl_nn_set_threads (0);
+  tl_quant_use_portable_kernel (false);
 }
 
 /* The encoder's 128-channel stage frozen: its filters on codes, the same
@@ -304,6 +312,7 @@ main (int    argc,
   g_test_add_func ("/twinlock/nn/quant/find", test_find);
   g_test_add_data_func ("/twinlock/nn/quant/forward/1-thread", GINT_TO_POINTER (1), test_forward);
   g_test_add_data_func ("/twinlock/nn/quant/forward/2-threads", GINT_TO_POINTER (2), test_forward);
+  g_test_add_data_func ("/twinlock/nn/quant/forward/portable", GINT_TO_POINTER (8 + 1), test_forward);
   g_test_add_func ("/twinlock/nn/quant/net", test_net);
   g_test_add_func ("/twinlock/nn/quant/winograd", test_winograd);
   g_test_add_func ("/twinlock/nn/quant/winograd-net", test_winograd_net);

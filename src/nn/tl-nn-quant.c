@@ -382,6 +382,14 @@ product_panels_any (const Product *g,
   product_panels (g, p0, p1, dequantise_block);
 }
 
+static bool portable_only;
+
+void
+tl_quant_use_portable_kernel (bool portable)
+{
+  portable_only = portable;
+}
+
 static void
 run_panels (const Product *g,
             int            p0,
@@ -392,7 +400,7 @@ run_panels (const Product *g,
 
   if (avx2 < 0)
     avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-  if (avx2)
+  if (avx2 && !portable_only)
     {
       product_panels_avx2 (g, p0, p1);
       return;

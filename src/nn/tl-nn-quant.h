@@ -73,6 +73,9 @@ void   tl_quant_gemm16             (float *c, int ldc, const float *x, int ldx,
 void   tl_quant_gemm_f32           (float *c, int ldc, const float *x, int ldx,
                                     int m, int k, int n, const float *w, int ldw);
 
+/* For the tests: the portable kernel even where the AVX2 one runs. */
+void   tl_quant_use_portable_kernel (bool portable);
+
 /* The naive reference: the definition, one multiply-add at a time (in
  * double) with the weights a·q + b. */
 void   tl_quant_conv2d_forward_ref (float *out, const float *in, const uint8_t *qw,
