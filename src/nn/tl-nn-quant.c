@@ -1,4 +1,4 @@
-/* tl-nn-quant.c — convolutions on 8-bit weight codes
+/* tl-nn-quant.c — convolutions on weight codes, and their panel kernel
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -8,7 +8,9 @@
  * weight), then tiles of up to 6 output rows × 16 channels accumulate
  * over the block in twelve vector registers.  The codes are read once,
  * in the order they lie, with a software prefetch ahead of the hardware's
- * (which stops at page boundaries).
+ * (which stops at page boundaries).  The same panel kernel runs
+ * Winograd's products, on 16-bit codes or on floats (tl-nn-winograd.c):
+ * with no packing of its operands it beats BLIS on such small products.
  */
 #include "config.h"
 
