@@ -496,8 +496,9 @@ test_ctl_train (void)
   const char *argv_bad[] = { ctl, "kws", "train", "/nonexistent/corpus", "-o", model, NULL };
   g_autofree char *cache1 = g_build_filename (dir, "ex1.bin", NULL);
   g_autofree char *cache2 = g_build_filename (dir, "ex2.bin", NULL);
-  /* Two corpora (the same one twice), each with its cache; then a cache short. */
-  const char *argv_two[] = { ctl, "kws", "train", dir, dir, "-o", model, "--epochs", "1", "--batch", "4",
+  /* Two corpora (the same one twice), each with its cache, augmented; then a
+   * cache short. */
+  const char *argv_two[] = { ctl, "kws", "train", dir, dir, "-o", model, "--epochs", "1", "--batch", "4", "--augment",
                              "--cache", cache1, "--cache", cache2, NULL };
   const char *argv_short[] = { ctl, "kws", "train", dir, dir, "-o", model, "--cache", cache1, NULL };
   g_autofree char *out = NULL;

@@ -12,7 +12,8 @@
  * search confuses.  Every fifth file of each corpus is held out: it picks
  * the epoch whose weights are saved and calibrates the thresholds.
  *
- * Augmentation in training (--no-augment leaves it out), on the cached
+ * Augmentation in training (--augment; without it only shift and masking,
+ * as the committed model was trained), on the cached
  * features, each example its own random draw: a shift of the window, a
  * stretch of time about the candidate's end (0.85–1.15), a warp of the mel
  * axis (0.9–1.1, as a longer or shorter vocal tract moves the formants), a
@@ -667,7 +668,7 @@ tl_ctl_kws_train (int    argc,
   g_auto (GStrv) caches = NULL;
   int epochs = 25, batch = 64, seed = 1;
   double lr = 2e-3, floor_log10 = NAN;
-  gboolean ok = TRUE, augment = TRUE;
+  gboolean ok = TRUE, augment = FALSE;
   Data data;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Write the verifier model to MODEL"), N_("MODEL") },
@@ -677,7 +678,7 @@ tl_ctl_kws_train (int    argc,
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, N_("Seed of the initial weights and the example order (default 1)"), N_("N") },
     { "candidate-floor", 0, 0, G_OPTION_ARG_DOUBLE, &floor_log10, N_("The keyphrase search proposes candidates above 10^EXP (default: the engine's)"), N_("EXP") },
     { "cache", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &caches, N_("Keep the examples in FILE and reuse them on the next run (one per CORPUS, in their order)"), N_("FILE") },
-    { "no-augment", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &augment, N_("Train on the windows as they are (shift and masking only)"), NULL },
+    { "augment", 0, 0, G_OPTION_ARG_NONE, &augment, N_("Stretch, warp and add a noise floor to the windows in training (default: shift and masking only)"), NULL },
     { "exclude-voice", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, N_("Leave out files whose voice starts with PREFIX (repeatable)"), N_("PREFIX") },
     { NULL }
   };
