@@ -6,6 +6,7 @@
                              [--texts eval|train] [--unlock N] [--lock N]
                              [--ordinary-words N] [--confusable-scale F]
                              [--festival-share F] [--no-librivox]
+                             [--spread]
 
 OUTDIR (default /tmp/kws-corpus) receives 16 kHz mono 16-bit WAVs and
 manifest.tsv, one line per file:
@@ -36,6 +37,13 @@ sentences and templates (the confusable words are the same), other licence
 texts; with `--no-librivox` it leaves out the LibriVox clips, which the
 evaluation corpus contains (they still serve as babble noise).  Use another
 seed and OUTDIR too, so that voices, rates, pitches and noise differ.
+`--texts train2` is a second training text set: the carrier phrases of
+`train` and more of its own, more confusable sentences and templates of its
+own, and the same licence texts as `train` read from a shuffled start.
+`--spread` widens the voices for training: Festival tempo 78-125 % and
+pitch (a sox shift of the whole spectrum, i.e. also the formants) within
++-350 cents, espeak-ng rates 100-230 and pitches 0-99 followed by a sox
+shift within +-250 cents; noise at 30, 20, 15, 10 or 5 dB SNR besides clean.
 """
 
 import argparse
@@ -86,6 +94,12 @@ UNLOCK_TRAIN = ["unlock", "unlock", "unlock", "unlock now", "hey, unlock",
                 "right, unlock", "unlock the laptop"]
 LOCK_TRAIN = ["lock", "lock", "lock", "lock now", "lock the door",
               "hey, lock", "lock for me", "right, lock"]
+# Only with --texts train2, added to the train lists.
+UNLOCK_TRAIN2 = ["unlock", "unlock", "unlock it now", "just unlock",
+                 "unlock, thanks", "alright, unlock", "unlock my computer",
+                 "now unlock"]
+LOCK_TRAIN2 = ["lock", "lock", "just lock", "lock it now", "lock, thanks",
+               "alright, lock", "lock my computer", "now lock"]
 LICENSE_FILES_TRAIN = ["MPL-2.0", "GFDL-1.3", "LGPL-2.1", "Artistic",
                        "CC0-1.0", "MPL-1.1"]
 
@@ -169,6 +183,48 @@ CONFUSABLE_SENTENCES_TRAIN = [
     "Unless it snows, we leave at eight.",
 ]
 
+CONFUSABLE_TEMPLATES_TRAIN2 = [
+    "Somebody wrote {w} on the back of the card.",
+    "I only caught the word {w} and nothing else.",
+    "If you say {w} again I will leave.",
+    "The teacher asked what {w} means.",
+    "We laughed when he said {w} so loudly.",
+    "Her reply was {w}, short and clear.",
+    "Is it {w} or something else entirely?",
+    "Put {w} in the search box and wait.",
+]
+CONFUSABLE_SENTENCES_TRAIN2 = [
+    "We will unload everything and lock up later.",
+    "What luck, the bus came right away.",
+    "The clock says it is a quarter past ten.",
+    "I have a lot on my mind this week.",
+    "Walk two blocks and turn right at the bank.",
+    "Look here, the paint is still wet.",
+    "Unlike his sister, he hates the cold.",
+    "Put a lock on the shed and keep the key.",
+    "Did you knock or ring the bell?",
+    "A flock of geese landed on the lake.",
+    "The alarm clock rang twice this morning.",
+    "Hello, I am calling about the flat.",
+    "You are in luck, there is one left.",
+    "The caller was unknown to all of us.",
+    "You can undo it with the menu.",
+    "Let us unpack after dinner.",
+    "They do not allow dogs in the park.",
+    "The log burned slowly in the stove.",
+    "Unless he calls, we will start without him.",
+    "It was an unlucky guess after all.",
+    "Turn the key and the lock will open.",
+    "An owl called in the dark woods.",
+    "Uncle Luke lives on a long lane.",
+    "And look at all these letters.",
+    "Only a lock of hair was left.",
+    "The unloading took all afternoon.",
+    "In the lab we keep a log of every run.",
+    "On Lock Street the shops close early.",
+    "Under the clock there is a small desk.",
+]
+
 
 def run(cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
@@ -221,9 +277,12 @@ def say(text, voice, rate, pitch, tmp):
         run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", out,
              "tempo", "%.2f" % (rate / 100.0), "pitch", str(pitch)])
     else:
-        run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch),
+        # pitch is an espeak-ng pitch, or "P+C": that, then a sox shift of C cents
+        p = re.match(r"(\d+)([+-]\d+)?$", str(pitch))
+        run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", p.group(1),
              "-w", raw, text])
-        run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", out])
+        shift = ["pitch", str(int(p.group(2)))] if p.group(2) else []
+        run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", out] + shift)
     samples, _ = read_wav(out)
     a, b = extent(samples)
     return samples[a:b]
@@ -272,12 +331,19 @@ def mix(speech, pre, post, condition, tmp, rnd, babble):
     return mixed[:n]
 
 
-def voice_pick(rnd, festival_share):
+def voice_pick(rnd, festival_share, spread=False):
     if HAVE_FESTIVAL and rnd.random() < festival_share:
+        if spread:
+            return (rnd.choice(sorted(FESTIVAL)), rnd.randint(78, 125),
+                    rnd.randint(-350, 350))
         return (rnd.choice(sorted(FESTIVAL)), rnd.randint(88, 115),
                 rnd.randint(-150, 150))
     v = rnd.choice(VOICES)
     var = rnd.choice(VARIANTS)
+    if spread:
+        # the espeak-ng pitch, then a sox shift of the whole spectrum
+        return (v + ("+" + var if var else ""), rnd.randint(100, 230),
+                "%d%+d" % (rnd.randint(0, 99), rnd.randint(-250, 250)))
     return v + ("+" + var if var else ""), rnd.randint(120, 200), rnd.randint(25, 75)
 
 
@@ -314,9 +380,11 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply the number of files (0.1 for a quick look)")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--texts", choices=["eval", "train"], default="eval",
-                    help="train: carrier phrases, confusable sentences and "
+    ap.add_argument("--texts", choices=["eval", "train", "train2"], default="eval",
+                    help="train, train2: carrier phrases, confusable sentences and "
                     "licence texts disjoint from the default corpus")
+    ap.add_argument("--spread", action="store_true",
+                    help="wider tempo, pitch and SNR ranges (for training)")
     ap.add_argument("--unlock", type=int, help="positives of \"unlock\" (300 × scale)")
     ap.add_argument("--lock", type=int, help="positives of \"lock\" (120 × scale)")
     ap.add_argument("--ordinary-words", type=int,
@@ -328,7 +396,8 @@ def main():
     ap.add_argument("--no-librivox", action="store_true",
                     help="leave the LibriVox clips out of the corpus")
     args = ap.parse_args()
-    train = args.texts == "train"
+    train = args.texts in ("train", "train2")
+    train2 = args.texts == "train2"
 
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
@@ -350,6 +419,9 @@ def main():
 
     jobs = []  # (relpath, class, phrase, text, voice, rate, pitch, condition, seed)
     conds = ["clean", "20dB", "10dB"]
+    if args.spread:
+        conds = ["clean", "30dB", "20dB", "15dB", "10dB", "5dB"]
+    nc = len(conds)
     n_unlock = args.unlock if args.unlock is not None else int(300 * args.scale)
     n_lock = args.lock if args.lock is not None else int(120 * args.scale)
     n_words = (args.ordinary_words if args.ordinary_words is not None
@@ -357,29 +429,46 @@ def main():
     conf_scale = (args.confusable_scale if args.confusable_scale is not None
                   else 2 * args.scale)
     fs = args.festival_share
+    sp = args.spread
+    unlock_texts = UNLOCK_TRAIN + (UNLOCK_TRAIN2 if train2 else []) if train else UNLOCK
+    lock_texts = LOCK_TRAIN + (LOCK_TRAIN2 if train2 else []) if train else LOCK
     for i in range(n_unlock):
-        text = rnd.choice(UNLOCK_TRAIN if train else UNLOCK)
+        text = rnd.choice(unlock_texts)
         jobs.append(("positive/unlock-%04d.wav" % i, "positive", "unlock", text)
-                    + voice_pick(rnd, fs) + (conds[i % 3], rnd.random()))
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
     for i in range(n_lock):
-        text = rnd.choice(LOCK_TRAIN if train else LOCK)
+        text = rnd.choice(lock_texts)
         jobs.append(("positive/lock-%04d.wav" % i, "positive", "lock", text)
-                    + voice_pick(rnd, fs) + (conds[i % 3], rnd.random()))
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
     files = LICENSE_FILES_TRAIN if train else LICENSE_FILES
-    for i, text in enumerate(license_chunks(files, n_words)):
+    if train2:
+        chunks = license_chunks(files, 10 ** 9)
+        rnd.shuffle(chunks)
+        total, picked = 0, []
+        for c in chunks:
+            if total >= n_words:
+                break
+            picked.append(c)
+            total += len(c.split())
+    else:
+        picked = license_chunks(files, n_words)
+    for i, text in enumerate(picked):
         jobs.append(("ordinary/text-%04d.wav" % i, "ordinary", "-", text)
-                    + voice_pick(rnd, fs) + (conds[i % 3], rnd.random()))
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
     conf = list(CONFUSABLE_SENTENCES_TRAIN if train else CONFUSABLE_SENTENCES)
     templates = CONFUSABLE_TEMPLATES_TRAIN if train else CONFUSABLE_TEMPLATES
+    if train2:
+        conf += CONFUSABLE_SENTENCES_TRAIN2
+        templates = templates + CONFUSABLE_TEMPLATES_TRAIN2
     for w, _ in CONFUSABLE_WORDS:
-        for t in rnd.sample(templates, 4):
+        for t in rnd.sample(templates, 6 if train2 else 4):
             conf.append(t.format(w=w).capitalize() if t.startswith("{") else t.format(w=w))
     n_conf = int(len(conf) * conf_scale)
     for i in range(n_conf):
         text = conf[i % len(conf)]
         allowed = "lock" if re.search(r"\block\b", text, re.IGNORECASE) else "-"
         jobs.append(("confusable/conf-%04d.wav" % i, "confusable", allowed, text)
-                    + voice_pick(rnd, fs) + (conds[i % 3], rnd.random()))
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
 
     def build(job):
         rel, cls, phrase, text, voice, rate, pitch, cond, seed = job
@@ -392,7 +481,7 @@ def main():
             write_wav(os.path.join(out, rel), mixed)
         return "\t".join([rel, cls, phrase, "%.3f" % (len(mixed) / RATE),
                           "%.3f" % (pre / RATE), "%.3f" % ((pre + len(speech)) / RATE),
-                          cond, voice + "/s%d/p%d" % (rate, pitch), text])
+                          cond, voice + "/s%d/p%s" % (rate, pitch), text])
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         lines = list(pool.map(build, jobs))

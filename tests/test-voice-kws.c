@@ -494,6 +494,13 @@ test_ctl_train (void)
                       "kws-lock.wav\tpositive\tlock\t0\t0.5\t1.2\tclean\ten-us\tlock\n";
   const char *argv[] = { ctl, "kws", "train", dir, "-o", model, "--epochs", "2", "--batch", "4", NULL };
   const char *argv_bad[] = { ctl, "kws", "train", "/nonexistent/corpus", "-o", model, NULL };
+  g_autofree char *cache1 = g_build_filename (dir, "ex1.bin", NULL);
+  g_autofree char *cache2 = g_build_filename (dir, "ex2.bin", NULL);
+  /* Two corpora (the same one twice), each with its cache, augmented; then a
+   * cache short. */
+  const char *argv_two[] = { ctl, "kws", "train", dir, dir, "-o", model, "--epochs", "1", "--batch", "4", "--augment",
+                             "--cache", cache1, "--cache", cache2, NULL };
+  const char *argv_short[] = { ctl, "kws", "train", dir, dir, "-o", model, "--cache", cache1, NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autoptr (GError) error = NULL;
@@ -528,6 +535,29 @@ test_ctl_train (void)
   g_assert_false (g_spawn_check_wait_status (status, NULL));
   g_assert_nonnull (strstr (err, "manifest"));
 
+  for (int run = 0; run < 2; run++)
+    {
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&err, g_free);
+      g_spawn_sync (NULL, (char **) argv_two, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                    &out, &err, &status, &error);
+      g_assert_no_error (error);
+      g_test_message ("two corpora, run %d: stderr: %s", run, err);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+      g_assert_true (g_file_test (cache1, G_FILE_TEST_EXISTS));
+      g_assert_true (g_file_test (cache2, G_FILE_TEST_EXISTS));
+      /* the second run reads both caches */
+      if (run == 1)
+        g_assert_nonnull (strstr (err, "from the cache"));
+    }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_spawn_sync (NULL, (char **) argv_short, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (err, "--cache"));
+
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
     {
       g_autofree char *dst = g_build_filename (dir, files[i], NULL);
@@ -535,6 +565,8 @@ test_ctl_train (void)
     }
   g_unlink (manifest);
   g_unlink (model);
+  g_unlink (cache1);
+  g_unlink (cache2);
   g_rmdir (dir);
 }
 

@@ -107,16 +107,23 @@ static const Stage stage_table[] = {
   { "gate",        TL_KWS_STAGE_GATE,                            -45, 40,  0.5 },
   { "gate+llr",    TL_KWS_STAGE_GATE | TL_KWS_STAGE_LLR,         -4,  5,   0.05 },
   { "gate+llr+competitors", TL_KWS_STAGE_GATE | TL_KWS_STAGE_LLR | TL_KWS_STAGE_COMPETITORS, -4, 5, 0.05 },
-  { "gate+verifier", TL_KWS_STAGE_GATE | TL_KWS_STAGE_VERIFIER,  0,   0.9995, 0.01 },
+  { "gate+verifier", TL_KWS_STAGE_GATE | TL_KWS_STAGE_VERIFIER,  0,   0.99999, 0.01 },
 };
 
-/* The verifier's probabilities crowd near 1: finer steps there. */
+/* The verifier's probabilities crowd near 1: finer steps there, down to
+ * 0.00001 above 0.9999. */
 static double
 next_threshold (const Stage *st,
                 double       x)
 {
   if ((st->stages & TL_KWS_STAGE_VERIFIER) && x >= 0.9 - 1e-9)
-    return x + (x >= 0.99 - 1e-9 ? 0.0005 : 0.001);
+    {
+      if (x >= 0.9999 - 1e-9)
+        return x + 0.00001;
+      if (x >= 0.999 - 1e-9)
+        return x + 0.0001;
+      return x + (x >= 0.99 - 1e-9 ? 0.0005 : 0.001);
+    }
   return x + st->step;
 }
 
@@ -275,7 +282,7 @@ report (GPtrArray  *items,
             det = u.n_pos ? 100.0 * u.n_hit / u.n_pos : NAN;
             fo = h_ord > 0 ? u.fa_ord / h_ord : NAN;
             fc = h_conf > 0 ? u.fa_conf / h_conf : NAN;
-            g_string_append_printf (csv, "%s,%s,%.3f,%.2f,%.2f,%.2f,%d\n",
+            g_string_append_printf (csv, "%s,%s,%.5f,%.2f,%.2f,%.2f,%d\n",
                                     st->name, phrase, x, det, fo, fc, u.fa_pos);
             {
               DetPoint dp = { s, k, det, u.fa_ord, u.fa_conf };
@@ -290,11 +297,11 @@ report (GPtrArray  *items,
           }
         tally (items, st->stages, phrase, thr, other_thr, &t);
         if (json)
-          g_string_append_printf (out, "    {\"stage\": \"%s\", \"phrase\": \"%s\", \"threshold\": %.3f, "
+          g_string_append_printf (out, "    {\"stage\": \"%s\", \"phrase\": \"%s\", \"threshold\": %.5f, "
                                   "\"positives\": %d, \"detection\": %.2f, \"detection_festival\": %.2f, "
                                   "\"detection_espeak\": %.2f, \"fa_per_hour_ordinary\": %.2f, "
                                   "\"fa_per_hour_confusable\": %.2f, \"fa_in_positives\": %d, "
-                                  "\"best_threshold\": %.3f, \"best_detection\": %.2f}%s\n",
+                                  "\"best_threshold\": %.5f, \"best_detection\": %.2f}%s\n",
                                   st->name, phrase, thr, t.n_pos,
                                   t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN,
                                   t.n_pos_f ? 100.0 * t.n_hit_f / t.n_pos_f : NAN,
@@ -305,7 +312,7 @@ report (GPtrArray  *items,
                                   (s == last_stage && eval_phrases[k + 1] == NULL) ? "" : ",");
         else
           {
-            g_string_append_printf (out, "%-20s %-7s %9.3f %7.1f%% (Festival %5.1f%%, espeak-ng %5.1f%%) %9.2f %9.2f %7d   ",
+            g_string_append_printf (out, "%-20s %-7s %9.5f %7.1f%% (Festival %5.1f%%, espeak-ng %5.1f%%) %9.2f %9.2f %7d   ",
                                     st->name, phrase, thr,
                                     t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN,
                                     t.n_pos_f ? 100.0 * t.n_hit_f / t.n_pos_f : NAN,
@@ -313,7 +320,7 @@ report (GPtrArray  *items,
                                     h_ord > 0 ? t.fa_ord / h_ord : NAN,
                                     h_conf > 0 ? t.fa_conf / h_conf : NAN, t.fa_pos);
             if (best_det >= 0)
-              g_string_append_printf (out, "%.4f: %.1f%%, %.2f / %.2f FA/h\n", best_thr, best_det,
+              g_string_append_printf (out, "%.5f: %.1f%%, %.2f / %.2f FA/h\n", best_thr, best_det,
                                       bt.fa_ord / h_ord, bt.fa_conf / h_conf);
             else
               g_string_append (out, "none reaches it\n");

@@ -9,8 +9,16 @@
  * a few frames more on each side for random shifts.  Its label is the
  * keyphrase of a positive file when the candidate ends inside the spoken
  * extent, else "other" — so the negatives are exactly the hard ones the
- * search confuses.  Every fifth file (by default) is held out: it picks the
- * epoch whose weights are saved and calibrates the thresholds.
+ * search confuses.  Every fifth file of each corpus is held out: it picks
+ * the epoch whose weights are saved and calibrates the thresholds.
+ *
+ * Augmentation in training (--augment; without it only shift and masking,
+ * as the committed model was trained), on the cached
+ * features, each example its own random draw: a shift of the window, a
+ * stretch of time about the candidate's end (0.85–1.15), a warp of the mel
+ * axis (0.9–1.1, as a longer or shorter vocal tract moves the formants), a
+ * floor raised in every band (stationary noise shaped like the window's
+ * own spectrum, −30…+3 dB against the band's mean) and masking.
  */
 #include "config.h"
 
@@ -34,6 +42,8 @@
 #define SHIFT     3
 #define EX_FRAMES (TL_KWS_VERIFIER_FRAMES + 2 * SHIFT)
 #define EX_FLOATS (EX_FRAMES * TL_KWS_MEL_BANDS)
+/* Every fifth file of a corpus is held out. */
+#define HELD_OUT_EVERY 5
 
 typedef struct
 {
@@ -61,6 +71,65 @@ crop (float       *out,
   tl_kws_mel_centre (out, TL_KWS_VERIFIER_FRAMES);
 }
 
+/* Linear interpolation of row @x [n] at position @pos, clamped to the row. */
+static inline float
+interp (const float *x,
+        int          n,
+        int          stride,
+        float        pos)
+{
+  int i;
+  float t;
+
+  if (pos <= 0)
+    return x[0];
+  if (pos >= n - 1)
+    return x[(gsize) (n - 1) * stride];
+  i = (int) pos;
+  t = pos - i;
+  return x[(gsize) i * stride] * (1 - t) + x[(gsize) (i + 1) * stride] * t;
+}
+
+/* The window at @shift frames, stretched in time by @stretch about the
+ * candidate's end and warped along the mel axis by @warp, recentred: an
+ * unwarped, unstretched draw is crop()'s window. */
+static void
+crop_warped (float       *out,
+             const float *ex,
+             float        shift,
+             float        stretch,
+             float        warp)
+{
+  /* the frame where the candidate ends, in the window */
+  const float anchor = TL_KWS_VERIFIER_FRAMES - 1 - TL_KWS_VERIFIER_AFTER;
+  float tmp[TL_KWS_MEL_BANDS];
+
+  for (int f = 0; f < TL_KWS_VERIFIER_FRAMES; f++)
+    {
+      float src = shift + anchor + (f - anchor) * stretch;
+
+      for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+        tmp[b] = interp (ex + b, EX_FRAMES, TL_KWS_MEL_BANDS, src);
+      for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+        out[f * TL_KWS_MEL_BANDS + b] = interp (tmp, TL_KWS_MEL_BANDS, 1, b * warp);
+    }
+  tl_kws_mel_centre (out, TL_KWS_VERIFIER_FRAMES);
+}
+
+/* Stationary noise at @level (natural log, against each band's mean) added
+ * to the energies: log (e^x + e^level), recentred. */
+static void
+add_floor (float *x,
+           float  level)
+{
+  for (int i = 0; i < TL_KWS_VERIFIER_INPUT; i++)
+    {
+      float hi = MAX (x[i], level), lo = MIN (x[i], level);
+      x[i] = hi + log1pf (expf (lo - hi));
+    }
+  tl_kws_mel_centre (x, TL_KWS_VERIFIER_FRAMES);
+}
+
 /* Masking in training: a random run of up to 6 bands and one of up to 10
  * frames set to their mean (0), so that no single band or instant can
  * decide alone. */
@@ -77,6 +146,29 @@ mask (float *x,
   for (int f = f0; f < f0 + nf; f++)
     for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
       x[f * TL_KWS_MEL_BANDS + b] = 0;
+}
+
+/* One training input from example @ex: shift, stretch, warp, floor, mask
+ * (shift and mask only when @augment is off). */
+static void
+augment_example (float       *out,
+                 const float *ex,
+                 gboolean     augment,
+                 GRand       *rng)
+{
+  if (!augment)
+    {
+      crop (out, ex, g_rand_int_range (rng, 0, 2 * SHIFT + 1));
+      mask (out, rng);
+      return;
+    }
+  crop_warped (out, ex, (float) g_rand_double_range (rng, 0, 2 * SHIFT),
+               (float) g_rand_double_range (rng, 0.85, 1.15),
+               (float) g_rand_double_range (rng, 0.9, 1.1));
+  /* half the examples get a floor: −30…+3 dB is ln −6.9…0.7 */
+  if (g_rand_boolean (rng))
+    add_floor (out, (float) g_rand_double_range (rng, -6.9, 0.7));
+  mask (out, rng);
 }
 
 static gboolean
@@ -334,11 +426,11 @@ evaluate (TlNet      *net,
  * probability at which no held-out non-keyword speech (ordinary or
  * confusable) is taken for it, and what that detects. */
 static void
-calibrate (GPtrArray  *items,
-           Data       *data,
-           int         held_out_every,
-           char      **exclude,
-           float      *probs)
+calibrate (GPtrArray     *items,
+           Data          *data,
+           const guint8  *held,
+           char         **exclude,
+           float         *probs)
 {
   for (int k = TL_KWS_CLASS_UNLOCK; k < TL_KWS_N_CLASSES; k++)
     {
@@ -385,7 +477,7 @@ calibrate (GPtrArray  *items,
           double *s;
 
           if (it->klass != CLASS_POSITIVE || (int) tl_kws_class_from_phrase (it->phrase) != k ||
-              i % held_out_every != 0 || voice_excluded (it, exclude))
+              !held[i] || voice_excluded (it, exclude))
             continue;
           n_pos++;
           s = g_hash_table_lookup (best, it);
@@ -409,16 +501,17 @@ calibrate (GPtrArray  *items,
 }
 
 static gboolean
-train (GPtrArray   *items,
-       Data        *data,
-       int          held_out_every,
-       char       **exclude,
-       const char  *out_path,
-       int          epochs,
-       int          batch,
-       float        lr_max,
-       guint32      seed,
-       GError     **error)
+train (GPtrArray     *items,
+       Data          *data,
+       const guint8  *held,
+       gboolean       augment,
+       char         **exclude,
+       const char    *out_path,
+       int            epochs,
+       int            batch,
+       float          lr_max,
+       guint32        seed,
+       GError       **error)
 {
   g_autoptr (TlNet) net = tl_kws_verifier_net_new (error);
   g_autoptr (GRand) rng = g_rand_new_with_seed (seed);
@@ -489,10 +582,9 @@ train (GPtrArray   *items,
           for (int k = 0; k < b; k++)
             {
               guint i = g_array_index (order, guint, s + k);
-              crop (input + (gsize) k * TL_KWS_VERIFIER_INPUT,
-                    &g_array_index (data->features, float, (gsize) i * EX_FLOATS),
-                    g_rand_int_range (rng, 0, 2 * SHIFT + 1));
-              mask (input + (gsize) k * TL_KWS_VERIFIER_INPUT, rng);
+              augment_example (input + (gsize) k * TL_KWS_VERIFIER_INPUT,
+                               &g_array_index (data->features, float, (gsize) i * EX_FLOATS),
+                               augment, rng);
               labels[k] = g_array_index (data->examples, Example, i).label;
             }
           logits = tl_net_forward (net, input, b, true);
@@ -528,23 +620,55 @@ train (GPtrArray   *items,
     double acc;
     evaluate (net, data, TRUE, batch, probs, &acc);
   }
-  calibrate (items, data, held_out_every, exclude, probs);
+  calibrate (items, data, held, exclude, probs);
   return tl_model_save (net, out_path, error);
+}
+
+/* The examples of one corpus (from its cache if there is one), appended
+ * to @data with item indices counted from @offset. */
+static gboolean
+load_corpus (GPtrArray   *items,
+             guint        offset,
+             const char  *cache,
+             double       floor_log10,
+             Data        *data,
+             GError     **error)
+{
+  Data one = { g_array_new (FALSE, FALSE, sizeof (Example)),
+               g_array_new (FALSE, FALSE, sizeof (float)) };
+  gboolean ok;
+
+  if (cache && g_file_test (cache, G_FILE_TEST_EXISTS))
+    ok = cache_load (cache, items, floor_log10, &one, error);
+  else
+    ok = collect_examples (items, HELD_OUT_EVERY, floor_log10, &one, error) &&
+         (cache == NULL || cache_save (cache, items, floor_log10, &one, error));
+  if (ok)
+    {
+      for (guint i = 0; i < one.examples->len; i++)
+        g_array_index (one.examples, Example, i).item += offset;
+      g_array_append_vals (data->examples, one.examples->data, one.examples->len);
+      g_array_append_vals (data->features, one.features->data, one.features->len);
+    }
+  g_array_unref (one.examples);
+  g_array_unref (one.features);
+  return ok;
 }
 
 int
 tl_ctl_kws_train (int    argc,
                   char **argv)
 {
-  g_autoptr (GOptionContext) context = g_option_context_new (_("CORPUS -o MODEL"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_("CORPUS… -o MODEL"));
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) items = NULL;
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (tl_kws_item_free);
+  g_autoptr (GByteArray) held = g_byte_array_new ();
   g_autofree char *out = NULL;
   g_auto (GStrv) exclude = NULL;
-  g_autofree char *cache = NULL;
+  g_auto (GStrv) caches = NULL;
   int epochs = 25, batch = 64, seed = 1;
   double lr = 2e-3, floor_log10 = NAN;
-  gboolean ok;
+  gboolean ok = TRUE, augment = FALSE;
   Data data;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Write the verifier model to MODEL"), N_("MODEL") },
@@ -553,7 +677,8 @@ tl_ctl_kws_train (int    argc,
     { "learning-rate", 0, 0, G_OPTION_ARG_DOUBLE, &lr, N_("Peak learning rate of AdamW (default 0.002)"), N_("LR") },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, N_("Seed of the initial weights and the example order (default 1)"), N_("N") },
     { "candidate-floor", 0, 0, G_OPTION_ARG_DOUBLE, &floor_log10, N_("The keyphrase search proposes candidates above 10^EXP (default: the engine's)"), N_("EXP") },
-    { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache, N_("Keep the examples in FILE and reuse them on the next run"), N_("FILE") },
+    { "cache", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &caches, N_("Keep the examples in FILE and reuse them on the next run (one per CORPUS, in their order)"), N_("FILE") },
+    { "augment", 0, 0, G_OPTION_ARG_NONE, &augment, N_("Stretch, warp and add a noise floor to the windows in training (default: shift and masking only)"), NULL },
     { "exclude-voice", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, N_("Leave out files whose voice starts with PREFIX (repeatable)"), N_("PREFIX") },
     { NULL }
   };
@@ -561,25 +686,38 @@ tl_ctl_kws_train (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!tl_ctl_parse (context, &argc, &argv))
     return 2;
-  if (argc != 2 || out == NULL)
-    return tl_ctl_fail (_("give the training corpus folder (made by tests/make-kws-corpus.py) and -o MODEL"));
+  if (argc < 2 || out == NULL)
+    return tl_ctl_fail (_("give the training corpus folders (made by tests/make-kws-corpus.py) and -o MODEL"));
   if (epochs < 1 || batch < 2 || batch > 4096 || !(lr > 0 && lr < 1))
     return tl_ctl_fail (_("--epochs must be ≥ 1, --batch 2…4096 and --learning-rate in (0, 1)"));
-  items = tl_kws_corpus_load (argv[1], &error);
-  if (items == NULL)
-    return tl_ctl_fail ("%s", error->message);
+  if (caches != NULL && g_strv_length (caches) != (guint) argc - 1)
+    return tl_ctl_fail (_("give one --cache per corpus (%d corpora, %u caches)"),
+                        argc - 1, g_strv_length (caches));
 
   data.examples = g_array_new (FALSE, FALSE, sizeof (Example));
   data.features = g_array_new (FALSE, FALSE, sizeof (float));
   if (isnan (floor_log10))
     floor_log10 = TL_KWS_DEFAULT_FLOOR;
-  if (cache && g_file_test (cache, G_FILE_TEST_EXISTS))
-    ok = cache_load (cache, items, floor_log10, &data, &error);
-  else
-    ok = collect_examples (items, 5, floor_log10, &data, &error) &&
-         (cache == NULL || cache_save (cache, items, floor_log10, &data, &error));
+  for (int c = 1; ok && c < argc; c++)
+    {
+      g_autoptr (GPtrArray) one = tl_kws_corpus_load (argv[c], &error);
+      guint offset = items->len;
+
+      ok = one != NULL &&
+           load_corpus (one, offset, caches ? caches[c - 1] : NULL, floor_log10, &data, &error);
+      if (!ok)
+        break;
+      /* the items move to @items, which frees them */
+      for (guint i = 0; i < one->len; i++)
+        {
+          guint8 h = i % HELD_OUT_EVERY == 0;
+          g_byte_array_append (held, &h, 1);
+          g_ptr_array_add (items, one->pdata[i]);
+        }
+      g_ptr_array_set_free_func (one, NULL);
+    }
   if (!ok || !select_examples (items, exclude, &data, &error) ||
-      !train (items, &data, 5, exclude, out, epochs, batch, lr, seed, &error))
+      !train (items, &data, held->data, augment, exclude, out, epochs, batch, lr, seed, &error))
     {
       g_array_unref (data.examples);
       g_array_unref (data.features);
