@@ -452,15 +452,13 @@ tl_quant_gemm16 (float         *c,
                  int            m,
                  int            k,
                  int            n,
-                 const uint8_t *w16,
-                 int            p0,
-                 int            p1)
+                 const uint8_t *w16)
 {
   const float *a = (const float *) w16;
   Product g = { c, x, ldc, ldx, m, k, a, a + n, w16 + 2 * (size_t) n * sizeof (float), 2,
                 NULL, 0, NULL, NULL, 0 };
 
-  run_panels (&g, p0, p1);
+  run_panels (&g, 0, n / PANEL);
 }
 
 void
@@ -470,14 +468,13 @@ tl_quant_gemm_f32 (float       *c,
                    int          ldx,
                    int          m,
                    int          k,
+                   int          n,
                    const float *w,
-                   int          ldw,
-                   int          p0,
-                   int          p1)
+                   int          ldw)
 {
   Product g = { c, x, ldc, ldx, m, k, NULL, NULL, NULL, 4, w, ldw, NULL, NULL, 0 };
 
-  run_panels (&g, p0, p1);
+  run_panels (&g, 0, n / PANEL);
 }
 
 /* ---- reference ---------------------------------------------------------------- */

@@ -60,20 +60,18 @@ void   tl_quant_weights_dequantise (float *w, const uint8_t *qw, int k, int oc);
 void   tl_quant_conv2d_forward     (float *out, const float *in, const uint8_t *qw,
                                     const float *b, const TlConv2dShape *s,
                                     float *ws);
-/* c [m][n] = x [m][k] × w [k][n] on the calling thread, for the columns
- * of panels [p0, p1) only (c's columns [16·p0, 16·p1)), with w16 holding
+/* c [m][n] = x [m][k] × w [k][n] on the calling thread, with w16 holding
  * a[n], b[n] as floats, then int16 codes q in panels [n / 16][k][16]
  * (w = a·q + b by columns; n a multiple of 16): the products of
  * Winograd's minimal filtering on weights that lie on a grid
  * (tl-nn-winograd.h). */
 void   tl_quant_gemm16             (float *c, int ldc, const float *x, int ldx,
-                                    int m, int k, int n, const uint8_t *w16,
-                                    int p0, int p1);
+                                    int m, int k, int n, const uint8_t *w16);
 
-/* The same kernel on float weights w [k][16·p1] (row stride ldw). */
+/* The same kernel on float weights w [k][n] (row stride ldw, n a multiple
+ * of 16). */
 void   tl_quant_gemm_f32           (float *c, int ldc, const float *x, int ldx,
-                                    int m, int k, const float *w, int ldw,
-                                    int p0, int p1);
+                                    int m, int k, int n, const float *w, int ldw);
 
 /* For the tests: the portable kernel even where the AVX2 one runs. */
 void   tl_quant_use_portable_kernel (bool portable);

@@ -361,8 +361,6 @@ INLINE void
 output_tiles (const Job *j,
               int        t0,
               int        t1,
-              int        oc0,
-              int        oc1,
               const int  m)
 {
   const TlConv2dShape *s = j->s;
@@ -378,9 +376,9 @@ output_tiles (const Job *j,
                            (size_t) oy0 * s->ow + ox0) * oc;
       const float *src = j->mm + (size_t) t * oc;
 
-      for (int c0 = oc0; c0 < oc1; c0 += 8)
+      for (int c0 = 0; c0 < oc; c0 += 8)
         {
-          const int n = oc1 - c0 < 8 ? oc1 - c0 : 8;
+          const int n = oc - c0 < 8 ? oc - c0 : 8;
           const v8sf bias = j->b ? load_n (j->b + c0, n) : (v8sf) { 0 };
           v8sf y[4][6];
 
@@ -423,21 +421,9 @@ transform_tiles (const Job *j,
   else if (j->pass == 0)
     input_tiles (j, t0, t1, 4);
   else if (j->t.m == 2)
-    output_tiles (j, t0, t1, 0, j->s->oc, 2);
+    output_tiles (j, t0, t1, 2);
   else
-    output_tiles (j, t0, t1, 0, j->s->oc, 4);
-}
-
-/* The output transform of every tile, for channels [oc0, oc1). */
-SIMD static void
-transform_out_channels (const Job *j,
-                        int        oc0,
-                        int        oc1)
-{
-  if (j->t.m == 2)
-    output_tiles (j, 0, j->t.tiles, oc0, oc1, 2);
-  else
-    output_tiles (j, 0, j->t.tiles, oc0, oc1, 4);
+    output_tiles (j, t0, t1, 4);
 }
 
 static void
@@ -450,11 +436,14 @@ transform_chunk (void *ctx,
   transform_tiles (j, t0, t1);
 }
 
-/* Position ξ: M[ξ] = V[ξ] × U[ξ] on BLIS, for channel counts the panel
- * kernel does not take (channels_chunk () below).  Each position's
- * filters are a block of their own that comes from memory: the next one
- * is prefetched before each product (9 % on the encoder's 128-channel
- * layers while they ran this way). */
+/* Position ξ: M[ξ] = V[ξ] × U[ξ], on the engine's panel kernel
+ * (tl-nn-quant.h), which at these sizes (16 to 162 rows at batch 1 or
+ * 2) beats BLIS: BLIS packs both operands first.  Within a pass, it made
+ * the encoder's 32-channel layers 27 % faster (median 0.25 → 0.18 ms,
+ * interleaved passes, one thread), the 64-channel ones 2 %.  Each
+ * position's filters are a block of their own (64 KiB for 128 channels)
+ * that comes from memory: the next one is prefetched before each
+ * product (9 % on the 128-channel layers while they ran on BLIS). */
 static void
 gemm_chunk (void *ctx,
             int   xi)
@@ -465,6 +454,14 @@ gemm_chunk (void *ctx,
   float *mm = j->mm + (size_t) xi * tiles * s->oc;
   const float *v = j->v + (size_t) xi * tiles * s->c;
 
+  if (j->codes != NULL)
+    {
+      /* the kernel prefetches along the codes, which run on into the
+       * next position's */
+      tl_quant_gemm16 (mm, s->oc, v, s->c, tiles, s->c, s->oc,
+                       j->codes + (size_t) xi * codes_block_bytes (s));
+      return;
+    }
   if (xi + 1 < j->t.alpha * j->t.alpha)
     {
       const char *next = (const char *) (j->u + (size_t) (xi + 1) * s->c * s->oc);
@@ -472,54 +469,12 @@ gemm_chunk (void *ctx,
       for (size_t at = 0; at < (size_t) s->c * s->oc * sizeof (float); at += 64)
         __builtin_prefetch (next + at, 0, 3);
     }
-  tl_gemm_1 (false, false, tiles, s->oc, s->c, 1.0f, v, s->c,
-             j->u + (size_t) xi * s->c * s->oc, s->oc, 0.0f, mm, s->oc);
-}
-
-/* Output channels [16·p0, 16·p1) (j->step panels a task) whole: their
- * products M[ξ] = V[ξ] × U[ξ] at every position ξ, then their output
- * transform, bias and activation.  A task needs all of V but no other
- * task's products, so products and output transform are one parallel
- * call, not two, and each thread transforms the products it computed.
- * The products run on the engine's panel kernel (tl-nn-quant.h), which
- * at these sizes (16 to 162 rows at batch 1 or 2) beats BLIS: BLIS packs
- * both operands first (within a pass, the encoder's 32-channel layers
- * 27 % faster, median 0.25 → 0.18 ms, interleaved passes, one thread;
- * the 64-channel ones 2 %).  The kernel prefetches along codes, which
- * run on into the next position's; float filters are prefetched here,
- * the next position's slice before each product. */
-static void
-channels_chunk (void *ctx,
-                int   i)
-{
-  const Job *j = ctx;
-  const TlConv2dShape *s = j->s;
-  const int tiles = j->t.tiles, panels = s->oc / 16, xi = j->t.alpha * j->t.alpha;
-  const int p0 = i * j->step, p1 = p0 + j->step < panels ? p0 + j->step : panels;
-
-  for (int x = 0; x < xi; x++)
-    {
-      float *mm = j->mm + (size_t) x * tiles * s->oc;
-      const float *v = j->v + (size_t) x * tiles * s->c;
-
-      if (j->codes != NULL)
-        {
-          tl_quant_gemm16 (mm, s->oc, v, s->c, tiles, s->c, s->oc,
-                           j->codes + (size_t) x * codes_block_bytes (s), p0, p1);
-          continue;
-        }
-      if (x + 1 < xi)
-        {
-          const float *next = j->u + (size_t) (x + 1) * s->c * s->oc + 16 * p0;
-
-          for (int k = 0; k < s->c; k++)
-            for (int o = 0; o < 16 * (p1 - p0); o += 16)
-              __builtin_prefetch (next + (size_t) k * s->oc + o, 0, 3);
-        }
-      tl_quant_gemm_f32 (mm, s->oc, v, s->c, tiles, s->c,
-                         j->u + (size_t) x * s->c * s->oc, s->oc, p0, p1);
-    }
-  transform_out_channels (j, 16 * p0, 16 * p1);
+  if (s->oc % 16 == 0)
+    tl_quant_gemm_f32 (mm, s->oc, v, s->c, tiles, s->c, s->oc,
+                       j->u + (size_t) xi * s->c * s->oc, s->oc);
+  else
+    tl_gemm_1 (false, false, tiles, s->oc, s->c, 1.0f, v, s->c,
+               j->u + (size_t) xi * s->c * s->oc, s->oc, 0.0f, mm, s->oc);
 }
 
 static void
@@ -540,15 +495,6 @@ forward (float               *out,
   j.step = (j.t.tiles + 2 * threads - 1) / (2 * threads);
   chunks = (j.t.tiles + j.step - 1) / j.step;
   tl_nn_parallel (chunks, transform_chunk, &j);
-  if (s->oc % 16 == 0)
-    {
-      int panels = s->oc / 16;
-
-      /* two tasks a thread where there are panels enough */
-      j.step = (panels + 2 * threads - 1) / (2 * threads);
-      tl_nn_parallel ((panels + j.step - 1) / j.step, channels_chunk, &j);
-      return;
-    }
   tl_nn_parallel (xi, gemm_chunk, &j);
   j.pass = 1;
   tl_nn_parallel (chunks, transform_chunk, &j);
