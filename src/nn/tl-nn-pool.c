@@ -76,7 +76,7 @@ static int lag_calls, lag_alone;
 static int64_t lag_took, lag_alone_ns;
 
 /* tl_nn_pool_stats () */
-static _Atomic uint64_t stat_calls, stat_alone, stat_chunks, stat_worker_chunks;
+static _Atomic uint64_t stat_woken, stat_calls, stat_alone, stat_chunks, stat_worker_chunks;
 
 static int64_t
 now_ns (void)
@@ -293,7 +293,10 @@ tl_nn_parallel (int    n,
   /* spinning workers see the generation move; only sleeping ones need
    * the kernel */
   if (sleepers > 0)
-    pthread_cond_broadcast (&wake);
+    {
+      pthread_cond_broadcast (&wake);
+      atomic_fetch_add (&stat_woken, 1);
+    }
   pthread_mutex_unlock (&lock);
 
   mine = run_chunks (&j);
@@ -332,4 +335,5 @@ tl_nn_pool_stats (TlNnPoolStats *stats)
   stats->calls_alone = atomic_load (&stat_alone);
   stats->chunks = atomic_load (&stat_chunks);
   stats->worker_chunks = atomic_load (&stat_worker_chunks);
+  stats->calls_woken = atomic_load (&stat_woken);
 }
