@@ -1,7 +1,8 @@
 /* test-nn-pool.c — the engine's worker threads (tl-nn-pool.c): every
  * chunk of every call runs exactly once, over many calls in a row and
- * from several callers at once, and the face networks give the same bits
- * on one thread and on two
+ * from several callers at once; a caller whose worker loses it time runs
+ * alone for a while; and the face networks give the same bits on one
+ * thread and on two
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -144,6 +145,63 @@ test_call_cost (void)
   tl_nn_set_threads (0);
 }
 
+static GThread *slow_caller;
+
+/* 20 µs on the calling thread, 1 ms on a worker: a worker that the OS
+ * would keep waiting */
+static void
+slow_on_worker_chunk (void *ctx,
+                      int   i)
+{
+  gint64 t0 = g_get_monotonic_time ();
+
+  (void) ctx;
+  (void) i;
+  if (g_thread_self () != slow_caller)
+    g_usleep (1000);
+  else
+    while (g_get_monotonic_time () - t0 < 20)
+      ;
+}
+
+static uint64_t
+alone_calls (void)
+{
+  TlNnPoolStats s;
+
+  tl_nn_pool_stats (&s);
+  return s.calls_alone;
+}
+
+/* Calls that lose time with the worker make the caller run alone: a
+ * window of 64 such calls, then 128 calls alone, then (another bad
+ * window) 256, 512…: of 640 calls, at least half run alone (448 when
+ * every window with the worker is bad, 384 when the first is not). */
+static void
+test_fallback (void)
+{
+  uint64_t a0, alone;
+  TlNnPoolStats s0, s1;
+
+  tl_nn_set_threads (2);
+  slow_caller = g_thread_self ();
+  tl_nn_pool_forget_lag ();
+  a0 = alone_calls ();
+  for (int i = 0; i < 640; i++)
+    tl_nn_parallel (2, slow_on_worker_chunk, NULL);
+  alone = alone_calls () - a0;
+  g_test_message ("calls run alone: %" G_GUINT64_FORMAT " of 640", alone);
+  g_assert_cmpuint (alone, >=, 320);
+  /* and a caller told to forget it uses the workers again */
+  tl_nn_pool_forget_lag ();
+  tl_nn_pool_stats (&s0);
+  tl_nn_parallel (2, empty_chunk, NULL);
+  tl_nn_pool_stats (&s1);
+  g_assert_cmpuint (s1.calls_alone, ==, s0.calls_alone);
+  g_assert_cmpuint (s1.calls, ==, s0.calls + 1);
+  tl_nn_set_threads (0);
+}
+
 typedef enum { DETECTOR, LANDMARKS, ENCODER } Net;
 
 static void
@@ -209,6 +267,7 @@ main (int    argc,
   g_test_add_func ("/twinlock/nn/pool/many-calls", test_many_calls);
   g_test_add_func ("/twinlock/nn/pool/concurrent-callers", test_concurrent_callers);
   g_test_add_func ("/twinlock/nn/pool/call-cost", test_call_cost);
+  g_test_add_func ("/twinlock/nn/pool/fallback", test_fallback);
   g_test_add_func ("/twinlock/nn/pool/nets-one-two", test_nets_one_two);
   return g_test_run ();
 }

@@ -66,13 +66,19 @@ static int64_t worker_spin_ns = -1;
  * caller keeps account over windows of LAG_WINDOW calls: the time the
  * calls took against the time it would have taken alone (at the pace of
  * the chunks it ran itself).  When a window's calls took longer, it runs
- * the next LAG_ALONE calls' chunks alone, then tries the workers again.
+ * the next calls' chunks alone, then tries the workers again: 128 calls
+ * after a first bad window, twice as many after each bad one that follows,
+ * up to LAG_ALONE_MAX (about 30 encoder passes); a good window starts
+ * again from 128.  So one worker preempted for a moment costs a couple of
+ * passes alone, while a machine whose cores stay busy runs alone nearly
+ * all the time.
  * A window rather than single calls: a call that loses a little (the
  * worker a few µs late for the last of four chunks) is common and
  * harmless when the others gain.  Guarded by run_lock. */
-#define LAG_WINDOW 64
-#define LAG_ALONE  2000
-static int lag_calls, lag_alone;
+#define LAG_WINDOW    64
+#define LAG_ALONE_MIN 128
+#define LAG_ALONE_MAX 2000
+static int lag_calls, lag_alone, lag_backoff = LAG_ALONE_MIN;
 static int64_t lag_took, lag_alone_ns;
 
 /* tl_nn_pool_stats () */
@@ -243,7 +249,12 @@ account_lag (int64_t took,
   if (++lag_calls < LAG_WINDOW)
     return;
   if (lag_took > lag_alone_ns)
-    lag_alone = LAG_ALONE;
+    {
+      lag_alone = lag_backoff;
+      lag_backoff = 2 * lag_backoff < LAG_ALONE_MAX ? 2 * lag_backoff : LAG_ALONE_MAX;
+    }
+  else
+    lag_backoff = LAG_ALONE_MIN;
   lag_calls = 0;
   lag_took = lag_alone_ns = 0;
 }
@@ -325,6 +336,7 @@ tl_nn_pool_forget_lag (void)
   lag_calls = 0;
   lag_took = lag_alone_ns = 0;
   lag_alone = 0;
+  lag_backoff = LAG_ALONE_MIN;
   pthread_mutex_unlock (&run_lock);
 }
 
