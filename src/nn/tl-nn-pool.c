@@ -43,10 +43,11 @@ static atomic_int chunks_done;
 /* the caller sleeps on `finished`: the last chunk's runner must wake it */
 static atomic_bool caller_sleeps;
 
-/* A face encoder's pass makes 70 parallel calls in 4–7 ms.  A worker that goes to sleep on the condition variable after each one
- * has to be woken by the kernel for the next (a futex call by the caller,
- * then the time the OS takes to run the worker again), so it arrives
- * late to every call.  Instead a worker that has run out of chunks
+/* A face encoder's pass makes 70 parallel calls in 4–7 ms.  A worker
+ * that goes to sleep on the condition variable after each one has to be
+ * woken by the kernel for the next (a futex call by the caller, then the
+ * time the OS takes to run the worker again), so it arrives late to
+ * every call.  Instead a worker that has run out of chunks
  * watches the generation for WORKER_SPIN_NS before it sleeps, and a
  * caller that has run out watches the chunks still running for
  * CALLER_SPIN_NS.  Both spins are bounded and yield the CPU as they go
