@@ -46,16 +46,19 @@ static atomic_bool caller_sleeps;
 /* A face encoder's pass makes 70 parallel calls in 4–7 ms.  A worker
  * that goes to sleep on the condition variable after each one has to be
  * woken by the kernel for the next (a futex call by the caller, then the
- * time the OS takes to run the worker again), so it arrives late to
- * every call.  Instead a worker that has run out of chunks
- * watches the generation for WORKER_SPIN_NS before it sleeps, and a
- * caller that has run out watches the chunks still running for
- * CALLER_SPIN_NS.  Both spins are bounded and yield the CPU as they go
- * (sched_yield), so that on a machine whose cores are all busy a spinning
- * thread gives way to whatever else could run on its core; the
- * environment variable TL_NN_SPIN_US (read once, 0 to 10000) sets the
- * worker's spin, 0 turning it off. */
-#define WORKER_SPIN_NS 100000
+ * time the OS takes to run the worker again).  A worker can instead
+ * watch the generation for up to worker_spin_ns before it sleeps
+ * (TL_NN_SPIN_US, read once, 0 to 10000 µs), pausing and yielding its
+ * core (sched_yield) as it goes.  It makes a call of two empty chunks
+ * cheaper (median 9.5 → 0.5–2.9 µs, test-nn-pool) but not the encoder
+ * faster on this project's 2-core virtual machine: with a 100 µs spin,
+ * `bench faces` alternating with main, six runs each on the idle
+ * machine, encoder median 6.90 against 5.66 ms, without it 5.31 ms; on a
+ * machine loaded by another session about the same as without.  So the
+ * workers sleep by default.  The caller, which has nothing else to do,
+ * watches the chunks still running for up to CALLER_SPIN_NS (also
+ * yielding) before it sleeps. */
+#define WORKER_SPIN_NS 0
 #define CALLER_SPIN_NS 300000
 static int64_t worker_spin_ns = -1;
 
