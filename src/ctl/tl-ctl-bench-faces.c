@@ -43,9 +43,18 @@ median (double *t,
   return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
+/* How the engine's worker threads shared the timed runs (percent). */
+typedef struct
+{
+  double worker_chunks;   /* of the split calls' chunks, run by workers */
+  double calls_alone;     /* of the split calls, run by the caller alone */
+} PoolShare;
+
 /* Median wall time of `runs` calls after `warmup` untimed ones, in ms;
  * `cpu_ms` gets the median CPU time of the calling thread (on a machine
- * shared with other work the two differ: wall time includes waiting). */
+ * shared with other work the two differ: wall time includes waiting, and
+ * while the engine's threads take part the calling thread spins for
+ * them, so that CPU time no longer tells whether they did: `share` does). */
 static double
 time_median (RunFunc     run,
              gpointer    net,
@@ -53,13 +62,16 @@ time_median (RunFunc     run,
              float       *out,
              int          warmup,
              int          runs,
-             double      *cpu_ms)
+             double      *cpu_ms,
+             PoolShare   *share)
 {
   g_autofree double *t = g_new (double, runs);
   g_autofree double *c = g_new (double, runs);
+  TlNnPoolStats s0, s1;
 
   for (int i = 0; i < warmup; i++)
     run (net, in, out);
+  tl_nn_pool_stats (&s0);
   for (int i = 0; i < runs; i++)
     {
       gint64 t0 = g_get_monotonic_time ();
@@ -68,6 +80,11 @@ time_median (RunFunc     run,
       c[i] = thread_cpu_ms () - c0;
       t[i] = (g_get_monotonic_time () - t0) / 1000.0;
     }
+  tl_nn_pool_stats (&s1);
+  share->worker_chunks = s1.chunks > s0.chunks ?
+    100.0 * (s1.worker_chunks - s0.worker_chunks) / (s1.chunks - s0.chunks) : 0.0;
+  share->calls_alone = s1.calls > s0.calls ?
+    100.0 * (s1.calls_alone - s0.calls_alone) / (s1.calls - s0.calls) : 0.0;
   *cpu_ms = median (c, runs);
   return median (t, runs);
 }
@@ -117,6 +134,7 @@ tl_ctl_bench_faces (int    argc,
   int runs = 50, warmup = 5, threads = 0, size = TL_FACE_DETECTOR_DEFAULT_SIZE;
   TlFaceAnalysis a;
   double det_ms, lm_ms, enc_ms, det_gf, lm_gf, enc_gf, det_cpu, lm_cpu, enc_cpu;
+  PoolShare det_share, lm_share, enc_share;
   int cx, cy, cw, ch;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
@@ -159,9 +177,9 @@ tl_ctl_bench_faces (int    argc,
   tl_image_to_input (image, cx, cy, cw, ch, TRUE, 112, lm_in);
   tl_image_to_input (chip, 0, 0, chip->width, chip->height, TRUE, 150, enc_in);
 
-  det_ms = time_median (run_detector, tl_face_pipeline_get_detector (p), det_in, det_out, warmup, runs, &det_cpu);
-  lm_ms = time_median (run_landmarks, tl_face_pipeline_get_landmarker (p), lm_in, lm_out, warmup, runs, &lm_cpu);
-  enc_ms = time_median (run_encoder, tl_face_pipeline_get_encoder (p), enc_in, emb, warmup, runs, &enc_cpu);
+  det_ms = time_median (run_detector, tl_face_pipeline_get_detector (p), det_in, det_out, warmup, runs, &det_cpu, &det_share);
+  lm_ms = time_median (run_landmarks, tl_face_pipeline_get_landmarker (p), lm_in, lm_out, warmup, runs, &lm_cpu, &lm_share);
+  enc_ms = time_median (run_encoder, tl_face_pipeline_get_encoder (p), enc_in, emb, warmup, runs, &enc_cpu, &enc_share);
   det_gf = tl_face_detector_flops (tl_face_pipeline_get_detector (p)) / (det_ms * 1e6);
   lm_gf = tl_face_landmarker_flops (tl_face_pipeline_get_landmarker (p)) / (lm_ms * 1e6);
   enc_gf = tl_face_encoder_flops (tl_face_pipeline_get_encoder (p)) / (enc_ms * 1e6);
@@ -171,9 +189,15 @@ tl_ctl_bench_faces (int    argc,
              "\"detector_ms\": %.3f, \"landmarks_ms\": %.3f, \"encoder_ms\": %.3f, "
              "\"detector_cpu_ms\": %.3f, \"landmarks_cpu_ms\": %.3f, \"encoder_cpu_ms\": %.3f, "
              "\"detector_gflops\": %.1f, \"landmarks_gflops\": %.1f, \"encoder_gflops\": %.1f, "
+             "\"detector_worker_chunks_pct\": %.1f, \"landmarks_worker_chunks_pct\": %.1f, "
+             "\"encoder_worker_chunks_pct\": %.1f, \"detector_calls_alone_pct\": %.1f, "
+             "\"landmarks_calls_alone_pct\": %.1f, \"encoder_calls_alone_pct\": %.1f, "
              "\"load_average\": %.2f}\n",
              tl_nn_kernels_name (), tl_nn_get_threads (), runs, size, det_ms, lm_ms, enc_ms,
-             det_cpu, lm_cpu, enc_cpu, det_gf, lm_gf, enc_gf, load_average ());
+             det_cpu, lm_cpu, enc_cpu, det_gf, lm_gf, enc_gf,
+             det_share.worker_chunks, lm_share.worker_chunks, enc_share.worker_chunks,
+             det_share.calls_alone, lm_share.calls_alone, enc_share.calls_alone,
+             load_average ());
   else
     {
       g_print (_("kernels: %s, %d thread(s), median of %d runs after %d warm-up\n"),
@@ -185,6 +209,12 @@ tl_ctl_bench_faces (int    argc,
       g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("detector (416)"), det_ms, det_cpu, det_gf);
       g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("landmarks (112)"), lm_ms, lm_cpu, lm_gf);
       g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("encoder (150)"), enc_ms, enc_cpu, enc_gf);
+      if (tl_nn_get_threads () > 1)
+        g_print (_("  worker threads ran %.0f / %.0f / %.0f %% of the split calls' chunks;\n"
+                   "  %.0f / %.0f / %.0f %% of those calls ran on the calling thread alone\n"
+                   "  (the engine's fallback on a busy machine)\n"),
+                 det_share.worker_chunks, lm_share.worker_chunks, enc_share.worker_chunks,
+                 det_share.calls_alone, lm_share.calls_alone, enc_share.calls_alone);
     }
   return 0;
 }

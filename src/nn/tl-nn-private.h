@@ -42,6 +42,9 @@ void tl_gemm_1 (bool trans_a, bool trans_b, int m, int n, int k,
 void tl_nn_parallel (int    n,
                      void (*fn) (void *ctx, int i),
                      void  *ctx);
+/* Ends a fallback to one thread now (for tests and benchmarks of the
+ * workers themselves). */
+void tl_nn_pool_forget_lag (void);
 
 /* The patches of a convolution's input, cols [n·oh·ow][kh·kw·c] (groups
  * laid out as in tl-nn-conv.c), split over the engine's threads; cols

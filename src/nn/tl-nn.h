@@ -102,6 +102,19 @@ const char *tl_nn_arch_decide       (const TlNnCpu *cpu,
 void        tl_nn_set_threads       (int n);
 int         tl_nn_get_threads       (void);
 
+/* The engine's worker threads since the process started: calls split
+ * into chunks (at least two, with two threads or more), how many of them
+ * ran on the calling thread alone (the pool's fallback on a busy
+ * machine, or another call already running), their chunks, how many of
+ * those the workers ran, and how many calls found a worker asleep (past
+ * its spin) and had the kernel wake it. */
+typedef struct
+{
+  uint64_t calls, calls_alone, chunks, worker_chunks, calls_woken;
+} TlNnPoolStats;
+
+void        tl_nn_pool_stats        (TlNnPoolStats *stats);
+
 /* ---- GEMM -----------------------------------------------------------------
  *
  * Row-major C[m×n] = alpha · op(A) · op(B) + beta · C, where op(A) is m×k
