@@ -118,8 +118,21 @@ cmp_double (const void *a,
   return (x > y) - (x < y);
 }
 
+/* Busy for about `us` µs on the calling thread, as a layer between two
+ * parallel calls would be (a sleep would free the core). */
+static void
+busy_us (int us)
+{
+  gint64 t0 = g_get_monotonic_time ();
+
+  while (g_get_monotonic_time () - t0 < us)
+    ;
+}
+
 /* The cost of one parallel call of two empty chunks (wake-up and
- * gathering), printed, not asserted: it depends on what else runs. */
+ * gathering), with the calls 20 or 200 µs apart, outside a hold and
+ * within one (tl_nn_pool_hold (): the workers spin between calls);
+ * printed, not asserted: it depends on what else runs. */
 static void
 test_call_cost (void)
 {
@@ -127,21 +140,29 @@ test_call_cost (void)
   static double t[N];
 
   tl_nn_set_threads (2);
-  for (int i = 0; i < N; i++)
+  for (int held = 0; held < 2; held++)
     {
-      struct timespec t0, t1;
+      for (int i = 0; i < N; i++)
+        {
+          struct timespec t0, t1;
 
-      tl_nn_pool_forget_lag ();
-      clock_gettime (CLOCK_MONOTONIC, &t0);
-      tl_nn_parallel (2, empty_chunk, NULL);
-      clock_gettime (CLOCK_MONOTONIC, &t1);
-      t[i] = (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3;
-      /* calls in a pass come about this far apart */
-      g_usleep (i % 2 ? 20 : 200);
+          tl_nn_pool_forget_lag ();
+          if (held && i % 32 == 0)
+            tl_nn_pool_hold ();
+          clock_gettime (CLOCK_MONOTONIC, &t0);
+          tl_nn_parallel (2, empty_chunk, NULL);
+          clock_gettime (CLOCK_MONOTONIC, &t1);
+          t[i] = (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3;
+          /* calls in a pass come about this far apart */
+          busy_us (i % 2 ? 20 : 200);
+          if (held && i % 32 == 31)
+            tl_nn_pool_release ();
+        }
+      qsort (t, N, sizeof t[0], cmp_double);
+      g_test_message ("one call of two empty chunks on 2 threads%s: median %.2f us, "
+                      "90th percentile %.2f us", held ? ", pool held" : "",
+                      t[N / 2], t[N * 9 / 10]);
     }
-  qsort (t, N, sizeof t[0], cmp_double);
-  g_test_message ("one call of two empty chunks on 2 threads: median %.2f us, "
-                  "90th percentile %.2f us", t[N / 2], t[N * 9 / 10]);
   tl_nn_set_threads (0);
 }
 

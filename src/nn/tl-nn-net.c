@@ -1314,6 +1314,8 @@ tl_net_forward (TlNet       *net,
   net->input = input;
   net->batch = batch;
   net->forward_training = training;
+  /* the layers' parallel calls follow each other closely */
+  tl_nn_pool_hold ();
 
   for (int i = 1; i < net->n_nodes; i++)
     {
@@ -1468,6 +1470,7 @@ tl_net_forward (TlNet       *net,
           break;
         }
     }
+  tl_nn_pool_release ();
   return net->output == 0 ? net->input : net->act[net->output];
 }
 

@@ -42,6 +42,12 @@ void tl_gemm_1 (bool trans_a, bool trans_b, int m, int n, int k,
 void tl_nn_parallel (int    n,
                      void (*fn) (void *ctx, int i),
                      void  *ctx);
+/* Between tl_nn_pool_hold () and tl_nn_pool_release () (a network's
+ * pass: many calls in a row), the workers wait for the next call
+ * spinning, for up to 2 ms, instead of sleeping.  Holds nest and may
+ * come from several threads. */
+void tl_nn_pool_hold    (void);
+void tl_nn_pool_release (void);
 /* Ends a fallback to one thread now (for tests and benchmarks of the
  * workers themselves). */
 void tl_nn_pool_forget_lag (void);
