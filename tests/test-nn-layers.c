@@ -7,6 +7,7 @@
 
 #include "nn-test-util.h"
 #include "tl-nn-layers.h"
+#include "tl-nn-private.h"
 
 /* ---- finite differences ---------------------------------------------------
  * loss (ctx) = Σ r·f(x) computed in double from the layer's output; the
@@ -64,7 +65,11 @@ dot (const float *r,
 static void
 test_gemm (void)
 {
-  static const int sizes[][3] = { { 1, 1, 1 }, { 7, 5, 3 }, { 64, 33, 130 }, { 129, 257, 65 } };
+  /* the last three: few rows by a large B (tl_nn_gemm_few_rows () when
+   * not transposed), with a stretch of columns past 256 and a ragged
+   * end */
+  static const int sizes[][3] = { { 1, 1, 1 }, { 7, 5, 3 }, { 64, 33, 130 }, { 129, 257, 65 },
+                                  { 1, 128, 256 }, { 2, 300, 70 }, { 4, 523, 33 } };
 
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
     for (int ta = 0; ta < 2; ta++)
@@ -86,6 +91,34 @@ test_gemm (void)
           g_free (what);
           tl_nn_free (a); tl_nn_free (b); tl_nn_free (c); tl_nn_free (r);
         }
+}
+
+/* A few rows by a large B: the columns split over two threads give the
+ * same bits as one thread. */
+static void
+test_gemm_few_rows_threads (void)
+{
+  static const int sizes[][3] = { { 1, 256, 256 }, { 2, 136, 256 }, { 3, 1030, 17 } };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      int m = sizes[s][0], n = sizes[s][1], k = sizes[s][2], ldc = n + 5;
+      float *a = nn_test_new ((size_t) m * k, 4);
+      float *b = nn_test_new ((size_t) k * n, 5);
+      float *one = nn_test_new ((size_t) ldc * m, 6);
+      float *two = nn_test_new ((size_t) ldc * m, 6);
+
+      tl_nn_set_threads (1);
+      tl_gemm (false, false, m, n, k, 1.0f, a, k, b, n, 1.0f, one, ldc);
+      tl_nn_set_threads (2);
+      tl_nn_pool_forget_lag ();
+      tl_gemm (false, false, m, n, k, 1.0f, a, k, b, n, 1.0f, two, ldc);
+      g_test_message ("gemm %dx%dx%d: max difference 1 against 2 threads %g", m, n, k,
+                      nn_test_max_diff (one, two, (size_t) ldc * m));
+      g_assert_cmpmem (one, (size_t) ldc * m * sizeof (float), two, (size_t) ldc * m * sizeof (float));
+      tl_nn_free (a); tl_nn_free (b); tl_nn_free (one); tl_nn_free (two);
+    }
+  tl_nn_set_threads (0);
 }
 
 /* ---- conv2d -------------------------------------------------------------- */
@@ -547,6 +580,7 @@ main (int   argc,
   tl_nn_init ();
 
   g_test_add_func ("/twinlock/nn/gemm/reference", test_gemm);
+  g_test_add_func ("/twinlock/nn/gemm/few-rows-threads", test_gemm_few_rows_threads);
   g_test_add_func ("/twinlock/nn/conv2d/shape", test_conv2d_shape);
   for (guint i = 0; i < G_N_ELEMENTS (conv_cases); i++)
     {

@@ -31,6 +31,14 @@ void tl_gemm_1 (bool trans_a, bool trans_b, int m, int n, int k,
                 const float *b, int ldb,
                 float beta, float *c, int ldc);
 
+/* C = alpha·A·B + beta·C, no transposes, for m <= TL_NN_FEW_ROWS on the
+ * calling thread (tl-nn-rows.c): each column summed over k in order, so
+ * columns split over threads give the same bits as one call. */
+#define TL_NN_FEW_ROWS 4
+void tl_nn_gemm_few_rows (int m, int n, int k, float alpha,
+                          const float *a, int lda, const float *b, int ldb,
+                          float beta, float *c, int ldc);
+
 /* Runs fn (ctx, i) for every i in [0, n) on up to tl_nn_get_threads ()
  * threads, the caller's included, and returns when all have run.  Chunks
  * are claimed one at a time, so a worker the OS does not schedule in time
