@@ -58,6 +58,8 @@ typedef struct
   int threads;           /* planned for */
   bool residual;         /* a tensor added before act */
   int act2;              /* a second output act2 (out) */
+  int k;                 /* the first conv's kernel side, 0: 3 */
+  int pool_k, pool_pad;  /* pool_k 0: 2×2, "same" */
 } ChainCase;
 
 static void
@@ -88,6 +90,12 @@ test_chain (void)
     { 1, 28, 28, 64, true, 1, TL_PAD_SAME, 64, TL_CONV_ACT_NONE, 0, 2, true, TL_CONV_ACT_RELU },
     { 2, 15, 13, 32, true, 1, TL_PAD_SAME, 32, TL_CONV_ACT_RELU, 0, 1, true, TL_CONV_ACT_NONE },
     { 1, 7, 7, 256, true, 1, TL_PAD_SAME, 256, TL_CONV_ACT_NONE, 0, 2, true, TL_CONV_ACT_LEAKY },
+    /* the encoder's stem: 7×7/2, then a 3×3 max pool of stride 2, valid
+     * or padded; in steps of several rows (tall bands), or of one */
+    { 1, 150, 150, 3, false, 2, TL_PAD_VALID, 32, TL_CONV_ACT_RELU, 2, 2, false, 0, 7, 3, TL_PAD_VALID },
+    { 2, 41, 37, 3, false, 2, TL_PAD_VALID, 16, TL_CONV_ACT_RELU, 2, 1, false, 0, 7, 3, TL_PAD_VALID },
+    { 1, 64, 31, 3, false, 1, TL_PAD_SAME, 48, TL_CONV_ACT_LEAKY, 2, 2, false, 0, 5, 3, TL_PAD_SAME },
+    { 2, 70, 200, 4, false, 2, 3, 16, TL_CONV_ACT_RELU, 2, 3, false, 0, 7, 3, 1 },
   };
 
   for (guint t = 0; t < G_N_ELEMENTS (cases); t++)
@@ -123,8 +131,8 @@ test_chain (void)
                                           TL_PAD_VALID, 1));
         }
       else
-        g_assert_true (tl_conv2d_shape (&c.conv, k->n, h, wd, ch, k->oc, 3, 3, k->stride,
-                                        k->pad, 1));
+        g_assert_true (tl_conv2d_shape (&c.conv, k->n, h, wd, ch, k->oc, k->k ? k->k : 3,
+                                        k->k ? k->k : 3, k->stride, k->pad, 1));
       c.conv.act = k->act;
       c.conv.slope = 0.1f;
       w = g_new (float, (size_t) c.conv.kh * c.conv.kw * ch * k->oc);
@@ -155,8 +163,9 @@ test_chain (void)
         tl_conv2d_forward_ref (conv, conv_in, w, b, &c.conv);   /* with its act */
       if (c.has_pool)
         {
-          g_assert_true (tl_pool_shape (&c.pool, k->n, c.conv.oh, c.conv.ow, k->oc, 2,
-                                        k->pool_stride, TL_PAD_SAME));
+          g_assert_true (tl_pool_shape (&c.pool, k->n, c.conv.oh, c.conv.ow, k->oc,
+                                        k->pool_k ? k->pool_k : 2, k->pool_stride,
+                                        k->pool_k ? k->pool_pad : TL_PAD_SAME));
           n_out = (size_t) k->n * c.pool.oh * c.pool.ow * k->oc;
           ref = pooled = g_new (float, n_out);
           maxpool_ref (pooled, conv, &c.pool);
@@ -173,11 +182,12 @@ test_chain (void)
       d = nn_test_max_diff (fast, ref, n_out);
       if (k->act2)
         d = MAX (d, nn_test_max_diff (fast2, ref2, n_out));
-      g_test_message ("chain %d×%d×%d×%d %s/%d → %d,%s act %d, act2 %d, pool /%d, "
+      g_test_message ("chain %d×%d×%d×%d %s %d×%d/%d → %d,%s act %d, act2 %d, pool %d×%d/%d, "
                       "%d threads%s (bands of %d rows): max |diff| %.2e",
-                      k->n, k->h, k->w, k->c, k->dw ? "depthwise" : "conv", k->stride, k->oc,
-                      k->residual ? " + residual," : "", k->act, k->act2, k->pool_stride,
-                      k->threads, c.split ? ", split" : "", c.band_rows, d);
+                      k->n, k->h, k->w, k->c, k->dw ? "depthwise" : "conv", c.conv.kh, c.conv.kw,
+                      k->stride, k->oc, k->residual ? " + residual," : "", k->act, k->act2,
+                      c.pool.k, c.pool.k, k->pool_stride, k->threads, c.split ? ", split" : "",
+                      c.band_rows, d);
       g_assert_cmpfloat (d, <, 1e-4);
     }
 }
@@ -212,8 +222,21 @@ test_chain_refuses (void)
   g_assert_true (tl_pool_shape (&c.pool, 1, 9, 9, 16, 2, 2, TL_PAD_SAME));
   g_assert_false (tl_nn_chain_plan (&c, 1));
   c.has_residual = false;
-  /* a 3×3 pool */
+  /* a 3×3 pool of stride 2 runs, one of stride 1 does not, nor one
+   * after a depthwise */
   g_assert_true (tl_pool_shape (&c.pool, 1, 9, 9, 16, 3, 2, TL_PAD_SAME));
+  g_assert_true (tl_nn_chain_plan (&c, 1));
+  g_assert_true (tl_pool_shape (&c.pool, 1, 9, 9, 16, 3, 1, TL_PAD_SAME));
+  g_assert_false (tl_nn_chain_plan (&c, 1));
+  c.has_dw = true;
+  g_assert_true (tl_conv2d_shape (&c.dw, 1, 9, 9, 8, 8, 3, 3, 1, TL_PAD_SAME, 8));
+  g_assert_true (tl_conv2d_shape (&c.conv, 1, 9, 9, 8, 16, 1, 1, 1, TL_PAD_VALID, 1));
+  g_assert_true (tl_pool_shape (&c.pool, 1, 9, 9, 16, 3, 2, TL_PAD_SAME));
+  g_assert_false (tl_nn_chain_plan (&c, 1));
+  /* a 9×9 first conv */
+  c = (TlNnChain) { .has_pool = true };
+  g_assert_true (tl_conv2d_shape (&c.conv, 1, 19, 19, 3, 16, 9, 9, 1, TL_PAD_SAME, 1));
+  g_assert_true (tl_pool_shape (&c.pool, 1, 19, 19, 16, 3, 2, TL_PAD_VALID));
   g_assert_false (tl_nn_chain_plan (&c, 1));
 }
 

@@ -290,6 +290,38 @@ vmax_row (float *restrict o, const float *r0, const float *r1, int n,
   act_run (o, n, s);
 }
 
+/* One row of a 3×3 max pool from the three input rows under it (the
+ * nearest row inside where the window hangs over the edge: padding never
+ * counts), then the activation, as in pool2_row (). */
+SIMD static void
+pool3_row (float *restrict o, const float *const r[3], const TlPoolShape *p,
+           const TlConv2dShape *s)
+{
+  const int c = p->c;
+  float *row = o;
+
+  for (int ox = 0; ox < p->ow; ox++, o += c)
+    {
+      int x = ox * p->stride - p->pad_l, xs[3];
+
+      for (int k = 0; k < 3; k++)
+        xs[k] = x + k < 0 ? 0 : x + k >= p->w ? p->w - 1 : x + k;
+      for (int j = 0; j < c; j++)
+        {
+          float m = r[0][(size_t) xs[0] * c + j];
+
+          for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++)
+              {
+                float v = r[ky][(size_t) xs[kx] * c + j];
+                m = v > m ? v : m;
+              }
+          o[j] = m;
+        }
+    }
+  act_run (row, p->ow * c, s);
+}
+
 /* ---- chains -------------------------------------------------------------- */
 
 static bool
@@ -321,7 +353,7 @@ conv_rows_for (const TlNnChain *c,
       return;
     }
   *c0 = f0 * c->pool.stride - c->pool.pad_t;
-  *c1 = (f1 - 1) * c->pool.stride - c->pool.pad_t + 2;
+  *c1 = (f1 - 1) * c->pool.stride - c->pool.pad_t + c->pool.k;
   if (*c0 < 0)
     *c0 = 0;
   if (*c1 > c->conv.oh)
@@ -348,7 +380,7 @@ dw_floats (const TlNnChain *c,
 static bool
 pairs_first (const TlNnChain *c)
 {
-  return !c->has_dw && c->has_pool && c->pool.stride == 2 && c->pool.pad_l == 0 &&
+  return !c->has_dw && c->has_pool && c->pool.k == 2 && c->pool.stride == 2 && c->pool.pad_l == 0 &&
          c->pool.ow * 2 == c->conv.ow && tl_nn_fast_direct_pairs_ok (&c->conv);
 }
 
@@ -378,16 +410,41 @@ tl_nn_chain_plan (TlNnChain *c,
           c->dw.n != v->n || c->dw.oh != v->h || c->dw.ow != v->w || c->dw.oc != v->c)
         return false;
     }
-  else if (!(v->groups == 1 && v->c <= 4 && v->oc % 16 == 0 && v->kh <= 3 && v->kw <= 3 &&
-             c->has_pool))
+  else if (!(v->groups == 1 && v->c <= 4 && v->oc % 16 == 0 && c->has_pool &&
+             (c->pool.k == 3 ? v->kh <= 7 && v->kw <= 7 : v->kh <= 3 && v->kw <= 3)))
     return false;
   if ((c->has_residual || c->act2 != TL_CONV_ACT_NONE) && (c->has_pool || !c->has_dw))
     return false;
   if (c->has_pool &&
-      (c->pool.k != 2 || c->pool.stride < 1 || c->pool.stride > 2 || c->pool.pad_t > 1 ||
+      (c->pool.k < 2 || c->pool.k > 3 || c->pool.stride < 1 || c->pool.stride > 2 ||
+       (c->pool.k == 3 && (c->has_dw || c->pool.stride != 2)) || c->pool.pad_t > 1 ||
        c->pool.pad_l > 1 || c->pool.n != v->n ||
        c->pool.h != v->oh || c->pool.w != v->ow || c->pool.c != v->oc))
     return false;
+  split = tl_nn_chain_flops (c) / v->n < TL_NN_SPLIT_MIN_FLOPS ? 1 : threads;
+  c->slots = threads;
+  c->split = split > 1;
+
+  if (c->has_pool && c->pool.k == 3)
+    {
+      /* The encoder's stem: a 3×3 pool of stride 2 after the first
+       * convolution.  Two bands a thread (for balance; each band's edge
+       * computes a convolution row that the next also computes), each
+       * run in steps of pool_step output rows whose convolution rows fit
+       * in the scratch, the row two steps share kept (pool3_band ()). */
+      int per_conv_row = v->ow * v->oc;
+
+      bands = split > 1 ? 2 * split : 1;
+      bands = bands < f ? bands : f;
+      c->band_rows = (f + bands - 1) / bands;
+      c->pool_step = (BAND_FLOATS / per_conv_row - 3) / 2 + 1;
+      if (c->pool_step < 1)
+        c->pool_step = 1;
+      if (c->pool_step > c->band_rows)
+        c->pool_step = c->band_rows;
+      c->slot_floats = conv_floats (c, 2 * c->pool_step + 1);
+      return true;
+    }
 
   /* Rows of the chain's output per band: the scratch near BAND_FLOATS,
    * at least one band a thread, as many bands for each thread, of equal
@@ -403,12 +460,9 @@ tl_nn_chain_plan (TlNnChain *c,
   if (c->has_pool && c->pool.stride == 1)
     rows = f;
   bands = (f + rows - 1) / rows;
-  split = tl_nn_chain_flops (c) / v->n < TL_NN_SPLIT_MIN_FLOPS ? 1 : threads;
   bands = (bands + split - 1) / split * split;
   rows = (f + bands - 1) / bands;
   c->band_rows = rows;
-  c->slots = threads;
-  c->split = split > 1;
   conv_rows_for (c, 0, rows, &c0, &c1);
   /* the first band is a tallest one (later ones may lose a padding row) */
   if (c->has_pool)
@@ -506,6 +560,54 @@ conv_rows (const ChainJob *j,
     }
 }
 
+/* Output rows [f0, f1) of image n of a chain whose pool is 3×3 of
+ * stride 2 (no depthwise), in steps of c->pool_step rows: each step's
+ * convolution rows into `rows`, less the one the step before computed,
+ * moved down to their place. */
+static void
+pool3_band (const ChainJob *j,
+            float          *rows,
+            int             n,
+            int             f0,
+            int             f1)
+{
+  const TlNnChain *c = j->c;
+  const TlConv2dShape *v = &c->conv;
+  const size_t len = (size_t) v->ow * v->oc;
+  int lo = 0, hi = 0;           /* the convolution rows in `rows` */
+
+  for (int y0 = f0; y0 < f1; y0 += c->pool_step)
+    {
+      int y1 = y0 + c->pool_step < f1 ? y0 + c->pool_step : f1, c0, c1, from;
+
+      conv_rows_for (c, y0, y1, &c0, &c1);
+      from = c0;
+      if (c0 >= lo && c0 < hi)
+        {
+          memmove (rows, rows + (size_t) (c0 - lo) * len, (size_t) (hi - c0) * len * sizeof (float));
+          from = hi;
+        }
+      if (from < c1)
+        conv_rows (j, NULL, rows + (size_t) (from - c0) * len, n, from, c1);
+      lo = c0;
+      hi = c1;
+      for (int y = y0; y < y1; y++)
+        {
+          const float *r[3];
+
+          for (int k = 0; k < 3; k++)
+            {
+              int cy = y * c->pool.stride - c->pool.pad_t + k;
+
+              cy = cy < 0 ? 0 : cy >= v->oh ? v->oh - 1 : cy;
+              r[k] = rows + (size_t) (cy - c0) * len;
+            }
+          pool3_row (j->a->out + ((size_t) n * c->pool.oh + y) * c->pool.ow * v->oc, r,
+                     &c->pool, v);
+        }
+    }
+}
+
 static void
 chain_band (void *ctx,
             int   i)
@@ -520,6 +622,12 @@ chain_band (void *ctx,
   bool pairs = pairs_first (c);
   float *scratch = j->ws + (size_t) slot * c->slot_floats, *rows;
 
+  if (c->has_pool && c->pool.k == 3)
+    {
+      pool3_band (j, scratch, n, f0, f1);
+      atomic_fetch_and (&j->busy, ~(1u << slot));
+      return;
+    }
   conv_rows_for (c, f0, f1, &c0, &c1);
   if (!c->has_pool)
     {

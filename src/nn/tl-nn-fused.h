@@ -14,10 +14,13 @@
  *
  * where conv is a pointwise 1×1 (stride 1, unpadded, after the depthwise)
  * or, without the depthwise, the direct few-input-channel convolution of
- * tl-nn-fast.h.  The residual (a tensor of the conv's output shape) and
- * the second output are for the landmark net's dense blocks, where each
- * separable convolution's output is added to the running sum of the ones
- * before, and the sum goes on both as it is and through a ReLU.
+ * tl-nn-fast.h (up to 7×7: the encoder's stem, whose 3×3 max pool of
+ * stride 2 the chain also runs, its bands in steps that keep the
+ * convolution row two steps share).  The residual (a tensor of the
+ * conv's output shape) and the second output are for the landmark net's
+ * dense blocks, where each separable convolution's output is added to
+ * the running sum of the ones before, and the sum goes on both as it is
+ * and through a ReLU.
  *
  * A chain runs in bands of output rows, spread over the engine's threads
  * when it is large enough (TL_NN_SPLIT_MIN_FLOPS): each band's depthwise
@@ -44,11 +47,12 @@ typedef struct
   bool          has_dw, has_pool, has_residual;
   TlConv2dShape dw;           /* k×k depthwise, channel multiplier 1 */
   TlConv2dShape conv;         /* its act is applied (after the residual) */
-  TlPoolShape   pool;         /* k == 2 */
+  TlPoolShape   pool;         /* k == 2, or 3 of stride 2 without the depthwise */
   int           act2;         /* TL_CONV_ACT_*: NONE for no second output */
   float         slope2;
   /* set by tl_nn_chain_plan () */
   int           band_rows;    /* output rows of the chain per band */
+  int           pool_step;    /* a 3×3 pool's output rows per step in a band */
   int           slots;        /* threads it may run on (the most planned for) */
   bool          split;        /* over the threads; false: on the caller's alone */
   size_t        slot_floats;  /* scratch of one band */
