@@ -68,6 +68,7 @@ struct _TlNet
   /* per node, after tl_net_freeze (): weights laid out for inference */
   void      **frozen;
   int        *frozen_kind;     /* FROZEN_* or a Winograd tile size */
+  size_t     *frozen_bytes;
 };
 
 static int
@@ -116,8 +117,10 @@ drop_frozen (TlNet *net)
     tl_nn_free (net->frozen[i]);
   free (net->frozen);
   free (net->frozen_kind);
+  free (net->frozen_bytes);
   net->frozen = NULL;
   net->frozen_kind = NULL;
+  net->frozen_bytes = NULL;
 }
 
 void
@@ -1166,7 +1169,8 @@ tl_net_freeze (TlNet     *net,
   drop_frozen (net);
   net->frozen = calloc (net->n_nodes, sizeof (void *));
   net->frozen_kind = calloc (net->n_nodes, sizeof (int));
-  if (net->frozen == NULL || net->frozen_kind == NULL)
+  net->frozen_bytes = calloc (net->n_nodes, sizeof (size_t));
+  if (net->frozen == NULL || net->frozen_kind == NULL || net->frozen_bytes == NULL)
     goto nomem;
   for (int i = 1; i < net->n_nodes; i++)
     {
@@ -1180,7 +1184,10 @@ tl_net_freeze (TlNet     *net,
       if ((m = tl_winograd_choose (&s)) == 2 &&
           (net->frozen[i] = tl_nn_alloc (tl_winograd_codes_bytes (&s))) != NULL &&
           tl_winograd_filter_codes (net->frozen[i], param (net, i, 0), &s, GRID_MAX_ERR))
-        net->frozen_kind[i] = FROZEN_WINOGRAD_CODES;
+        {
+          net->frozen_kind[i] = FROZEN_WINOGRAD_CODES;
+          net->frozen_bytes[i] = tl_winograd_codes_bytes (&s);
+        }
       else if (m > 0)
         {
           /* (weights on no grid, or no memory for their codes) */
@@ -1190,12 +1197,16 @@ tl_net_freeze (TlNet     *net,
             goto nomem;
           tl_winograd_filter (net->frozen[i], param (net, i, 0), &s, m);
           net->frozen_kind[i] = m;
+          net->frozen_bytes[i] = tl_winograd_filter_floats (&s, m) * sizeof (float);
         }
       else if (tl_quant_conv2d_applies (&s) &&
                (net->frozen[i] = tl_nn_alloc (tl_quant_weights_bytes (s.kh * s.kw * s.c, s.oc))) != NULL &&
                tl_quant_weights_find (net->frozen[i], param (net, i, 0), s.kh * s.kw * s.c, s.oc,
                                       GRID_MAX_ERR, NULL))
-        net->frozen_kind[i] = FROZEN_CODES;
+        {
+          net->frozen_kind[i] = FROZEN_CODES;
+          net->frozen_bytes[i] = tl_quant_weights_bytes (s.kh * s.kw * s.c, s.oc);
+        }
       else if (tl_conv2d_transposed_applies (&s))
         {
           /* (weights on no grid, or no memory for their codes) */
@@ -1205,6 +1216,7 @@ tl_net_freeze (TlNet     *net,
             goto nomem;
           tl_conv2d_transpose_weights (net->frozen[i], param (net, i, 0), &s);
           net->frozen_kind[i] = FROZEN_TRANSPOSED;
+          net->frozen_bytes[i] = (size_t) s.kh * s.kw * s.c * s.oc * sizeof (float);
         }
       else
         {
@@ -1314,6 +1326,26 @@ add_forward (float       *out,
   tl_nn_parallel ((int) ((count + j.step - 1) / j.step), add_chunk, &j);
 }
 
+/* Posts the weights of the first convolution after node i's (and after
+ * its chain's) for the pool's waiting threads to prefetch while node i
+ * runs (tl_nn_pool_prefetch ()). */
+static void
+post_next_weights (TlNet *net,
+                   int    i)
+{
+  int j = net->chains[i].end > i ? net->chains[i].end + 1 : i + 1;
+
+  while (j < net->n_nodes && net->nodes[j].op != TL_OP_CONV2D)
+    j++;
+  if (j >= net->n_nodes)
+    tl_nn_pool_prefetch (NULL, 0);
+  else if (net->frozen != NULL && net->frozen[j] != NULL)
+    tl_nn_pool_prefetch (net->frozen[j], net->frozen_bytes[j]);
+  else
+    tl_nn_pool_prefetch (param (net, j, 0),
+                         net->tensors[net->first_tensor[j]].count * sizeof (float));
+}
+
 /* Runs the chain from node i (find_chain ()) and marks the nodes it ran
  * for the loop in tl_net_forward () to pass over. */
 static void
@@ -1382,6 +1414,8 @@ tl_net_forward (TlNet       *net,
       switch (node->op)
         {
         case TL_OP_CONV2D:
+          if (!training)
+            post_next_weights (net, i);
           if (!training && net->chains[i].end > 0 &&
               (!net->chains[i].c.split || tl_nn_get_threads () <= net->chains[i].c.slots))
             {
@@ -1515,6 +1549,8 @@ tl_net_forward (TlNet       *net,
           break;
         }
     }
+  if (!training)
+    tl_nn_pool_prefetch (NULL, 0);
   tl_nn_pool_release ();
   return net->output == 0 ? net->input : net->act[net->output];
 }

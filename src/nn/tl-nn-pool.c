@@ -97,6 +97,19 @@ static _Atomic uint32_t hold_epoch;
 static int lag_calls, lag_alone, lag_backoff = LAG_ALONE_MIN;
 static int64_t lag_took, lag_alone_ns;
 
+/* Weights to bring into the cache (tl_nn_pool_prefetch ()), PREFETCH_STEP
+ * bytes at a time, by threads that would otherwise spin: a worker
+ * waiting for the next call of a held pass, a caller waiting for the
+ * last chunks.  Within an encoder pass the weights come from memory
+ * (reading them all before each layer, outside the timed part, made the
+ * layers 0.9 ms a pass faster in all, and took 1.3 ms a pass).  The three
+ * are read without a lock: a thread that reads them while the next
+ * layer's are posted may prefetch a stretch of the wrong ones, which is
+ * harmless (a prefetch never faults). */
+#define PREFETCH_STEP 1024
+static const char *_Atomic prefetch_base;
+static _Atomic size_t prefetch_next, prefetch_end;
+
 /* tl_nn_pool_stats () */
 static _Atomic uint64_t stat_woken, stat_calls, stat_alone, stat_chunks, stat_worker_chunks;
 
@@ -117,9 +130,37 @@ cpu_relax (void)
 #endif
 }
 
-/* Spins until done (ctx) returns true or `ns` have passed: pauses,
- * looking at the clock (and, when `yield`, yielding the CPU) every 64 of
- * them.  Returns done's last answer. */
+/* Prefetches the next PREFETCH_STEP bytes posted, if any are left;
+ * false when none are. */
+static bool
+prefetch_some (void)
+{
+  size_t end = atomic_load_explicit (&prefetch_end, memory_order_relaxed), at;
+  const char *base = atomic_load_explicit (&prefetch_base, memory_order_relaxed);
+
+  if (atomic_load_explicit (&prefetch_next, memory_order_relaxed) >= end)
+    return false;
+  at = atomic_fetch_add_explicit (&prefetch_next, PREFETCH_STEP, memory_order_relaxed);
+  if (at >= end)
+    return false;
+  for (size_t k = at; k < at + PREFETCH_STEP && k < end; k += 64)
+    __builtin_prefetch (base + k, 0, 2);
+  return true;
+}
+
+void
+tl_nn_pool_prefetch (const void *p,
+                     size_t      bytes)
+{
+  atomic_store_explicit (&prefetch_end, 0, memory_order_relaxed);
+  atomic_store_explicit (&prefetch_base, (const char *) p, memory_order_relaxed);
+  atomic_store_explicit (&prefetch_next, 0, memory_order_relaxed);
+  atomic_store_explicit (&prefetch_end, p != NULL ? bytes : 0, memory_order_relaxed);
+}
+
+/* Spins until done (ctx) returns true or `ns` have passed: prefetches
+ * the weights posted or pauses, looking at the clock (and, when `yield`,
+ * yielding the CPU) every 64 times.  Returns done's last answer. */
 static bool
 spin_until (bool  (*done) (const void *ctx),
             const void *ctx,
@@ -134,7 +175,8 @@ spin_until (bool  (*done) (const void *ctx),
     {
       if (done (ctx))
         return true;
-      cpu_relax ();
+      if (!prefetch_some ())
+        cpu_relax ();
       if ((k & 63) == 0)
         {
           int64_t t = now_ns ();

@@ -56,6 +56,11 @@ void tl_nn_parallel (int    n,
  * come from several threads. */
 void tl_nn_pool_hold    (void);
 void tl_nn_pool_release (void);
+/* Posts `bytes` from p (the next layer's weights) for the threads that
+ * wait in the pool (a worker between a held pass's calls, a caller for
+ * the last chunks) to prefetch meanwhile, instead of only pausing; NULL
+ * posts nothing.  Replaces what was posted before. */
+void tl_nn_pool_prefetch (const void *p, size_t bytes);
 /* Ends a fallback to one thread now (for tests and benchmarks of the
  * workers themselves). */
 void tl_nn_pool_forget_lag (void);
