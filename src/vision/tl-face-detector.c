@@ -41,30 +41,6 @@ struct _TlFaceDetector
   float *output;
 };
 
-/* The first convolution is unpadded ("valid"), so the input's
- * normalisation, (x − mean) / 255, folds exactly into its weights and
- * bias: w' = w / 255, b' = b − Σ w·mean / 255.  The network then takes the
- * 0–255 image as it is, and no pass over it is needed. */
-static void
-fold_normalisation (TlNet *net)
-{
-  TlNnTensor *w = tl_net_find_tensor (net, "conv0.weight");
-  TlNnTensor *b = tl_net_find_tensor (net, "conv0.bias");
-  int oc = b->dims[0];
-
-  g_assert (w->ndim == 4 && w->dims[2] == 3 && w->dims[3] == oc);
-  for (int q = 0; q < oc; q++)
-    {
-      double sum = 0;
-
-      for (gsize t = 0; t < w->count / oc; t++)
-        sum += (double) w->data[t * oc + q] * mean_rgb[t % 3];
-      b->data[q] = (float) (b->data[q] - sum / 255.0);
-    }
-  for (gsize i = 0; i < w->count; i++)
-    w->data[i] /= 255.0f;
-}
-
 static gboolean
 build_for_size (TlFaceDetector *d,
                 int             size,
@@ -75,7 +51,9 @@ build_for_size (TlFaceDetector *d,
 
   if (!tl_faceapi_copy_params (net, d->weights, error))
     return FALSE;
-  fold_normalisation (net);
+  /* the first convolution is unpadded: the input's normalisation folds
+   * into it exactly */
+  tl_face_net_fold_input (net, "conv0", mean_rgb);
   if (!tl_net_prepare (net, 1, false, &err))
     {
       tl_model_set_error (error, &err, _("Cannot prepare the face detector"));
@@ -160,7 +138,7 @@ tl_face_detector_forward (TlFaceDetector *d,
                           const float    *input,
                           float          *out)
 {
-  /* the normalisation is in the first layer (fold_normalisation ()) */
+  /* the normalisation is in the first layer (tl_face_net_fold_input ()) */
   const float *o = tl_net_forward (d->net, input, 1, false);
 
   memcpy (out, o, sizeof (float) * (d->size / 32) * (d->size / 32) * N_ANCHORS * 5);

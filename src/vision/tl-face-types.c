@@ -37,6 +37,32 @@ tl_face_distance (const float *a,
   return (float) sqrt (s);
 }
 
+void
+tl_face_net_fold_input (TlNet       *net,
+                        const char  *conv,
+                        const float  mean[3])
+{
+  g_autofree char *wname = g_strconcat (conv, ".weight", NULL);
+  g_autofree char *bname = g_strconcat (conv, ".bias", NULL);
+  TlNnTensor *w = tl_net_find_tensor (net, wname);
+  TlNnTensor *b = tl_net_find_tensor (net, bname);
+  int oc;
+
+  g_assert (w != NULL && b != NULL && w->ndim == 4 && w->dims[2] == 3);
+  oc = b->dims[0];
+  g_assert (w->dims[3] == oc);
+  for (int q = 0; q < oc; q++)
+    {
+      double sum = 0;
+
+      for (gsize t = 0; t < w->count / oc; t++)
+        sum += (double) w->data[t * oc + q] * mean[t % 3];
+      b->data[q] = (float) (b->data[q] - sum / 255.0);
+    }
+  for (gsize i = 0; i < w->count; i++)
+    w->data[i] /= 255.0f;
+}
+
 TlNet *
 tl_face_net_load (const char  *path,
                   const char  *kind,
