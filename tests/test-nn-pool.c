@@ -41,16 +41,24 @@ count_chunk (void *ctx,
 }
 
 /* calls with 1 to 40 chunks, back to back: each chunk once, none of a
- * call left running after it returns */
+ * call left running after it returns; with an odd seed, in groups of 50
+ * within a hold of the pool (the workers spinning between calls, and
+ * prefetching a posted buffer meanwhile) */
 static int
 run_calls (int calls,
            int seed)
 {
   CountJob j;
   int on_others = 0;
+  static float posted[4096];
 
   for (int c = 0; c < calls; c++)
     {
+      if (seed % 2 == 1 && c % 50 == 0)
+        {
+          tl_nn_pool_hold ();
+          tl_nn_pool_prefetch (posted, sizeof posted);
+        }
       memset (&j, 0, sizeof j);
       j.n = 1 + (c * 7 + seed) % 40;
       j.caller = g_thread_self ();
@@ -62,6 +70,8 @@ run_calls (int calls,
       for (int i = j.n; i < MAX_CHUNKS; i++)
         g_assert_cmpint (j.counts[i], ==, 0);
       on_others += j.n - j.on_caller;
+      if (seed % 2 == 1 && (c % 50 == 49 || c == calls - 1))
+        tl_nn_pool_release ();
     }
   return on_others;
 }
@@ -72,7 +82,7 @@ test_many_calls (void)
   int on_others;
 
   tl_nn_set_threads (2);
-  on_others = run_calls (20000, 0);
+  on_others = run_calls (20000, 0) + run_calls (5000, 1);
   /* not asserted: on a busy machine the pool may run calls alone */
   g_test_message ("chunks run by the worker: %d", on_others);
   tl_nn_set_threads (0);
