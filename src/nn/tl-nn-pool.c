@@ -66,11 +66,16 @@ static int64_t worker_spin_ns = -1;
  * comes a few µs to a few tens of µs after the last, and a sleeping
  * worker took 16–18 µs a call to start (instrumented encoder passes:
  * 1.1–1.3 ms a pass of 71 calls, while the caller ran alone).  So while
- * a caller holds the pool, the active workers watch the generation
- * (pausing, not yielding: a yield hands the core to another program for
- * a time slice) for up to HELD_SPIN_NS after each call, then sleep; and
- * the hold wakes them, so that they are spinning by the pass's first
- * call.  held counts the holds; hold_epoch moves when one begins. */
+ * a caller holds the pool, the active workers watch the generation for
+ * up to HELD_SPIN_NS after each call, then sleep; and the hold wakes
+ * them, so that they are spinning by the pass's first call.  They yield
+ * the CPU as they spin: without the yield, some encoder runs while
+ * other programs kept both cores busy had median passes of 14–16 ms
+ * against 7.5–8 for the sleeping workers (a thread spinning for the
+ * other on the same core keeps it off for a time slice); with it, no run
+ * did (alternating runs against two busy loops or another two-thread
+ * benchmark: 6.2–7.4 ms against 7.2–8.8).  held counts the holds;
+ * hold_epoch moves when one begins. */
 #define HELD_SPIN_NS 2000000
 static atomic_int held;
 static _Atomic uint32_t hold_epoch;
@@ -251,7 +256,7 @@ worker_main (void *data)
       if (index < atomic_load (&n_active))
         {
           spin_until (generation_moved, &seen, worker_spin_ns, true);
-          spin_until (moved_or_released, &seen, HELD_SPIN_NS, false);
+          spin_until (moved_or_released, &seen, HELD_SPIN_NS, true);
         }
       pthread_mutex_lock (&lock);
       while (atomic_load (&generation) == seen || index >= atomic_load (&n_active))
@@ -262,7 +267,7 @@ worker_main (void *data)
               /* a pass begins: wait for its first call spinning */
               epoch = atomic_load (&hold_epoch);
               pthread_mutex_unlock (&lock);
-              spin_until (moved_or_released, &seen, HELD_SPIN_NS, false);
+              spin_until (moved_or_released, &seen, HELD_SPIN_NS, true);
               pthread_mutex_lock (&lock);
               continue;
             }
