@@ -302,9 +302,62 @@ typedef struct
   int                  pass;     /* 0: input transform, 1: output */
 } Job;
 
-/* Tiles [t0, t1): V[ξ][tile][c] = (Bᵀ d B)[ξ].  Columns of the block are
- * loaded and transformed at once, the rows transformed and stored at
- * once: the block passes through the stack once. */
+/* One tile's channels c0 .. c0 + n − 1 (n <= 8): V[ξ] to dst[ξ · plane].
+ * Columns of the block are loaded and transformed at once, the rows
+ * transformed and stored at once: the block passes through the stack
+ * once.  Rows [i0, i1) and columns [k0, k1) of the block lie in the
+ * image; `inside` (all of them, and n = 8) lets the compiler drop every
+ * test from the tiles away from the edges, most of them. */
+INLINE void
+input_block (float               *dst,
+             size_t               plane,
+             const float         *img,
+             const TlConv2dShape *s,
+             int                  iy0,
+             int                  ix0,
+             int                  c0,
+             int                  n,
+             int                  i0,
+             int                  i1,
+             int                  k0,
+             int                  k1,
+             const int            m,
+             const bool           inside)
+{
+  const int alpha = m + 2, c = s->c;
+  v8sf x[6][6];
+
+#pragma GCC unroll 6
+  for (int k = 0; k < alpha; k++)
+    {
+      v8sf d[6];
+
+#pragma GCC unroll 6
+      for (int i = 0; i < alpha; i++)
+        if (inside)
+          d[i] = load8 (img + ((size_t) (iy0 + i) * s->w + ix0 + k) * c + c0);
+        else
+          d[i] = i >= i0 && i < i1 && k >= k0 && k < k1 ?
+                 load_n (img + ((size_t) (iy0 + i) * s->w + ix0 + k) * c + c0, n) :
+                 (v8sf) { 0 };
+      input_1d (&x[0][k], 6, d, 1, m);
+    }
+#pragma GCC unroll 6
+  for (int i = 0; i < alpha; i++)
+    {
+      v8sf v[6];
+
+      input_1d (v, 1, &x[i][0], 1, m);
+#pragma GCC unroll 6
+      for (int k = 0; k < alpha; k++)
+        if (inside)
+          store8 (dst + (size_t) (i * alpha + k) * plane, v[k]);
+        else
+          store_n (dst + (size_t) (i * alpha + k) * plane, v[k], n);
+    }
+}
+
+/* Tiles [t0, t1): V[ξ][tile][c] = (Bᵀ d B)[ξ]. */
 INLINE void
 input_tiles (const Job *j,
              int        t0,
@@ -322,37 +375,66 @@ input_tiles (const Job *j,
       /* the block's rows and columns inside the image */
       const int i0 = iy0 < 0 ? -iy0 : 0, i1 = s->h - iy0 < alpha ? s->h - iy0 : alpha;
       const int k0 = ix0 < 0 ? -ix0 : 0, k1 = s->w - ix0 < alpha ? s->w - ix0 : alpha;
+      const bool inside = i0 == 0 && i1 == alpha && k0 == 0 && k1 == alpha;
       const float *img = j->in + (size_t) (t / per_image) * s->h * s->w * c;
       float *dst = j->v + (size_t) t * c;
 
       for (int c0 = 0; c0 < c; c0 += 8)
         {
           const int n = c - c0 < 8 ? c - c0 : 8;
-          v8sf x[6][6];
 
-#pragma GCC unroll 6
-          for (int k = 0; k < alpha; k++)
-            {
-              v8sf d[6];
-
-#pragma GCC unroll 6
-              for (int i = 0; i < alpha; i++)
-                d[i] = i >= i0 && i < i1 && k >= k0 && k < k1 ?
-                       load_n (img + ((size_t) (iy0 + i) * s->w + ix0 + k) * c + c0, n) :
-                       (v8sf) { 0 };
-              input_1d (&x[0][k], 6, d, 1, m);
-            }
-#pragma GCC unroll 6
-          for (int i = 0; i < alpha; i++)
-            {
-              v8sf v[6];
-
-              input_1d (v, 1, &x[i][0], 1, m);
-#pragma GCC unroll 6
-              for (int k = 0; k < alpha; k++)
-                store_n (dst + (size_t) (i * alpha + k) * plane + c0, v[k], n);
-            }
+          if (inside && n == 8)
+            input_block (dst + c0, plane, img, s, iy0, ix0, c0, 8, 0, alpha, 0, alpha, m, true);
+          else
+            input_block (dst + c0, plane, img, s, iy0, ix0, c0, n, i0, i1, k0, k1, m, false);
         }
+    }
+}
+
+/* One tile's channels c0 .. c0 + n − 1 (n <= 8) from M[ξ] at
+ * src[ξ · plane]: its my × mx pixels inside the output to o (the tile's
+ * top-left pixel); `full` (m × m pixels, n = 8) drops the tests. */
+INLINE void
+output_block (float               *o,
+              const float         *src,
+              size_t               plane,
+              const float         *b,
+              const TlConv2dShape *s,
+              int                  n,
+              int                  my,
+              int                  mx,
+              const int            m,
+              const bool           full)
+{
+  const int alpha = m + 2, oc = s->oc;
+  const v8sf bias = b == NULL ? (v8sf) { 0 } : full ? load8 (b) : load_n (b, n);
+  v8sf y[4][6];
+
+#pragma GCC unroll 6
+  for (int k = 0; k < alpha; k++)
+    {
+      v8sf x[6];
+
+#pragma GCC unroll 6
+      for (int i = 0; i < alpha; i++)
+        x[i] = full ? load8 (src + (size_t) (i * alpha + k) * plane) :
+                      load_n (src + (size_t) (i * alpha + k) * plane, n);
+      output_1d (&y[0][k], 6, x, 1, m);
+    }
+#pragma GCC unroll 4
+  for (int i = 0; i < m; i++)
+    {
+      v8sf z[4];
+
+      if (!full && i >= my)
+        break;
+      output_1d (z, 1, &y[i][0], 1, m);
+#pragma GCC unroll 4
+      for (int k = 0; k < m; k++)
+        if (full)
+          store8 (o + ((size_t) i * s->ow + k) * oc, tl_nn_act8 (z[k] + bias, s));
+        else if (k < mx)
+          store_n (o + ((size_t) i * s->ow + k) * oc, tl_nn_act8 (z[k] + bias, s), n);
     }
 }
 
@@ -364,7 +446,7 @@ output_tiles (const Job *j,
               const int  m)
 {
   const TlConv2dShape *s = j->s;
-  const int alpha = m + 2, oc = s->oc, per_image = j->t.th * j->t.tw;
+  const int oc = s->oc, per_image = j->t.th * j->t.tw;
   const size_t plane = (size_t) j->t.tiles * oc;
 
   for (int t = t0; t < t1; t++)
@@ -379,32 +461,12 @@ output_tiles (const Job *j,
       for (int c0 = 0; c0 < oc; c0 += 8)
         {
           const int n = oc - c0 < 8 ? oc - c0 : 8;
-          const v8sf bias = j->b ? load_n (j->b + c0, n) : (v8sf) { 0 };
-          v8sf y[4][6];
+          const float *b = j->b ? j->b + c0 : NULL;
 
-#pragma GCC unroll 6
-          for (int k = 0; k < alpha; k++)
-            {
-              v8sf x[6];
-
-#pragma GCC unroll 6
-              for (int i = 0; i < alpha; i++)
-                x[i] = load_n (src + (size_t) (i * alpha + k) * plane + c0, n);
-              output_1d (&y[0][k], 6, x, 1, m);
-            }
-#pragma GCC unroll 4
-          for (int i = 0; i < m; i++)
-            {
-              v8sf z[4];
-
-              if (i >= my)
-                break;
-              output_1d (z, 1, &y[i][0], 1, m);
-#pragma GCC unroll 4
-              for (int k = 0; k < m; k++)
-                if (k < mx)
-                  store_n (o + ((size_t) i * s->ow + k) * oc + c0, tl_nn_act8 (z[k] + bias, s), n);
-            }
+          if (n == 8 && my == m && mx == m)
+            output_block (o + c0, src + c0, plane, b, s, 8, m, m, m, true);
+          else
+            output_block (o + c0, src + c0, plane, b, s, n, my, mx, m, false);
         }
     }
 }
