@@ -59,7 +59,13 @@ test_forward (gconstpointer data)
       ref = nn_test_new (n_out, 0);
 
       tl_winograd_filter (u, w, &s, m);
+      tl_nn_set_threads (1);
+      tl_winograd_forward (ref, in, u, k % 2 ? b : NULL, &s, m, ws);
+      tl_nn_set_threads (2);
       tl_winograd_forward (fast, in, u, k % 2 ? b : NULL, &s, m, ws);
+      /* whole tiles a thread or positions a thread: the same bits */
+      g_assert_cmpmem (fast, n_out * sizeof (float), ref, n_out * sizeof (float));
+      tl_nn_set_threads (0);
       tl_conv2d_forward_ref (ref, in, w, k % 2 ? b : NULL, &s);
       d = nn_test_scaled_diff (fast, ref, n_out);
       g_test_message ("F(%d×%d, 3×3) n%d %d×%d×%d → %d×%d×%d pad %d act %d: "
@@ -69,6 +75,58 @@ test_forward (gconstpointer data)
        * leaves it about ten times the error of m = 2 (measured ≤ 1e-6 and
        * ≤ 1e-5 on these cases). */
       g_assert_cmpfloat (d, <, m == 2 ? 1e-5 : 1e-4);
+    }
+}
+
+/* F(4×4, 3×3) from the taps, their filters transformed on the way: the
+ * same as the direct convolution up to F(4×4)'s rounding, and the same
+ * bits on 1 and 2 threads. */
+static void
+test_taps (void)
+{
+  static const Case taps[] = {
+    { 1, 17, 17, 64, 64, TL_PAD_SAME },     /* the face encoder's 64-channel stage */
+    { 2, 17, 17, 64, 64, TL_PAD_SAME },     /* with its mirror image */
+    { 1, 13, 12, 40, 32, TL_PAD_SAME },     /* two blocks of channels, partial vectors */
+    { 1, 14, 15, 24, 16, TL_PAD_VALID },
+    { 3, 12, 12, 8, 48, 1 },
+  };
+
+  for (guint k = 0; k < G_N_ELEMENTS (taps); k++)
+    {
+      const Case *c = &taps[k];
+      TlConv2dShape s;
+      size_t n_out;
+      g_autofree float *in = NULL, *w = NULL, *b = NULL, *u = NULL, *ws = NULL;
+      g_autofree float *one = NULL, *two = NULL, *ref = NULL;
+      double d;
+
+      g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->w, c->c, c->oc, 3, 3, 1, c->pad, 1));
+      s.act = k % 3;
+      s.slope = 0.1f;
+      n_out = (size_t) c->n * s.oh * s.ow * c->oc;
+      in = nn_test_new ((size_t) c->n * c->h * c->w * c->c, 800 + k);
+      w = nn_test_new ((size_t) 9 * c->c * c->oc, 900 + k);
+      b = nn_test_new (c->oc, 1000 + k);
+      u = tl_nn_alloc (tl_winograd_taps_floats (&s) * sizeof (float));
+      ws = tl_nn_alloc (tl_winograd_workspace (&s, 4) * sizeof (float));
+      one = nn_test_new (n_out, 1100);  /* garbage: every output must be written */
+      two = nn_test_new (n_out, 1200);
+      ref = nn_test_new (n_out, 0);
+
+      tl_winograd_taps (u, w, &s);
+      tl_nn_set_threads (1);
+      tl_winograd_forward_taps (one, in, u, k % 2 ? NULL : b, &s, ws);
+      tl_nn_set_threads (2);
+      tl_winograd_forward_taps (two, in, u, k % 2 ? NULL : b, &s, ws);
+      tl_nn_set_threads (0);
+      g_assert_cmpmem (one, n_out * sizeof (float), two, n_out * sizeof (float));
+      tl_conv2d_forward_ref (ref, in, w, k % 2 ? NULL : b, &s);
+      d = nn_test_scaled_diff (two, ref, n_out);
+      g_test_message ("F(4×4, 3×3) taps n%d %d×%d×%d → %d×%d×%d pad %d act %d: "
+                      "max |diff| / (1 + max |ref|) = %.2e",
+                      c->n, c->h, c->w, c->c, s.oh, s.ow, c->oc, c->pad, s.act, d);
+      g_assert_cmpfloat (d, <, 1e-4);
     }
 }
 
@@ -139,6 +197,11 @@ test_shapes (void)
   g_assert_false (tl_winograd_applies (&s));
   g_assert_true (tl_conv2d_shape (&s, 1, 35, 35, 32, 32, 3, 3, 1, TL_PAD_SAME, 1));
   g_assert_cmpint (tl_winograd_choose (&s), !=, 0);
+  g_assert_false (tl_winograd_taps_choose (&s));
+  g_assert_true (tl_conv2d_shape (&s, 1, 17, 17, 64, 64, 3, 3, 1, TL_PAD_SAME, 1));
+  g_assert_true (tl_winograd_taps_choose (&s));
+  g_assert_true (tl_conv2d_shape (&s, 1, 8, 8, 128, 128, 3, 3, 1, TL_PAD_SAME, 1));
+  g_assert_false (tl_winograd_taps_choose (&s));
 }
 
 /* A residual block of 3×3 convolutions (the encoder's kind) run with
@@ -195,6 +258,7 @@ main (int    argc,
   tl_nn_init ();
   g_test_add_data_func ("/twinlock/nn/winograd/f2", GINT_TO_POINTER (2), test_forward);
   g_test_add_data_func ("/twinlock/nn/winograd/f4", GINT_TO_POINTER (4), test_forward);
+  g_test_add_func ("/twinlock/nn/winograd/taps", test_taps);
   g_test_add_func ("/twinlock/nn/winograd/few-pixels", test_few_pixels);
   g_test_add_func ("/twinlock/nn/winograd/shapes", test_shapes);
   g_test_add_func ("/twinlock/nn/winograd/net", test_net);

@@ -32,6 +32,7 @@ typedef struct
   const char *name;
   int         count;       /* how many of the 29 convolutions have this shape */
   int         hw, c, oc, stride, pad;
+  gboolean    floats;      /* float filters in the model file, off any grid */
   /* measured */
   double      seconds;     /* best wall-clock time of one */
   double      cpu_seconds; /* mean CPU time of one, all threads together */
@@ -42,7 +43,7 @@ static ConvLayer encoder_convs[] = {
   { "conv32_down 7x7/2 3->32 150->72", 1, 150, 3, 32, 2, TL_PAD_VALID },
   { "conv32 3x3 32->32 @35", 6, 35, 32, 32, 1, TL_PAD_SAME },
   { "conv64_down 3x3/2 32->64 35->17", 1, 35, 32, 64, 2, TL_PAD_VALID },
-  { "conv64 3x3 64->64 @17", 7, 17, 64, 64, 1, TL_PAD_SAME },
+  { "conv64 3x3 64->64 @17", 7, 17, 64, 64, 1, TL_PAD_SAME, TRUE },
   { "conv128_down 3x3/2 64->128 17->8", 1, 17, 64, 128, 2, TL_PAD_VALID },
   { "conv128 3x3 128->128 @8", 5, 8, 128, 128, 1, TL_PAD_SAME },
   { "conv256_down 3x3/2 128->256 8->3", 1, 8, 128, 256, 2, TL_PAD_VALID },
@@ -149,6 +150,7 @@ typedef struct
   float *u;                 /* the weights as the path wants them, or NULL */
   uint8_t *codes;           /* or their codes */
   int    winograd;          /* tile size, or 0 */
+  gboolean taps;            /* u: tl_winograd_taps () */
 } ConvCtx;
 
 static void
@@ -156,7 +158,9 @@ run_conv (gpointer data)
 {
   ConvCtx *c = data;
 
-  if (c->winograd > 0 && c->codes != NULL)
+  if (c->taps)
+    tl_winograd_forward_taps (c->out, c->in, c->u, c->b, &c->s, c->ws);
+  else if (c->winograd > 0 && c->codes != NULL)
     tl_winograd_forward_codes (c->out, c->in, c->codes, c->b, &c->s, c->ws);
   else if (c->winograd > 0)
     tl_winograd_forward (c->out, c->in, c->u, c->b, &c->s, c->winograd, c->ws);
@@ -171,6 +175,8 @@ run_conv (gpointer data)
 static const char *
 conv_path (const ConvCtx *c)
 {
+  if (c->taps)
+    return "F(4x4,3x3) taps";
   if (c->winograd == 4)
     return "F(4x4,3x3)";
   if (c->winograd == 2)
@@ -195,10 +201,20 @@ conv_setup (ConvCtx         *c,
   for (int i = 0; i < c->s.h * c->s.w * c->s.c; i++)
     c->in[i] = (float) (i % 17) * 0.05f;
   for (int i = 0; i < k * k * c->s.c * c->s.oc; i++)
-    c->w[i] = (float) (i % 11) * 0.01f - 0.05f;
+    c->w[i] = layer->floats ? 0.05f * sinf (i) : (float) (i % 11) * 0.01f - 0.05f;
   c->winograd = tl_winograd_choose (&c->s);
   c->u = NULL;
   c->codes = NULL;
+  c->taps = FALSE;
+  if (c->winograd == 2 && layer->floats && tl_winograd_taps_choose (&c->s))
+    {
+      /* as tl_net_freeze () runs float filters on these maps */
+      c->taps = TRUE;
+      c->u = tl_nn_alloc (tl_winograd_taps_floats (&c->s) * sizeof (float));
+      tl_winograd_taps (c->u, c->w, &c->s);
+      c->ws = tl_nn_alloc (tl_winograd_workspace (&c->s, 4) * sizeof (float));
+      return;
+    }
   if (c->winograd == 2)
     {
       c->codes = tl_nn_alloc (tl_winograd_codes_bytes (&c->s));
@@ -281,9 +297,9 @@ run_net (gpointer data)
 /* The encoder's model file stores its convolutions' weights as 8-bit
  * codes, one scale and minimum per tensor (face-api's uint8
  * quantisation): random weights put on such a grid run the way the real
- * ones do (tl_net_freeze () keeps them as codes where it can).  All of
- * them here, so the 64-channel stage too, whose filters face-api ships as
- * plain floats (the real encoder runs them on floats, "F(2x2,3x3)"). */
+ * ones do (tl_net_freeze () keeps them as codes where it can).  All but
+ * the 64-channel stage's, whose filters face-api ships as plain floats
+ * (run as "F(4x4,3x3) taps"). */
 static void
 quantise_weights (TlNet *net)
 {
@@ -293,7 +309,7 @@ quantise_weights (TlNet *net)
       float lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
       double scale;
 
-      if (t->ndim != 4)
+      if (t->ndim != 4 || g_str_has_prefix (t->name, "conv64_"))
         continue;
       for (size_t j = 0; j < t->count; j++)
         {

@@ -104,6 +104,7 @@ tl_net_new (int h,
 #define FROZEN_TRANSPOSED 1
 #define FROZEN_CODES      3    /* 8-bit codes, tl-nn-quant.h */
 #define FROZEN_WINOGRAD_CODES 5  /* F(2×2, 3×3) on 16-bit codes */
+#define FROZEN_WINOGRAD_TAPS 6   /* F(4×4, 3×3) from the taps */
 
 /* How far from a 256-level grid weights may lie and still be taken for
  * codes on it, relative to their column's largest magnitude: a few float
@@ -921,6 +922,8 @@ tl_net_prepare (TlNet     *net,
           if (!training && (m = tl_winograd_choose (&s)) > 0 &&
               tl_winograd_workspace (&s, m) > scratch)
             scratch = tl_winograd_workspace (&s, m);
+          if (!training && tl_winograd_taps_choose (&s) && tl_winograd_workspace (&s, 4) > scratch)
+            scratch = tl_winograd_workspace (&s, 4);
         }
     }
   total += tl_nn_round16 (scratch);
@@ -1188,6 +1191,17 @@ tl_net_freeze (TlNet     *net,
           net->frozen_kind[i] = FROZEN_WINOGRAD_CODES;
           net->frozen_bytes[i] = tl_winograd_codes_bytes (&s);
         }
+      else if (m == 2 && tl_winograd_taps_choose (&s))
+        {
+          /* (weights on no grid, or no memory for their codes) */
+          tl_nn_free (net->frozen[i]);
+          net->frozen[i] = tl_nn_alloc (tl_winograd_taps_floats (&s) * sizeof (float));
+          if (net->frozen[i] == NULL)
+            goto nomem;
+          tl_winograd_taps (net->frozen[i], param (net, i, 0), &s);
+          net->frozen_kind[i] = FROZEN_WINOGRAD_TAPS;
+          net->frozen_bytes[i] = tl_winograd_taps_floats (&s) * sizeof (float);
+        }
       else if (m > 0)
         {
           /* (weights on no grid, or no memory for their codes) */
@@ -1248,6 +1262,7 @@ tl_net_frozen_layout (const TlNet *net,
     case 4: return "F(4x4,3x3)";
     case FROZEN_CODES: return "codes";
     case FROZEN_WINOGRAD_CODES: return "F(2x2,3x3) codes";
+    case FROZEN_WINOGRAD_TAPS: return "F(4x4,3x3) taps";
     default: return "transposed";
     }
 }
@@ -1443,6 +1458,11 @@ tl_net_forward (TlNet       *net,
               tl_winograd_forward_codes (out, in, net->frozen[i],
                                          node->ip[6] ? param (net, i, 1) : NULL, &s,
                                          net->scratch);
+            else if (!training && net->frozen != NULL && net->frozen[i] != NULL &&
+                     net->frozen_kind[i] == FROZEN_WINOGRAD_TAPS)
+              tl_winograd_forward_taps (out, in, net->frozen[i],
+                                        node->ip[6] ? param (net, i, 1) : NULL, &s,
+                                        net->scratch);
             else if (!training && net->frozen != NULL && net->frozen[i] != NULL &&
                      net->frozen_kind[i] == FROZEN_TRANSPOSED)
               tl_conv2d_forward_transposed (out, in, net->frozen[i],

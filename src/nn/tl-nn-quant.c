@@ -301,6 +301,7 @@ typedef struct
   const float         *bias;
   const TlConv2dShape *s;
   int                  step;       /* panels per task */
+  bool                 add;        /* c += x × w */
 } Product;
 
 /* Panels [p0, p1) of the columns, every row. */
@@ -311,7 +312,7 @@ product_panels (const Product  *g,
                 DequantiseFunc  dequantise)
 {
   float buf[KC * PANEL] __attribute__ ((aligned (64)));
-  const int m = g->m, k = g->k, ldc = g->ldc;
+  const int m = g->m, k = g->k, ldc = g->ldc, tiles = (m + MR - 1) / MR;
 
   for (int p = p0; p < p1; p++)
     {
@@ -332,13 +333,19 @@ product_panels (const Product  *g,
           else
             dequantise (buf, q + (size_t) k0 * PANEL * g->bytes, g->a + p * PANEL,
                         g->b + p * PANEL, kc, g->bytes);
-          for (int r0 = 0; r0 < m; r0 += MR)
+          /* rows in tiles of as even a height as MR allows (81: eleven
+           * of 6 and three of 5, not thirteen and one of 3): a tile of
+           * fewer than 4 rows keeps too few sums in flight to hide the
+           * multiply-adds' latency */
+          for (int r0 = 0, left = tiles; r0 < m; left--)
             {
               float *cr = c + (size_t) r0 * ldc;
               const float *x = g->x + (size_t) r0 * g->ldx + k0;
-              const bool add = k0 > 0;
+              const bool add = k0 > 0 || g->add;
+              const int rows = (m - r0 + left - 1) / left;
 
-              switch (m - r0 < MR ? m - r0 : MR)
+              r0 += rows;
+              switch (rows)
                 {
                 case 6: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 6); break;
                 case 5: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 5); break;
@@ -434,7 +441,7 @@ tl_quant_conv2d_forward (float               *out,
   const int k = s->kh * s->kw * s->c;
   Product g = { out, ws, s->oc, k, s->n * s->oh * s->ow, k, (const float *) qw,
                 (const float *) qw + s->oc, codes_of ((uint8_t *) qw, s->oc), 1, NULL, 0,
-                b, s, 0 };
+                b, s, 0, false };
 
   tl_conv2d_im2col (ws, in, s);
   /* two chunks a thread, for balance; each thread streams its own
@@ -459,7 +466,7 @@ tl_quant_gemm16 (float         *c,
 {
   const float *a = (const float *) w16;
   Product g = { c, x, ldc, ldx, m, k, a, a + n, w16 + 2 * (size_t) n * sizeof (float), 2,
-                NULL, 0, NULL, NULL, 0 };
+                NULL, 0, NULL, NULL, 0, false };
 
   run_panels (&g, 0, n / PANEL);
 }
@@ -473,9 +480,10 @@ tl_quant_gemm_f32 (float       *c,
                    int          k,
                    int          n,
                    const float *w,
-                   int          ldw)
+                   int          ldw,
+                   bool         add)
 {
-  Product g = { c, x, ldc, ldx, m, k, NULL, NULL, NULL, 4, w, ldw, NULL, NULL, 0 };
+  Product g = { c, x, ldc, ldx, m, k, NULL, NULL, NULL, 4, w, ldw, NULL, NULL, 0, add };
 
   run_panels (&g, 0, n / PANEL);
 }

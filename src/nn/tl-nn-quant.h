@@ -69,9 +69,10 @@ void   tl_quant_gemm16             (float *c, int ldc, const float *x, int ldx,
                                     int m, int k, int n, const uint8_t *w16);
 
 /* The same kernel on float weights w [k][n] (row stride ldw, n a multiple
- * of 16). */
+ * of 16); with add, c += x × w. */
 void   tl_quant_gemm_f32           (float *c, int ldc, const float *x, int ldx,
-                                    int m, int k, int n, const float *w, int ldw);
+                                    int m, int k, int n, const float *w, int ldw,
+                                    bool add);
 
 /* For the tests: the portable kernel even where the AVX2 one runs. */
 void   tl_quant_use_portable_kernel (bool portable);

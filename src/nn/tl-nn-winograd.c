@@ -6,13 +6,15 @@
  * {0, 1, −1} (m = 2) and {0, 1, −1, 2, −2} (m = 4), each with the point at
  * infinity.  They run on eight channels at a time (NHWC keeps a pixel's
  * channels together), the α² GEMMs on the engine's panel kernel (or
- * BLIS), one GEMM per task.  Three
- * passes, each split over the engine's threads: input transform by
- * tiles, GEMMs by position ξ, output transform (with bias and activation)
- * by tiles.
+ * BLIS).  With enough tiles for every thread, each thread takes its
+ * share of the tiles from input to output transform (with bias and
+ * activation) in one parallel call, so that their V and M stay in its
+ * core's cache; with few tiles (small maps), three passes: input
+ * transform by tiles, GEMMs by position ξ, output transform by tiles.
  */
 #include <stdlib.h>
 
+#include "tl-nn-fast.h"
 #include "tl-nn-private.h"
 #include "tl-nn-quant.h"
 #include "tl-nn-simd.h"
@@ -291,29 +293,87 @@ tl_winograd_filter_codes (uint8_t             *u,
 
 /* ---- input and output transforms --------------------------------------------- */
 
+enum { PASS_TILES, PASS_TAPS, PASS_INPUT, PASS_OUTPUT };
+
 typedef struct
 {
-  float               *out, *v, *mm;
+  float               *out, *ws, *v, *mm;
   const float         *in, *u, *b;
   const uint8_t       *codes;    /* instead of u: tl_winograd_filter_codes () */
+  const float         *taps;     /* or tl_winograd_taps () */
   const TlConv2dShape *s;
   Tiling               t;
-  int                  step;     /* tiles per task of the transforms */
-  int                  pass;     /* 0: input transform, 1: output */
+  int                  step;     /* tiles per task */
+  int                  pass;     /* PASS_*: what a task does */
 } Job;
 
-/* Tiles [t0, t1): V[ξ][tile][c] = (Bᵀ d B)[ξ].  Columns of the block are
- * loaded and transformed at once, the rows transformed and stored at
- * once: the block passes through the stack once. */
+/* One tile's channels c0 .. c0 + n − 1 (n <= 8): V[ξ] to dst[ξ · plane].
+ * Columns of the block are loaded and transformed at once, the rows
+ * transformed and stored at once: the block passes through the stack
+ * once.  Rows [i0, i1) and columns [k0, k1) of the block lie in the
+ * image; `inside` (all of them, and n = 8) lets the compiler drop every
+ * test from the tiles away from the edges, most of them. */
+INLINE void
+input_block (float               *dst,
+             size_t               plane,
+             const float         *img,
+             const TlConv2dShape *s,
+             int                  iy0,
+             int                  ix0,
+             int                  c0,
+             int                  n,
+             int                  i0,
+             int                  i1,
+             int                  k0,
+             int                  k1,
+             const int            m,
+             const bool           inside)
+{
+  const int alpha = m + 2, c = s->c;
+  v8sf x[6][6];
+
+#pragma GCC unroll 6
+  for (int k = 0; k < alpha; k++)
+    {
+      v8sf d[6];
+
+#pragma GCC unroll 6
+      for (int i = 0; i < alpha; i++)
+        if (inside)
+          d[i] = load8 (img + ((size_t) (iy0 + i) * s->w + ix0 + k) * c + c0);
+        else
+          d[i] = i >= i0 && i < i1 && k >= k0 && k < k1 ?
+                 load_n (img + ((size_t) (iy0 + i) * s->w + ix0 + k) * c + c0, n) :
+                 (v8sf) { 0 };
+      input_1d (&x[0][k], 6, d, 1, m);
+    }
+#pragma GCC unroll 6
+  for (int i = 0; i < alpha; i++)
+    {
+      v8sf v[6];
+
+      input_1d (v, 1, &x[i][0], 1, m);
+#pragma GCC unroll 6
+      for (int k = 0; k < alpha; k++)
+        if (inside)
+          store8 (dst + (size_t) (i * alpha + k) * plane, v[k]);
+        else
+          store_n (dst + (size_t) (i * alpha + k) * plane, v[k], n);
+    }
+}
+
+/* Tiles [t0, t1): V[ξ][t − t0][c] = (Bᵀ d B)[ξ] in v, ξ's plane `plane`
+ * floats from the one before. */
 INLINE void
 input_tiles (const Job *j,
+             float     *v,
+             size_t     plane,
              int        t0,
              int        t1,
              const int  m)
 {
   const TlConv2dShape *s = j->s;
   const int alpha = m + 2, c = s->c, per_image = j->t.th * j->t.tw;
-  const size_t plane = (size_t) j->t.tiles * c;
 
   for (int t = t0; t < t1; t++)
     {
@@ -322,50 +382,82 @@ input_tiles (const Job *j,
       /* the block's rows and columns inside the image */
       const int i0 = iy0 < 0 ? -iy0 : 0, i1 = s->h - iy0 < alpha ? s->h - iy0 : alpha;
       const int k0 = ix0 < 0 ? -ix0 : 0, k1 = s->w - ix0 < alpha ? s->w - ix0 : alpha;
+      const bool inside = i0 == 0 && i1 == alpha && k0 == 0 && k1 == alpha;
       const float *img = j->in + (size_t) (t / per_image) * s->h * s->w * c;
-      float *dst = j->v + (size_t) t * c;
+      float *dst = v + (size_t) (t - t0) * c;
 
       for (int c0 = 0; c0 < c; c0 += 8)
         {
           const int n = c - c0 < 8 ? c - c0 : 8;
-          v8sf x[6][6];
 
-#pragma GCC unroll 6
-          for (int k = 0; k < alpha; k++)
-            {
-              v8sf d[6];
-
-#pragma GCC unroll 6
-              for (int i = 0; i < alpha; i++)
-                d[i] = i >= i0 && i < i1 && k >= k0 && k < k1 ?
-                       load_n (img + ((size_t) (iy0 + i) * s->w + ix0 + k) * c + c0, n) :
-                       (v8sf) { 0 };
-              input_1d (&x[0][k], 6, d, 1, m);
-            }
-#pragma GCC unroll 6
-          for (int i = 0; i < alpha; i++)
-            {
-              v8sf v[6];
-
-              input_1d (v, 1, &x[i][0], 1, m);
-#pragma GCC unroll 6
-              for (int k = 0; k < alpha; k++)
-                store_n (dst + (size_t) (i * alpha + k) * plane + c0, v[k], n);
-            }
+          if (inside && n == 8)
+            input_block (dst + c0, plane, img, s, iy0, ix0, c0, 8, 0, alpha, 0, alpha, m, true);
+          else
+            input_block (dst + c0, plane, img, s, iy0, ix0, c0, n, i0, i1, k0, k1, m, false);
         }
     }
 }
 
-/* Tiles [t0, t1): out = act (Aᵀ M A + b), pixels inside the output only. */
+/* One tile's channels c0 .. c0 + n − 1 (n <= 8) from M[ξ] at
+ * src[ξ · plane]: its my × mx pixels inside the output to o (the tile's
+ * top-left pixel); `full` (m × m pixels, n = 8) drops the tests. */
 INLINE void
-output_tiles (const Job *j,
-              int        t0,
-              int        t1,
-              const int  m)
+output_block (float               *o,
+              const float         *src,
+              size_t               plane,
+              const float         *b,
+              const TlConv2dShape *s,
+              int                  n,
+              int                  my,
+              int                  mx,
+              const int            m,
+              const bool           full)
+{
+  const int alpha = m + 2, oc = s->oc;
+  const v8sf bias = b == NULL ? (v8sf) { 0 } : full ? load8 (b) : load_n (b, n);
+  v8sf y[4][6];
+
+#pragma GCC unroll 6
+  for (int k = 0; k < alpha; k++)
+    {
+      v8sf x[6];
+
+#pragma GCC unroll 6
+      for (int i = 0; i < alpha; i++)
+        x[i] = full ? load8 (src + (size_t) (i * alpha + k) * plane) :
+                      load_n (src + (size_t) (i * alpha + k) * plane, n);
+      output_1d (&y[0][k], 6, x, 1, m);
+    }
+#pragma GCC unroll 4
+  for (int i = 0; i < m; i++)
+    {
+      v8sf z[4];
+
+      if (!full && i >= my)
+        break;
+      output_1d (z, 1, &y[i][0], 1, m);
+#pragma GCC unroll 4
+      for (int k = 0; k < m; k++)
+        if (full)
+          store8 (o + ((size_t) i * s->ow + k) * oc, tl_nn_act8 (z[k] + bias, s));
+        else if (k < mx)
+          store_n (o + ((size_t) i * s->ow + k) * oc, tl_nn_act8 (z[k] + bias, s), n);
+    }
+}
+
+/* Tiles [t0, t1): out = act (Aᵀ M A + b), pixels inside the output only,
+ * with M[ξ][t − t0][oc] in mm, ξ's plane `plane` floats from the one
+ * before. */
+INLINE void
+output_tiles (const Job   *j,
+              const float *mm,
+              size_t       plane,
+              int          t0,
+              int          t1,
+              const int    m)
 {
   const TlConv2dShape *s = j->s;
-  const int alpha = m + 2, oc = s->oc, per_image = j->t.th * j->t.tw;
-  const size_t plane = (size_t) j->t.tiles * oc;
+  const int oc = s->oc, per_image = j->t.th * j->t.tw;
 
   for (int t = t0; t < t1; t++)
     {
@@ -374,91 +466,43 @@ output_tiles (const Job *j,
       const int my = s->oh - oy0 < m ? s->oh - oy0 : m, mx = s->ow - ox0 < m ? s->ow - ox0 : m;
       float *o = j->out + ((size_t) (t / per_image) * s->oh * s->ow +
                            (size_t) oy0 * s->ow + ox0) * oc;
-      const float *src = j->mm + (size_t) t * oc;
+      const float *src = mm + (size_t) (t - t0) * oc;
 
       for (int c0 = 0; c0 < oc; c0 += 8)
         {
           const int n = oc - c0 < 8 ? oc - c0 : 8;
-          const v8sf bias = j->b ? load_n (j->b + c0, n) : (v8sf) { 0 };
-          v8sf y[4][6];
+          const float *b = j->b ? j->b + c0 : NULL;
 
-#pragma GCC unroll 6
-          for (int k = 0; k < alpha; k++)
-            {
-              v8sf x[6];
-
-#pragma GCC unroll 6
-              for (int i = 0; i < alpha; i++)
-                x[i] = load_n (src + (size_t) (i * alpha + k) * plane + c0, n);
-              output_1d (&y[0][k], 6, x, 1, m);
-            }
-#pragma GCC unroll 4
-          for (int i = 0; i < m; i++)
-            {
-              v8sf z[4];
-
-              if (i >= my)
-                break;
-              output_1d (z, 1, &y[i][0], 1, m);
-#pragma GCC unroll 4
-              for (int k = 0; k < m; k++)
-                if (k < mx)
-                  store_n (o + ((size_t) i * s->ow + k) * oc + c0, tl_nn_act8 (z[k] + bias, s), n);
-            }
+          if (n == 8 && my == m && mx == m)
+            output_block (o + c0, src + c0, plane, b, s, 8, m, m, m, true);
+          else
+            output_block (o + c0, src + c0, plane, b, s, n, my, mx, m, false);
         }
     }
 }
 
-/* The transforms of tiles [t0, t1), input (pass 0) or output (pass 1),
- * specialised for m at compile time. */
-SIMD static void
-transform_tiles (const Job *j,
-                 int        t0,
-                 int        t1)
-{
-  if (j->pass == 0 && j->t.m == 2)
-    input_tiles (j, t0, t1, 2);
-  else if (j->pass == 0)
-    input_tiles (j, t0, t1, 4);
-  else if (j->t.m == 2)
-    output_tiles (j, t0, t1, 2);
-  else
-    output_tiles (j, t0, t1, 4);
-}
-
+/* Position ξ: mm [n][oc] = v [n][c] × U[ξ] for n tiles, on the engine's
+ * panel kernel (tl-nn-quant.h), which at these sizes (16 to 162 rows at
+ * batch 1 or 2) beats BLIS: BLIS packs both operands first.  Within a
+ * pass, it made the encoder's 32-channel layers 27 % faster (median 0.25
+ * → 0.18 ms, interleaved passes, one thread), the 64-channel ones 2 %.
+ * Each position's filters are a block of their own (64 KiB for 128
+ * channels) that comes from memory: the next one is prefetched before
+ * each product (9 % on the 128-channel layers while they ran on BLIS). */
 static void
-transform_chunk (void *ctx,
-                 int   i)
+product (const Job   *j,
+         float       *mm,
+         const float *v,
+         int          n,
+         int          xi)
 {
-  const Job *j = ctx;
-  int t0 = i * j->step, t1 = t0 + j->step < j->t.tiles ? t0 + j->step : j->t.tiles;
-
-  transform_tiles (j, t0, t1);
-}
-
-/* Position ξ: M[ξ] = V[ξ] × U[ξ], on the engine's panel kernel
- * (tl-nn-quant.h), which at these sizes (16 to 162 rows at batch 1 or
- * 2) beats BLIS: BLIS packs both operands first.  Within a pass, it made
- * the encoder's 32-channel layers 27 % faster (median 0.25 → 0.18 ms,
- * interleaved passes, one thread), the 64-channel ones 2 %.  Each
- * position's filters are a block of their own (64 KiB for 128 channels)
- * that comes from memory: the next one is prefetched before each
- * product (9 % on the 128-channel layers while they ran on BLIS). */
-static void
-gemm_chunk (void *ctx,
-            int   xi)
-{
-  const Job *j = ctx;
   const TlConv2dShape *s = j->s;
-  const int tiles = j->t.tiles;
-  float *mm = j->mm + (size_t) xi * tiles * s->oc;
-  const float *v = j->v + (size_t) xi * tiles * s->c;
 
   if (j->codes != NULL)
     {
       /* the kernel prefetches along the codes, which run on into the
        * next position's */
-      tl_quant_gemm16 (mm, s->oc, v, s->c, tiles, s->c, s->oc,
+      tl_quant_gemm16 (mm, s->oc, v, s->c, n, s->c, s->oc,
                        j->codes + (size_t) xi * codes_block_bytes (s));
       return;
     }
@@ -470,34 +514,221 @@ gemm_chunk (void *ctx,
         __builtin_prefetch (next + at, 0, 3);
     }
   if (s->oc % 16 == 0)
-    tl_quant_gemm_f32 (mm, s->oc, v, s->c, tiles, s->c, s->oc,
-                       j->u + (size_t) xi * s->c * s->oc, s->oc);
+    tl_quant_gemm_f32 (mm, s->oc, v, s->c, n, s->c, s->oc,
+                       j->u + (size_t) xi * s->c * s->oc, s->oc, false);
   else
-    tl_gemm_1 (false, false, tiles, s->oc, s->c, 1.0f, v, s->c,
+    tl_gemm_1 (false, false, n, s->oc, s->c, 1.0f, v, s->c,
                j->u + (size_t) xi * s->c * s->oc, s->oc, 0.0f, mm, s->oc);
 }
+
+/* Tiles [t0, t1) from input to output on one thread, their V and M in
+ * the workspace from α²·t0·(c + oc) floats on. */
+INLINE void
+block_tiles (const Job *j,
+             int        t0,
+             int        t1,
+             const int  m)
+{
+  const TlConv2dShape *s = j->s;
+  const int xi = (m + 2) * (m + 2), n = t1 - t0;
+  float *v = j->ws + (size_t) xi * t0 * (s->c + s->oc);
+  float *mm = v + (size_t) xi * n * s->c;
+
+  input_tiles (j, v, (size_t) n * s->c, t0, t1, m);
+  for (int x = 0; x < xi; x++)
+    product (j, mm + (size_t) x * n * s->oc, v + (size_t) x * n * s->c, n, x);
+  output_tiles (j, mm, (size_t) n * s->oc, t0, t1, m);
+}
+
+/* ---- F(4×4, 3×3) from the taps ------------------------------------------- */
+
+/* Channels transformed at a time: their filters for all 36 positions
+ * (72 KiB for a panel of 16 outputs) on the stack, in L2 beside the
+ * tiles' V and M. */
+#define TAPS_KC 32
+/* floats from one position's filters to the next: not a multiple of
+ * 4 KiB, whose stores would all fall into the same sets of L1 */
+#define TAPS_XI (TAPS_KC * 16 + 16)
+
+/* G on eight lanes of three taps: the rows of g4 with its zeros left
+ * out (the entries are 1/4, 1/6, 1/12, 1/24 and 1). */
+INLINE void
+filter_1d (v8sf *y,
+           int   ys,
+           v8sf  w0,
+           v8sf  w1,
+           v8sf  w2)
+{
+  const v8sf a = w0 + w2, p = w0 * (1.0f / 24) + w2 * (1.0f / 6), q = w1 * (1.0f / 12);
+
+  y[0] = w0 * 0.25f;
+  y[ys] = (a + w1) * (-1.0f / 6);
+  y[2 * ys] = (a - w1) * (-1.0f / 6);
+  y[3 * ys] = p + q;
+  y[4 * ys] = p - q;
+  y[5 * ys] = w2;
+}
+
+/* buf [36][kc][16] (position ξ at ξ·TAPS_XI floats) = (G g Gᵀ)[ξ] for
+ * channels [c0, c0 + kc) of one panel of 16 outputs, its taps at w
+ * [c][9][16]. */
+INLINE void
+filter_block (float       *buf,
+              const float *w,
+              int          c0,
+              int          kc)
+{
+  for (int ci = 0; ci < kc; ci++)
+    for (int h = 0; h < 16; h += 8)
+      {
+        const float *g = w + (size_t) (c0 + ci) * 9 * 16 + h;
+        v8sf t[6][3];
+
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; kx++)
+          filter_1d (&t[0][kx], 3, load8 (g + kx * 16), load8 (g + (3 + kx) * 16),
+                     load8 (g + (6 + kx) * 16));
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; i++)
+          {
+            v8sf y[6];
+
+            filter_1d (y, 1, t[i][0], t[i][1], t[i][2]);
+#pragma GCC unroll 6
+            for (int k = 0; k < 6; k++)
+              store8 (buf + (size_t) (i * 6 + k) * TAPS_XI + ci * 16 + h, y[k]);
+          }
+      }
+}
+
+/* Tiles [t0, t1) from input to output with the filters transformed a
+ * panel of 16 outputs and TAPS_KC channels at a time (their products
+ * add up over the channels in order: the same bits whatever the
+ * tiles). */
+INLINE void
+taps_tiles (const Job *j,
+            int        t0,
+            int        t1)
+{
+  const TlConv2dShape *s = j->s;
+  const int c = s->c, oc = s->oc, n = t1 - t0;
+  float *v = j->ws + (size_t) 36 * t0 * (c + oc);
+  float *mm = v + (size_t) 36 * n * c;
+  float buf[36 * TAPS_XI] __attribute__ ((aligned (64)));
+
+  input_tiles (j, v, (size_t) n * c, t0, t1, 4);
+  for (int p = 0; p < oc / 16; p++)
+    for (int c0 = 0; c0 < c; c0 += TAPS_KC)
+      {
+        const int kc = c - c0 < TAPS_KC ? c - c0 : TAPS_KC;
+
+        filter_block (buf, j->taps + (size_t) p * 9 * c * 16, c0, kc);
+        for (int x = 0; x < 36; x++)
+          tl_quant_gemm_f32 (mm + (size_t) x * n * oc + p * 16, oc, v + (size_t) x * n * c + c0, c,
+                             n, kc, 16, buf + (size_t) x * TAPS_XI, 16, c0 > 0);
+      }
+  output_tiles (j, mm, (size_t) n * oc, t0, t1, 4);
+}
+
+/* Task i of a pass (Job.pass), specialised for m at compile time:
+ * tiles from input to output, or the input or output transform of all
+ * the tiles' V and M in one plane each. */
+SIMD static void
+run_task (const Job *j,
+          int        t0,
+          int        t1)
+{
+  const size_t tiles = j->t.tiles;
+
+  if (j->pass == PASS_TAPS)
+    taps_tiles (j, t0, t1);
+  else if (j->pass == PASS_TILES)
+    {
+      if (j->t.m == 2)
+        block_tiles (j, t0, t1, 2);
+      else
+        block_tiles (j, t0, t1, 4);
+    }
+  else if (j->pass == PASS_INPUT && j->t.m == 2)
+    input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 2);
+  else if (j->pass == PASS_INPUT)
+    input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 4);
+  else if (j->t.m == 2)
+    output_tiles (j, j->mm + (size_t) t0 * j->s->oc, tiles * j->s->oc, t0, t1, 2);
+  else
+    output_tiles (j, j->mm + (size_t) t0 * j->s->oc, tiles * j->s->oc, t0, t1, 4);
+}
+
+static void
+task_chunk (void *ctx,
+            int   i)
+{
+  const Job *j = ctx;
+  int t0 = i * j->step, t1 = t0 + j->step < j->t.tiles ? t0 + j->step : j->t.tiles;
+
+  run_task (j, t0, t1);
+}
+
+static void
+gemm_chunk (void *ctx,
+            int   xi)
+{
+  const Job *j = ctx;
+  const int tiles = j->t.tiles;
+
+  product (j, j->mm + (size_t) xi * tiles * j->s->oc, j->v + (size_t) xi * tiles * j->s->c,
+           tiles, xi);
+}
+
+/* Tiles a thread must get to run whole: with fewer, the products split
+ * by positions instead, which share out the filters. */
+#define TILES_PER_THREAD 24
 
 static void
 forward (float               *out,
          const float         *in,
          const float         *u,
          const uint8_t       *codes,
+         const float         *taps,
          const float         *b,
          const TlConv2dShape *s,
          int                  m,
          float               *ws)
 {
-  Job j = { out, ws, NULL, in, u, b, codes, s, tiling (s, m), 0, 0 };
+  Job j = { out, ws, NULL, NULL, in, u, b, codes, taps, s, tiling (s, m), 0, PASS_TILES };
   int threads = tl_nn_get_threads (), xi = j.t.alpha * j.t.alpha, chunks;
 
+  /* from the taps: each thread transforms the filters its tiles need */
+  if (taps != NULL)
+    {
+      j.pass = PASS_TAPS;
+      j.step = (j.t.tiles + threads - 1) / threads;
+      tl_nn_parallel_work ((j.t.tiles + j.step - 1) / j.step, task_chunk, &j,
+                           (double) tl_conv2d_flops (s));
+      return;
+    }
+
+  /* Many tiles (the 35×35 and 17×17 maps): one task a thread, each from
+   * input to output, so that its V and M never leave its core's cache
+   * and the layer is one parallel call.  Each tile's arithmetic is the
+   * same whatever the tasks: 1 and 2 threads give the same bits. */
+  if (j.t.tiles >= TILES_PER_THREAD * threads)
+    {
+      j.step = (j.t.tiles + threads - 1) / threads;
+      tl_nn_parallel_work ((j.t.tiles + j.step - 1) / j.step, task_chunk, &j,
+                           (double) tl_conv2d_flops (s));
+      return;
+    }
+  j.v = ws;
   j.mm = ws + tl_nn_round16 ((size_t) xi * j.t.tiles * s->c);
   /* two tasks a thread, for balance */
   j.step = (j.t.tiles + 2 * threads - 1) / (2 * threads);
   chunks = (j.t.tiles + j.step - 1) / j.step;
-  tl_nn_parallel (chunks, transform_chunk, &j);
+  j.pass = PASS_INPUT;
+  tl_nn_parallel (chunks, task_chunk, &j);
   tl_nn_parallel (xi, gemm_chunk, &j);
-  j.pass = 1;
-  tl_nn_parallel (chunks, transform_chunk, &j);
+  j.pass = PASS_OUTPUT;
+  tl_nn_parallel (chunks, task_chunk, &j);
 }
 
 void
@@ -509,7 +740,7 @@ tl_winograd_forward (float               *out,
                      int                  m,
                      float               *ws)
 {
-  forward (out, in, u, NULL, b, s, m, ws);
+  forward (out, in, u, NULL, NULL, b, s, m, ws);
 }
 
 void
@@ -520,5 +751,45 @@ tl_winograd_forward_codes (float               *out,
                            const TlConv2dShape *s,
                            float               *ws)
 {
-  forward (out, in, NULL, u, b, s, 2, ws);
+  forward (out, in, NULL, u, NULL, b, s, 2, ws);
+}
+
+bool
+tl_winograd_taps_choose (const TlConv2dShape *s)
+{
+  /* the maps F(2×2) gets from tl_winograd_choose () that are large
+   * enough for 4×4 tiles (17×17: 25 tiles of 36 products each instead of
+   * 81 of 16, 31 % fewer multiply-adds) */
+  return tl_winograd_choose (s) == 2 && s->oh >= 12 && s->ow >= 12 && s->oc % 16 == 0;
+}
+
+size_t
+tl_winograd_taps_floats (const TlConv2dShape *s)
+{
+  return (size_t) 9 * s->c * s->oc;
+}
+
+void
+tl_winograd_taps (float               *u,
+                  const float         *w,
+                  const TlConv2dShape *s)
+{
+  const int c = s->c, oc = s->oc;
+
+  for (int p = 0; p < oc / 16; p++)
+    for (int ci = 0; ci < c; ci++)
+      for (int tap = 0; tap < 9; tap++)
+        memcpy (u + (((size_t) p * c + ci) * 9 + tap) * 16, w + ((size_t) tap * c + ci) * oc + p * 16,
+                16 * sizeof (float));
+}
+
+void
+tl_winograd_forward_taps (float               *out,
+                          const float         *in,
+                          const float         *u,
+                          const float         *b,
+                          const TlConv2dShape *s,
+                          float               *ws)
+{
+  forward (out, in, NULL, NULL, u, b, s, 4, ws);
 }

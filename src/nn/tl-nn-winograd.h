@@ -62,6 +62,19 @@ void   tl_winograd_forward_codes  (float *out, const float *in, const uint8_t *u
                                    const float *b, const TlConv2dShape *s,
                                    float *ws);
 
+/* F(4×4, 3×3) on float filters kept as their taps, in panels of 16
+ * outputs (u [oc / 16][c][9][16], tl_winograd_taps_floats () floats),
+ * and transformed as the products need them, 32 channels of a panel at
+ * a time: a quarter of the bytes of transformed filters to read, for
+ * maps where F(2×2) would run only because F(4×4)'s 36 filters a weight
+ * cost more to read than its products save (the 17×17 maps; oc a
+ * multiple of 16).  ws holds tl_winograd_workspace (s, 4) floats. */
+bool   tl_winograd_taps_choose    (const TlConv2dShape *s);
+size_t tl_winograd_taps_floats    (const TlConv2dShape *s);
+void   tl_winograd_taps           (float *u, const float *w, const TlConv2dShape *s);
+void   tl_winograd_forward_taps   (float *out, const float *in, const float *u,
+                                   const float *b, const TlConv2dShape *s, float *ws);
+
 #ifdef __cplusplus
 }
 #endif
