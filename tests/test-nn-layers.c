@@ -123,6 +123,51 @@ test_gemm_few_rows_threads (void)
 
 /* ---- conv2d -------------------------------------------------------------- */
 
+/* tl_conv2d_weights_read (): the forward pass reads no weight outside
+ * the stretch it names (those are NaN here, and the output matches the
+ * reference on the real weights); a 1×1 map's 3×3 "same" convolution
+ * reads its centre tap only. */
+static void
+test_conv_weights_read (void)
+{
+  static const int shapes[][4] = { { 1, 1, 3, TL_PAD_SAME }, { 5, 4, 3, TL_PAD_SAME },
+                                   { 1, 1, 1, TL_PAD_VALID }, { 7, 7, 3, TL_PAD_VALID } };
+
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    {
+      TlConv2dShape s;
+      size_t from, count, n_w, n_in, n_out;
+      g_autofree float *w = NULL, *poisoned = NULL, *in = NULL, *out = NULL, *ref = NULL, *ws = NULL;
+      double d;
+
+      g_assert_true (tl_conv2d_shape (&s, 2, shapes[t][0], shapes[t][1], 8, 16, shapes[t][2],
+                                      shapes[t][2], 1, shapes[t][3], 1));
+      n_w = (size_t) s.kh * s.kw * s.c * s.oc;
+      n_in = (size_t) 2 * s.h * s.w * s.c;
+      n_out = (size_t) 2 * s.oh * s.ow * s.oc;
+      tl_conv2d_weights_read (&s, &from, &count);
+      g_assert_cmpuint (from + count, <=, n_w);
+      if (shapes[t][0] == 1 && shapes[t][2] == 3)
+        g_assert_true (from == 4 * (size_t) s.c * s.oc && count == (size_t) s.c * s.oc);
+      w = g_new (float, n_w);
+      nn_test_fill (w, n_w, 70 + t);
+      poisoned = g_new (float, n_w);
+      for (size_t i = 0; i < n_w; i++)
+        poisoned[i] = i >= from && i < from + count ? w[i] : NAN;
+      in = g_new (float, n_in);
+      nn_test_fill (in, n_in, 80 + t);
+      out = g_new (float, n_out);
+      ref = g_new (float, n_out);
+      ws = g_new (float, tl_conv2d_workspace (&s) + 1);
+      tl_conv2d_forward (out, in, poisoned, NULL, &s, ws);
+      tl_conv2d_forward_ref (ref, in, w, NULL, &s);
+      d = nn_test_max_diff (out, ref, n_out);
+      g_test_message ("conv %d×%d k%d reads weights [%zu, %zu) of %zu: max |diff| %.2e",
+                      s.h, s.w, s.kh, from, from + count, n_w, d);
+      g_assert_cmpfloat (d, <, 1e-4);
+    }
+}
+
 typedef struct
 {
   const char *name;
@@ -581,6 +626,7 @@ main (int   argc,
 
   g_test_add_func ("/twinlock/nn/gemm/reference", test_gemm);
   g_test_add_func ("/twinlock/nn/gemm/few-rows-threads", test_gemm_few_rows_threads);
+  g_test_add_func ("/twinlock/nn/conv/weights-read", test_conv_weights_read);
   g_test_add_func ("/twinlock/nn/conv2d/shape", test_conv2d_shape);
   for (guint i = 0; i < G_N_ELEMENTS (conv_cases); i++)
     {

@@ -438,6 +438,18 @@ tl_conv2d_patches_apply (const TlConv2dShape *s)
   return s->groups == 1 && !is_pointwise (s) && single_tap (s) < 0;
 }
 
+void
+tl_conv2d_weights_read (const TlConv2dShape *s,
+                        size_t              *from,
+                        size_t              *count)
+{
+  size_t per_tap = (size_t) s->c / s->groups * s->oc;
+  int tap = s->groups == 1 ? single_tap (s) : -1;
+
+  *from = tap >= 0 ? (size_t) tap * per_tap : 0;
+  *count = tap >= 0 ? per_tap : (size_t) s->kh * s->kw * per_tap;
+}
+
 bool
 tl_conv2d_transposed_applies (const TlConv2dShape *s)
 {

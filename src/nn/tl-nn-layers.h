@@ -80,6 +80,11 @@ bool   tl_conv2d_transposed_applies (const TlConv2dShape *s);
 /* Whether s is one GEMM over its patches (im2col): groups 1, neither a
  * pointwise convolution nor one whose only live tap makes it one. */
 bool   tl_conv2d_patches_apply      (const TlConv2dShape *s);
+/* The floats [*from, *from + *count) of w [kh][kw][c][oc] that
+ * tl_conv2d_forward () reads: one tap's block when only that tap ever
+ * meets the image (a "same" convolution of a 1×1 map), else all of w. */
+void   tl_conv2d_weights_read       (const TlConv2dShape *s, size_t *from,
+                                     size_t *count);
 void   tl_conv2d_transpose_weights  (float *wt, const float *w,
                                      const TlConv2dShape *s);
 void   tl_conv2d_forward_transposed (float *out, const float *in,

@@ -1341,21 +1341,30 @@ add_forward (float       *out,
   tl_nn_parallel ((int) ((count + j.step - 1) / j.step), add_chunk, &j);
 }
 
-/* Posts the weights of the first convolution after node i's (and after
- * its chain's) for the pool's waiting threads to prefetch while node i
- * runs (tl_nn_pool_prefetch ()). */
+/* Posts the weights that the first convolution or dense layer after
+ * node i's (and after its chain's) will read, for the pool's waiting
+ * threads to prefetch while node i runs (tl_nn_pool_prefetch ()). */
 static void
 post_next_weights (TlNet *net,
                    int    i)
 {
   int j = net->chains[i].end > i ? net->chains[i].end + 1 : i + 1;
+  TlConv2dShape s;
+  size_t from, count;
 
-  while (j < net->n_nodes && net->nodes[j].op != TL_OP_CONV2D)
+  while (j < net->n_nodes && net->nodes[j].op != TL_OP_CONV2D &&
+         net->nodes[j].op != TL_OP_DENSE)
     j++;
   if (j >= net->n_nodes)
     tl_nn_pool_prefetch (NULL, 0);
   else if (net->frozen != NULL && net->frozen[j] != NULL)
     tl_nn_pool_prefetch (net->frozen[j], net->frozen_bytes[j]);
+  else if (net->nodes[j].op == TL_OP_CONV2D &&
+           conv_shape_of (&net->nodes[j], &net->nodes[net->nodes[j].inputs[0]], net->batch, &s))
+    {
+      tl_conv2d_weights_read (&s, &from, &count);
+      tl_nn_pool_prefetch (param (net, j, 0) + from, count * sizeof (float));
+    }
   else
     tl_nn_pool_prefetch (param (net, j, 0),
                          net->tensors[net->first_tensor[j]].count * sizeof (float));
