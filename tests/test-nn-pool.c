@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -177,9 +178,18 @@ test_call_cost (void)
 }
 
 static GThread *slow_caller;
+static atomic_int worker_started;
+static uint64_t alone_before;
 
-/* 20 µs on the calling thread, 1 ms on a worker: a worker that the OS
- * would keep waiting */
+static uint64_t alone_calls (void);
+
+/* 3 ms on a worker; on the calling thread, the wait until a worker has
+ * started the other chunk (at most 50 ms).  Without that wait a worker
+ * slow to wake on a loaded machine finds no chunk left, the caller runs
+ * both and the call loses nothing: the fallback would have nothing to
+ * react to.  With it, a call takes the worker's start-up plus 3 ms while
+ * the caller's own pace says twice the start-up.  (A call the pool runs
+ * alone does not wait: no worker will come.) */
 static void
 slow_on_worker_chunk (void *ctx,
                       int   i)
@@ -189,10 +199,13 @@ slow_on_worker_chunk (void *ctx,
   (void) ctx;
   (void) i;
   if (g_thread_self () != slow_caller)
-    g_usleep (1000);
-  else
-    while (g_get_monotonic_time () - t0 < 20)
-      ;
+    {
+      atomic_store (&worker_started, 1);
+      g_usleep (3000);
+    }
+  else if (alone_calls () == alone_before)
+    while (!atomic_load (&worker_started) && g_get_monotonic_time () - t0 < 50000)
+      g_thread_yield ();
 }
 
 static uint64_t
@@ -219,7 +232,11 @@ test_fallback (void)
   tl_nn_pool_forget_lag ();
   a0 = alone_calls ();
   for (int i = 0; i < 640; i++)
-    tl_nn_parallel (2, slow_on_worker_chunk, NULL);
+    {
+      atomic_store (&worker_started, 0);
+      alone_before = alone_calls ();
+      tl_nn_parallel (2, slow_on_worker_chunk, NULL);
+    }
   alone = alone_calls () - a0;
   g_test_message ("calls run alone: %" G_GUINT64_FORMAT " of 640", alone);
   g_assert_cmpuint (alone, >=, 320);
