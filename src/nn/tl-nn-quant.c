@@ -312,7 +312,7 @@ product_panels (const Product  *g,
                 DequantiseFunc  dequantise)
 {
   float buf[KC * PANEL] __attribute__ ((aligned (64)));
-  const int m = g->m, k = g->k, ldc = g->ldc, tiles = (m + MR - 1) / MR;
+  const int m = g->m, k = g->k, ldc = g->ldc;
 
   for (int p = p0; p < p1; p++)
     {
@@ -333,18 +333,13 @@ product_panels (const Product  *g,
           else
             dequantise (buf, q + (size_t) k0 * PANEL * g->bytes, g->a + p * PANEL,
                         g->b + p * PANEL, kc, g->bytes);
-          /* rows in tiles of as even a height as MR allows (81: eleven
-           * of 6 and three of 5, not thirteen and one of 3): a tile of
-           * fewer than 4 rows keeps too few sums in flight to hide the
-           * multiply-adds' latency */
-          for (int r0 = 0, left = tiles; r0 < m; left--)
+          for (int r0 = 0; r0 < m; r0 += MR)
             {
               float *cr = c + (size_t) r0 * ldc;
               const float *x = g->x + (size_t) r0 * g->ldx + k0;
               const bool add = k0 > 0 || g->add;
-              const int rows = (m - r0 + left - 1) / left;
+              const int rows = m - r0 < MR ? m - r0 : MR;
 
-              r0 += rows;
               switch (rows)
                 {
                 case 6: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 6); break;
