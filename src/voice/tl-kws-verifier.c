@@ -16,7 +16,7 @@
 G_STATIC_ASSERT (TL_KWS_VERIFIER_INPUT == TL_KWS_VERIFIER_FRAMES * TL_KWS_MEL_BANDS);
 
 /* The default verifier's members, in the model directory. */
-static const char * const default_files[] = { TL_KWS_VERIFIER_FILE, NULL };
+static const char * const default_files[] = { TL_KWS_VERIFIER_FILE, "kws-verifier-2.tlnn", NULL };
 
 struct _TlKwsVerifier
 {
