@@ -1,5 +1,5 @@
 /* test-voice-features.c — log-mel features against a direct DFT, the
- * verifier's window, and the verifier model's load errors
+ * verifier's window, the verifier model's load errors and its ensembles
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -208,6 +208,95 @@ test_verifier_classify (void)
   g_assert_cmpint (tl_kws_class_from_phrase ("open"), ==, TL_KWS_CLASS_OTHER);
 }
 
+/* An ensemble's probabilities against its members': the softmax of the
+ * members' mean logits equals the softmax of their mean log-probabilities
+ * (each member's log-softmax differs from its logits by a constant). */
+static void
+test_verifier_ensemble (void)
+{
+  g_autofree char *path = tl_kws_verifier_default_path ();
+  g_auto (GStrv) defaults = tl_kws_verifier_default_paths ();
+  g_autofree char *dir = g_dir_make_tmp ("tl-kws-ensemble-XXXXXX", NULL);
+  g_autofree char *other = g_build_filename (dir, "other.tlnn", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlNet) net = tl_kws_verifier_net_new (&error);
+  g_autoptr (TlKwsVerifier) a = NULL, b = NULL, ab = NULL, aa = NULL;
+  g_autoptr (TlKwsMel) mel = tl_kws_mel_new ();
+  g_autofree gint16 *pcm = g_new (gint16, 24000);
+  g_autofree float *win = g_new (float, TL_KWS_VERIFIER_INPUT);
+  g_autoptr (GRand) rng = g_rand_new_with_seed (5);
+  const char *pair[] = { path, other, NULL };
+  const char *same[] = { path, path, NULL };
+  const char *none[] = { NULL };
+  const char *bad[] = { path, "/nonexistent/kws-verifier-2.tlnn", NULL };
+  double max_diff = 0, max_same = 0, max_change = 0;
+  float *params;
+  size_t n;
+
+  g_assert_nonnull (defaults[0]);
+  g_assert_cmpstr (defaults[0], ==, path);
+  /* A second member: the default one with its weights perturbed. */
+  g_assert_no_error (error);
+  g_assert_true (tl_model_load_params (net, path, &error));
+  g_assert_no_error (error);
+  params = tl_net_params (net, &n);
+  for (size_t i = 0; i < n; i++)
+    params[i] *= 1 + 0.3 * g_rand_double_range (rng, -1, 1);
+  g_assert_true (tl_model_save (net, other, &error));
+  g_assert_no_error (error);
+
+  a = tl_kws_verifier_load (path, &error);
+  g_assert_no_error (error);
+  b = tl_kws_verifier_load (other, &error);
+  g_assert_no_error (error);
+  ab = tl_kws_verifier_load_ensemble (pair, &error);
+  g_assert_no_error (error);
+  aa = tl_kws_verifier_load_ensemble (same, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tl_kws_verifier_n_members (a), ==, 1);
+  g_assert_cmpuint (tl_kws_verifier_n_members (ab), ==, 2);
+
+  for (guint32 seed = 1; seed <= 8; seed++)
+    {
+      double pa[TL_KWS_N_CLASSES], pb[TL_KWS_N_CLASSES], pab[TL_KWS_N_CLASSES];
+      double paa[TL_KWS_N_CLASSES], ref[TL_KWS_N_CLASSES];
+      float mean_log[TL_KWS_N_CLASSES];
+
+      make_signal (pcm, 24000, seed);
+      tl_kws_mel_window (mel, win, pcm, 24000, 12000 + 1000 * seed, TL_KWS_VERIFIER_FRAMES);
+      tl_kws_verifier_classify (a, win, pa);
+      tl_kws_verifier_classify (b, win, pb);
+      tl_kws_verifier_classify (ab, win, pab);
+      tl_kws_verifier_classify (aa, win, paa);
+      for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+        mean_log[k] = (float) ((log (pa[k]) + log (pb[k])) / 2);
+      tl_kws_softmax (ref, mean_log, TL_KWS_N_CLASSES);
+      for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+        {
+          max_diff = MAX (max_diff, fabs (pab[k] - ref[k]));
+          max_same = MAX (max_same, fabs (paa[k] - pa[k]));
+          max_change = MAX (max_change, fabs (pab[k] - pa[k]));
+        }
+    }
+  g_test_message ("ensemble against the softmax of its members' mean log-probabilities: "
+                  "max |difference| = %.3g; the same model twice against once: %.3g; "
+                  "the pair against its first member: %.3g", max_diff, max_same, max_change);
+  g_assert_cmpfloat (max_diff, <, 1e-5);
+  g_assert_cmpfloat (max_same, <, 1e-6);
+  /* the second member changes something */
+  g_assert_cmpfloat (max_change, >, 1e-4);
+
+  g_assert_null (tl_kws_verifier_load_ensemble (none, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (tl_kws_verifier_load_ensemble (bad, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "kws-verifier-2.tlnn"));
+
+  g_unlink (other);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -217,5 +306,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/features/window", test_mel_window);
   g_test_add_func ("/twinlock/voice/verifier/load-errors", test_verifier_load_errors);
   g_test_add_func ("/twinlock/voice/verifier/classify", test_verifier_classify);
+  g_test_add_func ("/twinlock/voice/verifier/ensemble", test_verifier_ensemble);
   return g_test_run ();
 }

@@ -362,7 +362,7 @@ tl_ctl_kws_eval (int    argc,
   gboolean json = FALSE;
   double floor_log10 = NAN;
   g_autofree char *stages_arg = NULL;
-  g_autofree char *verifier_path = NULL;
+  g_auto (GStrv) verifier_paths = NULL;
   g_autofree char *only_voice = NULL;
   gboolean no_verifier = FALSE;
   TlKwsStages run;
@@ -379,7 +379,7 @@ tl_ctl_kws_eval (int    argc,
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &dump, N_("Write every candidate with its scores to a TSV file"), N_("FILE") },
     { "candidate-floor", 0, 0, G_OPTION_ARG_DOUBLE, &floor_log10, N_("The keyphrase search proposes candidates above 10^EXP (default −45)"), N_("EXP") },
     { "stages", 0, 0, G_OPTION_ARG_STRING, &stages_arg, N_("Stages the engine runs, comma-separated: gate, competitors, llr, verifier (default: gate, verifier)"), N_("LIST") },
-    { "verifier", 0, 0, G_OPTION_ARG_FILENAME, &verifier_path, N_("The verifier model (default: the installed one)"), N_("MODEL") },
+    { "verifier", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &verifier_paths, N_("The verifier model (default: the installed one; repeated: an ensemble, the models' logits averaged)"), N_("MODEL") },
     { "no-verifier", 0, 0, G_OPTION_ARG_NONE, &no_verifier, N_("Run without the verifier"), NULL },
     { "only-voice", 0, 0, G_OPTION_ARG_STRING, &only_voice, N_("Measure only the files whose voice starts with PREFIX"), N_("PREFIX") },
     { NULL }
@@ -403,8 +403,8 @@ tl_ctl_kws_eval (int    argc,
     }
   if (no_verifier)
     engine = tl_kws_engine_new_full (NULL, NULL, NULL, &error);
-  else if (verifier_path)
-    engine = tl_kws_engine_new_full (NULL, NULL, verifier_path, &error);
+  else if (verifier_paths)
+    engine = tl_kws_engine_new_full (NULL, NULL, (const char * const *) verifier_paths, &error);
   else
     engine = tl_kws_engine_new (NULL, NULL, &error);
   if (engine == NULL)

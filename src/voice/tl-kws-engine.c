@@ -360,9 +360,9 @@ tl_kws_engine_new (const char          *model_dir,
                    const char * const  *phrases,
                    GError             **error)
 {
-  g_autofree char *path = tl_kws_verifier_default_path ();
+  g_auto (GStrv) paths = tl_kws_verifier_default_paths ();
 
-  return tl_kws_engine_new_full (model_dir, phrases, path, error);
+  return tl_kws_engine_new_full (model_dir, phrases, (const char * const *) paths, error);
 }
 
 gboolean
@@ -375,7 +375,7 @@ tl_kws_engine_has_verifier (TlKwsEngine *self)
 TlKwsEngine *
 tl_kws_engine_new_full (const char          *model_dir,
                         const char * const  *phrases,
-                        const char          *verifier_path,
+                        const char * const  *verifier_paths,
                         GError             **error)
 {
   g_autoptr (GPtrArray) list = g_ptr_array_new ();
@@ -400,9 +400,9 @@ tl_kws_engine_new_full (const char          *model_dir,
   self = g_new0 (TlKwsEngine, 1);
   self->model_dir = g_strdup (model_dir ? model_dir : DEFAULT_MODEL_DIR);
   self->candidate_floor = TL_KWS_DEFAULT_FLOOR;
-  if (verifier_path != NULL)
+  if (verifier_paths != NULL)
     {
-      self->net = tl_kws_verifier_load (verifier_path, error);
+      self->net = tl_kws_verifier_load_ensemble (verifier_paths, error);
       if (self->net == NULL)
         goto fail;
       self->mel = tl_kws_mel_new ();

@@ -119,12 +119,13 @@ typedef struct _TlKwsEngine TlKwsEngine;
 TlKwsEngine *tl_kws_engine_new        (const char        *model_dir,
                                        const char * const *phrases,
                                        GError           **error);
-/* The same with the verifier model at @verifier_path (NULL: no verifier,
- * the stages default to gate and second pass); tl_kws_engine_new() loads
- * tl_kws_verifier_default_path (). */
+/* The same with the verifier made of the models at @verifier_paths
+ * (NULL-terminated; several: an ensemble; NULL: no verifier, the stages
+ * default to gate and second pass); tl_kws_engine_new() loads
+ * tl_kws_verifier_default_paths (). */
 TlKwsEngine *tl_kws_engine_new_full   (const char        *model_dir,
                                        const char * const *phrases,
-                                       const char        *verifier_path,
+                                       const char * const *verifier_paths,
                                        GError           **error);
 gboolean     tl_kws_engine_has_verifier (TlKwsEngine     *self);
 void         tl_kws_engine_free       (TlKwsEngine       *self);

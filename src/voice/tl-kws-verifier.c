@@ -15,9 +15,12 @@
 
 G_STATIC_ASSERT (TL_KWS_VERIFIER_INPUT == TL_KWS_VERIFIER_FRAMES * TL_KWS_MEL_BANDS);
 
+/* The default verifier's members, in the model directory. */
+static const char * const default_files[] = { TL_KWS_VERIFIER_FILE, "kws-verifier-2.tlnn", NULL };
+
 struct _TlKwsVerifier
 {
-  TlNet *net;
+  GPtrArray *nets;  /* TlNet */
 };
 
 TlKwsClass
@@ -79,28 +82,47 @@ tl_kws_verifier_net_new (GError **error)
   return net;
 }
 
+static char *
+model_path (const char *file)
+{
+  const char *env = g_getenv ("TWINLOCK_MODELDIR");
+  g_autofree char *installed = g_build_filename (TL_MODELDIR, file, NULL);
+
+  if (env != NULL && env[0] != '\0')
+    return g_build_filename (env, file, NULL);
+  if (g_file_test (installed, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&installed);
+  return g_build_filename (TL_SOURCE_MODELDIR, file, NULL);
+}
+
 char *
 tl_kws_verifier_default_path (void)
 {
-  const char *env = g_getenv ("TWINLOCK_MODELDIR");
-  g_autofree char *installed = g_build_filename (TL_MODELDIR, TL_KWS_VERIFIER_FILE, NULL);
-
-  if (env != NULL && env[0] != '\0')
-    return g_build_filename (env, TL_KWS_VERIFIER_FILE, NULL);
-  if (g_file_test (installed, G_FILE_TEST_IS_REGULAR))
-    return g_steal_pointer (&installed);
-  return g_build_filename (TL_SOURCE_MODELDIR, TL_KWS_VERIFIER_FILE, NULL);
+  return model_path (default_files[0]);
 }
 
-TlKwsVerifier *
-tl_kws_verifier_load (const char  *path,
-                      GError     **error)
+char **
+tl_kws_verifier_default_paths (void)
+{
+  GStrvBuilder *b = g_strv_builder_new ();
+  char **paths;
+
+  for (guint i = 0; default_files[i] != NULL; i++)
+    {
+      g_autofree char *path = model_path (default_files[i]);
+      g_strv_builder_add (b, path);
+    }
+  paths = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return paths;
+}
+
+static TlNet *
+load_net (const char  *path,
+          GError     **error)
 {
   g_autoptr (TlNet) net = NULL;
   TlNnError err = { 0 };
-  TlKwsVerifier *self;
-
-  g_return_val_if_fail (path != NULL, NULL);
 
   net = tl_kws_verifier_net_new (error);
   if (net == NULL)
@@ -116,9 +138,51 @@ tl_kws_verifier_load (const char  *path,
       tl_model_set_error (error, &err, _("Cannot prepare the keyword verifier"));
       return NULL;
     }
+  return g_steal_pointer (&net);
+}
+
+TlKwsVerifier *
+tl_kws_verifier_load_ensemble (const char * const  *paths,
+                               GError             **error)
+{
+  g_autoptr (GPtrArray) nets = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_net_free);
+  TlKwsVerifier *self;
+
+  g_return_val_if_fail (paths != NULL, NULL);
+
+  for (guint i = 0; paths[i] != NULL; i++)
+    {
+      TlNet *net = load_net (paths[i], error);
+
+      if (net == NULL)
+        return NULL;
+      g_ptr_array_add (nets, net);
+    }
+  if (nets->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("The keyword verifier needs at least one model file"));
+      return NULL;
+    }
   self = g_new0 (TlKwsVerifier, 1);
-  self->net = g_steal_pointer (&net);
+  self->nets = g_steal_pointer (&nets);
   return self;
+}
+
+TlKwsVerifier *
+tl_kws_verifier_load (const char  *path,
+                      GError     **error)
+{
+  const char *paths[] = { path, NULL };
+
+  g_return_val_if_fail (path != NULL, NULL);
+  return tl_kws_verifier_load_ensemble (paths, error);
+}
+
+guint
+tl_kws_verifier_n_members (TlKwsVerifier *self)
+{
+  return self->nets->len;
 }
 
 void
@@ -126,7 +190,7 @@ tl_kws_verifier_free (TlKwsVerifier *self)
 {
   if (self == NULL)
     return;
-  g_clear_pointer (&self->net, tl_net_free);
+  g_clear_pointer (&self->nets, g_ptr_array_unref);
   g_free (self);
 }
 
@@ -150,7 +214,14 @@ tl_kws_verifier_classify (TlKwsVerifier *self,
                           const float   *features,
                           double        *probs)
 {
-  const float *logits = tl_net_forward (self->net, features, 1, false);
+  float mean[TL_KWS_N_CLASSES] = { 0 };
 
-  tl_kws_softmax (probs, logits, TL_KWS_N_CLASSES);
+  for (guint m = 0; m < self->nets->len; m++)
+    {
+      const float *logits = tl_net_forward (self->nets->pdata[m], features, 1, false);
+
+      for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+        mean[k] += logits[k] / self->nets->len;
+    }
+  tl_kws_softmax (probs, mean, TL_KWS_N_CLASSES);
 }

@@ -16,6 +16,9 @@
  *
  * A model file brings the weights only: its tensors must match this
  * description, so a file cannot bring another architecture.
+ *
+ * A verifier may be an ensemble: several such networks, trained
+ * independently, whose logits are averaged before the softmax.
  */
 #pragma once
 
@@ -30,10 +33,11 @@ G_BEGIN_DECLS
 #define TL_KWS_VERIFIER_INPUT  (TL_KWS_VERIFIER_FRAMES * 40)
 #define TL_KWS_VERIFIER_FILE   "kws-verifier.tlnn"
 
-/* Default thresholds on the verifier's probability, calibrated on the
- * held-out part of the training corpus (README, "Voice"). */
-#define TL_KWS_VERIFIER_UNLOCK_THRESHOLD 0.9693
-#define TL_KWS_VERIFIER_LOCK_THRESHOLD   0.9955
+/* Default thresholds on the verifier's probability: the lowest with no
+ * false alarm on the held-out files of both training corpora (README,
+ * "Voice"). */
+#define TL_KWS_VERIFIER_UNLOCK_THRESHOLD 0.9997
+#define TL_KWS_VERIFIER_LOCK_THRESHOLD   0.9010
 
 typedef enum
 {
@@ -53,14 +57,21 @@ TlNet       *tl_kws_verifier_net_new   (GError    **error);
 /* Where the installed (or, in the source tree, the committed) model is;
  * $TWINLOCK_MODELDIR overrides. */
 char        *tl_kws_verifier_default_path (void);
+/* The default verifier's model files (the first is
+ * tl_kws_verifier_default_path ()), NULL-terminated. */
+char       **tl_kws_verifier_default_paths (void);
 
 typedef struct _TlKwsVerifier TlKwsVerifier;
 
 TlKwsVerifier *tl_kws_verifier_load    (const char     *path,
                                         GError        **error);
+/* An ensemble of the models in @paths (NULL-terminated, at least one). */
+TlKwsVerifier *tl_kws_verifier_load_ensemble (const char * const *paths,
+                                              GError            **error);
+guint          tl_kws_verifier_n_members (TlKwsVerifier *self);
 void           tl_kws_verifier_free    (TlKwsVerifier  *self);
-/* Class probabilities (softmax) of one window of
- * [TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] features. */
+/* Class probabilities (softmax of the members' mean logits) of one window
+ * of [TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] features. */
 void           tl_kws_verifier_classify (TlKwsVerifier *self,
                                          const float   *features,
                                          double        *probs);
