@@ -558,28 +558,49 @@ filter_codes_avx2 (float         *restrict buf,
                    int            c0,
                    int            kc)
 {
-  const __m256 a0 = _mm256_loadu_ps (a4), a1 = _mm256_loadu_ps (a4 + 8);
-  const __m256 b0 = _mm256_loadu_ps (b4), b1 = _mm256_loadu_ps (b4 + 8);
+  const size_t tap_step = (size_t) c * PANEL;
 
   for (int ci = 0; ci < kc; ci++)
     {
-      v8sf lo[9], hi[9];
+      const uint8_t *p = q + (size_t) (c0 + ci) * PANEL;
 
+      /* one line of codes holds four channels' */
+      if (ci % 4 == 0)
 #pragma GCC unroll 9
-      for (int tap = 0; tap < 9; tap++)
+        for (int tap = 0; tap < 9; tap++)
+          _mm_prefetch ((const char *) p + tap * tap_step + AHEAD / 4, _MM_HINT_NTA);
+      /* eight outputs at a time, a column of taps at a time: few
+       * registers live */
+      for (int h = 0; h < PANEL; h += 8)
         {
-          const uint8_t *p = q + ((size_t) tap * c + c0 + ci) * PANEL;
-          __m128i v = _mm_loadu_si128 ((const __m128i *) p);
+          const __m256 a = _mm256_loadu_ps (a4 + h), b = _mm256_loadu_ps (b4 + h);
+          v8sf t[4][3];
 
-          /* one line of codes holds four channels' */
-          if (ci % 4 == 0)
-            _mm_prefetch ((const char *) p + AHEAD / 4, _MM_HINT_NTA);
-          lo[tap] = (v8sf) _mm256_fmadd_ps (_mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (v)), a0, b0);
-          hi[tap] = (v8sf) _mm256_fmadd_ps (_mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (
-                                              _mm_srli_si128 (v, 8))), a1, b1);
+#pragma GCC unroll 3
+          for (int kx = 0; kx < 3; kx++)
+            {
+              v8sf w[3];
+
+#pragma GCC unroll 3
+              for (int ky = 0; ky < 3; ky++)
+                {
+                  const __m128i v = _mm_loadl_epi64 ((const __m128i *) (p + (ky * 3 + kx) * tap_step + h));
+
+                  w[ky] = (v8sf) _mm256_fmadd_ps (_mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (v)), a, b);
+                }
+              filter2_1d (&t[0][kx], 3, w[0], w[1], w[2]);
+            }
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; i++)
+            {
+              v8sf y[4];
+
+              filter2_1d (y, 1, t[i][0], t[i][1], t[i][2]);
+#pragma GCC unroll 4
+              for (int jx = 0; jx < 4; jx++)
+                store8 (buf + (size_t) (i * 4 + jx) * WG_XI + ci * PANEL + h, y[jx]);
+            }
         }
-      filter2_store (buf + ci * PANEL, lo);
-      filter2_store (buf + ci * PANEL + 8, hi);
     }
 }
 #endif
