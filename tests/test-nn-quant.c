@@ -94,6 +94,10 @@ test_forward (gconstpointer data)
     { 2, 4, 4, 256, 256, 1, TL_PAD_SAME },     /* a face and its mirror image */
     { 1, 3, 3, 200, 160, 1, TL_PAD_SAME },     /* 9 rows: a tile of 6 and one of 3 */
     { 3, 2, 3, 232, 128, 1, 1 },               /* batch, odd sides, k not a multiple of 128 */
+    /* F(2×2, 3×3) from the codes: channels not a multiple of its blocks, one tile, batch */
+    { 1, 4, 4, 200, 160, 1, TL_PAD_SAME },
+    { 1, 2, 2, 64, 32, 1, TL_PAD_SAME },
+    { 2, 2, 4, 40, 48, 1, TL_PAD_SAME },
   };
   int threads = GPOINTER_TO_INT (data) % 8;
   bool portable = GPOINTER_TO_INT (data) >= 8;
@@ -133,6 +137,16 @@ test_forward (gconstpointer data)
       tl_quant_conv2d_forward_ref (ref, in, qw, b, &s);
       /* the float convolution of the weights the codes came from */
       tl_conv2d_forward_ref (plain, in, w, b, &s);
+      /* split over the threads by output channels: the same bits as one */
+      if (threads > 1)
+        {
+          g_autofree float *one = nn_test_new (n_out, 41);
+
+          tl_nn_set_threads (1);
+          tl_quant_conv2d_forward (one, in, qw, b, &s, ws);
+          tl_nn_set_threads (threads);
+          g_assert_cmpmem (one, n_out * sizeof (float), fast, n_out * sizeof (float));
+        }
       d_ref = nn_test_scaled_diff (fast, ref, n_out);
       d_float = nn_test_scaled_diff (fast, plain, n_out);
       g_test_message ("%s kernel, %d thread(s), n%d %d×%d×%d /%d → %d×%d×%d: max |diff| / "

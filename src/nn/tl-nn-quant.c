@@ -285,6 +285,29 @@ tile (float       *restrict c,
     }
 }
 
+/* tile () for 1 to MR rows */
+INLINE void
+tile_rows (float       *restrict c,
+           int                   ldc,
+           const float *restrict x,
+           int                   ldx,
+           const float *restrict w,
+           int                   ldw,
+           int                   kc,
+           bool                  add,
+           int                   rows)
+{
+  switch (rows)
+    {
+    case 6: tile (c, ldc, x, ldx, w, ldw, kc, add, 6); break;
+    case 5: tile (c, ldc, x, ldx, w, ldw, kc, add, 5); break;
+    case 4: tile (c, ldc, x, ldx, w, ldw, kc, add, 4); break;
+    case 3: tile (c, ldc, x, ldx, w, ldw, kc, add, 3); break;
+    case 2: tile (c, ldc, x, ldx, w, ldw, kc, add, 2); break;
+    default: tile (c, ldc, x, ldx, w, ldw, kc, add, 1); break;
+    }
+}
+
 /* c [m][n] = x [m][k] × w [k][n], w = a·q + b by columns with the codes q
  * in panels [n / 16][k][16], or w as floats (row stride ldw); then, when
  * s is given, bias and activation. */
@@ -340,15 +363,7 @@ product_panels (const Product  *g,
               const bool add = k0 > 0 || g->add;
               const int rows = m - r0 < MR ? m - r0 : MR;
 
-              switch (rows)
-                {
-                case 6: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 6); break;
-                case 5: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 5); break;
-                case 4: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 4); break;
-                case 3: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 3); break;
-                case 2: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 2); break;
-                default: tile (cr, ldc, x, g->ldx, w, ldw, kc, add, 1); break;
-                }
+              tile_rows (cr, ldc, x, g->ldx, w, ldw, kc, add, rows);
             }
         }
       /* bias and activation while the panel is in cache */
@@ -394,17 +409,27 @@ tl_quant_use_portable_kernel (bool portable)
   portable_only = portable;
 }
 
-static void
-run_panels (const Product *g,
-            int            p0,
-            int            p1)
+static bool
+use_avx2 (void)
 {
 #ifdef TL_QUANT_X86
   static int avx2 = -1;
 
   if (avx2 < 0)
     avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-  if (avx2 && !portable_only)
+  return avx2 && !portable_only;
+#else
+  return false;
+#endif
+}
+
+static void
+run_panels (const Product *g,
+            int            p0,
+            int            p1)
+{
+#ifdef TL_QUANT_X86
+  if (use_avx2 ())
     {
       product_panels_avx2 (g, p0, p1);
       return;
@@ -424,6 +449,381 @@ product_chunk (void *ctx,
   run_panels (g, p0, p0 + g->step < panels ? p0 + g->step : panels);
 }
 
+/* ---- F(2×2, 3×3) from the codes ---------------------------------------------
+ *
+ * The 3×3 stride-1 convolutions of the smallest maps (the encoder's
+ * 256-channel 4×4 ones: four 2×2 tiles) by Winograd's minimal filtering
+ * (tl-nn-winograd.h): 16 products a tile instead of 36 for its 4 pixels,
+ * 2.25× fewer multiply-adds.  The filters come from the same 8-bit codes,
+ * transformed as the products need them, a panel of 16 outputs and WG_KC
+ * channels at a time, so that the bytes read stay one a weight:
+ *
+ *   U[ξ] = G (a·q + b) Gᵀ = (2G) ((a / 4)·q + b / 4) (2G)ᵀ,
+ *
+ * 2G having integer entries (adds only); (a / 4)·q + b / 4 is w / 4 to
+ * the bit.  Inputs: V[ξ][tile][c] = (Bᵀ d B)[ξ]; products M[ξ][tile][oc];
+ * out = Aᵀ M A + bias, activation, per panel as soon as its products are
+ * done.  Split by panels: each thread reads only its panels' codes, and
+ * every output's arithmetic is the same whatever the threads. */
+
+/* channels transformed at a time: 16 positions × WG_KC × 16 floats */
+#define WG_KC 32
+/* floats from one position's filters to the next (not a multiple of 4 KiB) */
+#define WG_XI (WG_KC * PANEL + 16)
+
+static bool
+winograd_applies (const TlConv2dShape *s)
+{
+  const int tiles = s->n * (s->oh / 2) * (s->ow / 2);
+
+  /* whole 2×2 tiles; V and M fit in the im2col workspace */
+  return s->kh == 3 && s->kw == 3 && s->stride == 1 && s->groups == 1 && s->oh == s->h &&
+         s->ow == s->w && s->oh % 2 == 0 && s->ow % 2 == 0 && s->oh * s->ow <= 16 &&
+         s->c % 8 == 0 && (size_t) 16 * tiles * (s->c + s->oc) <= tl_conv2d_workspace (s);
+}
+
+/* buf [16][kc][16] (position ξ at ξ·WG_XI floats) = U[ξ] for channels
+ * [c0, c0 + kc) of one panel, whose codes are q [k][16], k = (tap·c + ci);
+ * a4, b4: the panel's a / 4 and b / 4. */
+typedef void (*FilterFunc) (float *restrict buf, const uint8_t *restrict q, const float *a4,
+                            const float *b4, int c, int c0, int kc);
+
+/* (2G) on eight lanes: r0 = 2·w0, r1 = w0 + w1 + w2, r2 = w0 − w1 + w2,
+ * r3 = 2·w2 */
+INLINE void
+filter2_1d (v8sf *y,
+            int   ys,
+            v8sf  w0,
+            v8sf  w1,
+            v8sf  w2)
+{
+  const v8sf e = w0 + w2;
+
+  y[0] = w0 + w0;
+  y[ys] = e + w1;
+  y[2 * ys] = e - w1;
+  y[3 * ys] = w2 + w2;
+}
+
+/* U[ξ] of eight outputs from their nine taps w/4 */
+INLINE void
+filter2_store (float      *buf,
+               const v8sf *w)
+{
+  v8sf t[4][3];
+
+#pragma GCC unroll 3
+  for (int kx = 0; kx < 3; kx++)
+    filter2_1d (&t[0][kx], 3, w[kx], w[3 + kx], w[6 + kx]);
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++)
+    {
+      v8sf y[4];
+
+      filter2_1d (y, 1, t[i][0], t[i][1], t[i][2]);
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; j++)
+        store8 (buf + (size_t) (i * 4 + j) * WG_XI, y[j]);
+    }
+}
+
+static void
+filter_codes (float         *restrict buf,
+              const uint8_t *restrict q,
+              const float   *a4,
+              const float   *b4,
+              int            c,
+              int            c0,
+              int            kc)
+{
+  for (int ci = 0; ci < kc; ci++)
+    for (int h = 0; h < PANEL; h += 8)
+      {
+        v8sf w[9];
+
+        for (int tap = 0; tap < 9; tap++)
+          for (int o = 0; o < 8; o++)
+            w[tap][o] = a4[h + o] * q[((size_t) tap * c + c0 + ci) * PANEL + h + o] + b4[h + o];
+        filter2_store (buf + ci * PANEL + h, w);
+      }
+}
+
+#ifdef TL_QUANT_X86
+__attribute__ ((target ("arch=x86-64-v3"))) static void
+filter_codes_avx2 (float         *restrict buf,
+                   const uint8_t *restrict q,
+                   const float   *a4,
+                   const float   *b4,
+                   int            c,
+                   int            c0,
+                   int            kc)
+{
+  const size_t tap_step = (size_t) c * PANEL;
+
+  for (int ci = 0; ci < kc; ci++)
+    {
+      const uint8_t *p = q + (size_t) (c0 + ci) * PANEL;
+
+      /* one line of codes holds four channels' */
+      if (ci % 4 == 0)
+#pragma GCC unroll 9
+        for (int tap = 0; tap < 9; tap++)
+          _mm_prefetch ((const char *) p + tap * tap_step + AHEAD / 4, _MM_HINT_NTA);
+      /* eight outputs at a time, a column of taps at a time: few
+       * registers live */
+      for (int h = 0; h < PANEL; h += 8)
+        {
+          const __m256 a = _mm256_loadu_ps (a4 + h), b = _mm256_loadu_ps (b4 + h);
+          v8sf t[4][3];
+
+#pragma GCC unroll 3
+          for (int kx = 0; kx < 3; kx++)
+            {
+              v8sf w[3];
+
+#pragma GCC unroll 3
+              for (int ky = 0; ky < 3; ky++)
+                {
+                  const __m128i v = _mm_loadl_epi64 ((const __m128i *) (p + (ky * 3 + kx) * tap_step + h));
+
+                  w[ky] = (v8sf) _mm256_fmadd_ps (_mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (v)), a, b);
+                }
+              filter2_1d (&t[0][kx], 3, w[0], w[1], w[2]);
+            }
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; i++)
+            {
+              v8sf y[4];
+
+              filter2_1d (y, 1, t[i][0], t[i][1], t[i][2]);
+#pragma GCC unroll 4
+              for (int jx = 0; jx < 4; jx++)
+                store8 (buf + (size_t) (i * 4 + jx) * WG_XI + ci * PANEL + h, y[jx]);
+            }
+        }
+    }
+}
+#endif
+
+typedef struct
+{
+  float               *out, *v, *mm;
+  const float         *in, *a, *b, *bias;
+  const uint8_t       *codes;
+  const TlConv2dShape *s;
+  int                  tiles, step;   /* panels per task */
+} Wino;
+
+/* V for channels [c0, c0 + 8) of every tile */
+INLINE void
+wino_input (const Wino *j,
+            int         c0)
+{
+  const TlConv2dShape *s = j->s;
+  const int c = s->c, tw = s->ow / 2, per_image = (s->oh / 2) * tw;
+  const size_t plane = (size_t) j->tiles * c;
+
+  for (int t = 0; t < j->tiles; t++)
+    {
+      const int r = t % per_image, iy0 = (r / tw) * 2 - s->pad_t, ix0 = (r % tw) * 2 - s->pad_l;
+      const float *img = j->in + (size_t) (t / per_image) * s->h * s->w * c;
+      v8sf d[4][4], x[4][4];
+
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++)
+          {
+            const int iy = iy0 + i, ix = ix0 + k;
+
+            d[i][k] = iy >= 0 && iy < s->h && ix >= 0 && ix < s->w ?
+                      load8 (img + ((size_t) iy * s->w + ix) * c + c0) : (v8sf) { 0 };
+          }
+      /* Bᵀ d B: rows, then columns */
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; k++)
+        {
+          x[0][k] = d[0][k] - d[2][k];
+          x[1][k] = d[1][k] + d[2][k];
+          x[2][k] = d[2][k] - d[1][k];
+          x[3][k] = d[1][k] - d[3][k];
+        }
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; i++)
+        {
+          float *dst = j->v + (size_t) i * 4 * plane + (size_t) t * c + c0;
+
+          store8 (dst, x[i][0] - x[i][2]);
+          store8 (dst + plane, x[i][1] + x[i][2]);
+          store8 (dst + 2 * plane, x[i][2] - x[i][1]);
+          store8 (dst + 3 * plane, x[i][1] - x[i][3]);
+        }
+    }
+}
+
+/* out = act (Aᵀ M A + bias) for the channels [o0, o0 + 8) of every tile */
+INLINE void
+wino_output (const Wino *j,
+             int         o0)
+{
+  const TlConv2dShape *s = j->s;
+  const int oc = s->oc, tw = s->ow / 2, per_image = (s->oh / 2) * tw;
+  const size_t plane = (size_t) j->tiles * oc;
+  const v8sf bias = j->bias ? load8 (j->bias + o0) : (v8sf) { 0 };
+
+  for (int t = 0; t < j->tiles; t++)
+    {
+      const int r = t % per_image, oy = (r / tw) * 2, ox = (r % tw) * 2;
+      float *o = j->out + (((size_t) (t / per_image) * s->oh + oy) * s->ow + ox) * oc + o0;
+      const float *src = j->mm + (size_t) t * oc + o0;
+      v8sf y[2][4];
+
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; k++)
+        {
+          const v8sf x0 = load8 (src + (size_t) k * plane), x1 = load8 (src + (size_t) (4 + k) * plane);
+          const v8sf x2 = load8 (src + (size_t) (8 + k) * plane), x3 = load8 (src + (size_t) (12 + k) * plane);
+
+          y[0][k] = x0 + x1 + x2;
+          y[1][k] = x1 - x2 - x3;
+        }
+#pragma GCC unroll 2
+      for (int i = 0; i < 2; i++)
+        {
+          store8 (o + (size_t) i * s->ow * oc, tl_nn_act8 (y[i][0] + y[i][1] + y[i][2] + bias, s));
+          store8 (o + ((size_t) i * s->ow + 1) * oc, tl_nn_act8 (y[i][1] - y[i][2] - y[i][3] + bias, s));
+        }
+    }
+}
+
+/* Panels [p0, p1): products over the channels in order, then the
+ * panel's output transform. */
+INLINE void
+wino_panels (const Wino *j,
+             int         p0,
+             int         p1,
+             FilterFunc  filter)
+{
+  float buf[16 * WG_XI] __attribute__ ((aligned (64)));
+  const TlConv2dShape *s = j->s;
+  const int c = s->c, oc = s->oc, k = 9 * c, m = j->tiles;
+  const size_t vplane = (size_t) m * c, mplane = (size_t) m * oc;
+
+  for (int p = p0; p < p1; p++)
+    {
+      float a4[PANEL], b4[PANEL];
+
+      for (int o = 0; o < PANEL; o++)
+        {
+          a4[o] = j->a[p * PANEL + o] * 0.25f;
+          b4[o] = j->b[p * PANEL + o] * 0.25f;
+        }
+      for (int c0 = 0; c0 < c; c0 += WG_KC)
+        {
+          const int kc = c - c0 < WG_KC ? c - c0 : WG_KC;
+
+          filter (buf, j->codes + (size_t) p * k * PANEL, a4, b4, c, c0, kc);
+          for (int x = 0; x < 16; x++)
+            for (int r0 = 0; r0 < m; r0 += MR)
+              {
+                float *cr = j->mm + x * mplane + (size_t) r0 * oc + p * PANEL;
+                const float *v = j->v + x * vplane + (size_t) r0 * c + c0;
+                const float *w = buf + (size_t) x * WG_XI;
+                const int rows = m - r0 < MR ? m - r0 : MR;
+
+                tile_rows (cr, oc, v, c, w, PANEL, kc, c0 > 0, rows);
+              }
+        }
+      wino_output (j, p * PANEL);
+      wino_output (j, p * PANEL + 8);
+    }
+}
+
+#ifdef TL_QUANT_X86
+__attribute__ ((target ("arch=x86-64-v3"))) static void
+wino_panels_avx2 (const Wino *j,
+                  int         p0,
+                  int         p1)
+{
+  wino_panels (j, p0, p1, filter_codes_avx2);
+}
+
+__attribute__ ((target ("arch=x86-64-v3"))) static void
+wino_input_avx2 (const Wino *j,
+                 int         c0)
+{
+  wino_input (j, c0);
+}
+#endif
+
+static void
+wino_panels_any (const Wino *j,
+                 int         p0,
+                 int         p1)
+{
+  wino_panels (j, p0, p1, filter_codes);
+}
+
+static void
+wino_input_any (const Wino *j,
+                int         c0)
+{
+  wino_input (j, c0);
+}
+
+static void
+wino_input_chunk (void *ctx,
+                  int   i)
+{
+  const Wino *j = ctx;
+  const int groups = j->s->c / 8, g0 = i * j->step, g1 = g0 + j->step < groups ? g0 + j->step : groups;
+
+  for (int g = g0; g < g1; g++)
+#ifdef TL_QUANT_X86
+    if (use_avx2 ())
+      wino_input_avx2 (j, g * 8);
+    else
+#endif
+      wino_input_any (j, g * 8);
+}
+
+static void
+wino_panels_chunk (void *ctx,
+                   int   i)
+{
+  const Wino *j = ctx;
+  const int panels = j->s->oc / PANEL, p0 = i * j->step;
+  const int p1 = p0 + j->step < panels ? p0 + j->step : panels;
+
+#ifdef TL_QUANT_X86
+  if (use_avx2 ())
+    wino_panels_avx2 (j, p0, p1);
+  else
+#endif
+    wino_panels_any (j, p0, p1);
+}
+
+static void
+winograd_forward (float               *out,
+                  const float         *in,
+                  const uint8_t       *qw,
+                  const float         *bias,
+                  const TlConv2dShape *s,
+                  float               *ws)
+{
+  const int threads = tl_nn_get_threads (), panels = s->oc / PANEL, groups = s->c / 8;
+  const int tiles = s->n * (s->oh / 2) * (s->ow / 2);
+  Wino j = { out, ws, ws + (size_t) 16 * tiles * s->c, in, (const float *) qw,
+             (const float *) qw + s->oc, bias, codes_of ((uint8_t *) qw, s->oc), s, tiles, 0 };
+
+  j.step = (groups + threads - 1) / threads;
+  tl_nn_parallel ((groups + j.step - 1) / j.step, wino_input_chunk, &j);
+  /* two chunks a thread, for balance; each reads only its panels' codes */
+  j.step = (panels + 2 * threads - 1) / (2 * threads);
+  tl_nn_parallel_work ((panels + j.step - 1) / j.step, wino_panels_chunk, &j,
+                       (double) tl_conv2d_flops (s) * 16 / 36 + 12.0 * 9 * s->c * s->oc);
+}
+
 void
 tl_quant_conv2d_forward (float               *out,
                          const float         *in,
@@ -438,6 +838,11 @@ tl_quant_conv2d_forward (float               *out,
                 (const float *) qw + s->oc, codes_of ((uint8_t *) qw, s->oc), 1, NULL, 0,
                 b, s, 0, false };
 
+  if (winograd_applies (s))
+    {
+      winograd_forward (out, in, qw, b, s, ws);
+      return;
+    }
   tl_conv2d_im2col (ws, in, s);
   /* two chunks a thread, for balance; each thread streams its own
    * panels' codes.  The work counts the codes' decoding too, which at
