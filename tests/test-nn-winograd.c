@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <math.h>
+#include <string.h>
 
 #include "nn-test-util.h"
 #include "tl-nn-net.h"
@@ -130,6 +131,87 @@ test_taps (void)
     }
 }
 
+/* A convolution with its residual sum (and ReLU) in the output
+ * transform: the same bits as the convolution, then the sum, then the
+ * ReLU, on 1 and 2 threads, for whole tiles a thread (35×35, 17×17),
+ * positions a thread (8×8) and the taps (17×17, 13×12). */
+static void
+test_sum (void)
+{
+  static const struct { Case c; int kind; } sums[] = {
+    { { 1, 35, 35, 32, 32, TL_PAD_SAME }, 4 },    /* the face encoder's stages */
+    { { 1, 17, 17, 64, 64, TL_PAD_SAME }, 0 },
+    { { 2, 17, 17, 64, 64, TL_PAD_SAME }, 0 },
+    { { 1, 13, 12, 40, 32, TL_PAD_SAME }, 0 },
+    { { 2, 35, 35, 32, 32, TL_PAD_SAME }, 2 },
+    { { 1, 8, 8, 16, 16, TL_PAD_SAME }, 4 },
+    { { 2, 9, 7, 5, 12, 1 }, 4 },                 /* partial tiles and vectors */
+  };
+
+  for (guint k = 0; k < G_N_ELEMENTS (sums); k++)
+    {
+      const Case *c = &sums[k].c;
+      const int m = sums[k].kind;
+      TlConv2dShape s;
+      size_t n_out, n_u;
+      g_autofree float *in = NULL, *w = NULL, *b = NULL, *r = NULL, *u = NULL, *ws = NULL;
+      g_autofree float *one = NULL, *two = NULL, *plain = NULL, *ref = NULL;
+      double d;
+
+      g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->w, c->c, c->oc, 3, 3, 1, c->pad, 1));
+      n_out = (size_t) c->n * s.oh * s.ow * c->oc;
+      n_u = m == 0 ? tl_winograd_taps_floats (&s) : tl_winograd_filter_floats (&s, m);
+      in = nn_test_new ((size_t) c->n * c->h * c->w * c->c, 1300 + k);
+      w = nn_test_new ((size_t) 9 * c->c * c->oc, 1400 + k);
+      b = nn_test_new (c->oc, 1500 + k);
+      r = nn_test_new (n_out, 1600 + k);
+      u = tl_nn_alloc (n_u * sizeof (float));
+      ws = tl_nn_alloc (tl_winograd_workspace (&s, m == 0 ? 4 : m) * sizeof (float));
+      one = nn_test_new (n_out, 1700);  /* garbage: every output must be written */
+      two = nn_test_new (n_out, 1800);
+      plain = nn_test_new (n_out, 0);
+      ref = nn_test_new (n_out, 0);
+      if (m == 0)
+        tl_winograd_taps (u, w, &s);
+      else
+        tl_winograd_filter (u, w, &s, m);
+
+      /* unfused: the convolution, then the sum with its ReLU */
+      tl_nn_set_threads (1);
+      if (m == 0)
+        tl_winograd_forward_taps (plain, in, u, b, &s, ws);
+      else
+        tl_winograd_forward (plain, in, u, b, &s, m, ws);
+      tl_add_forward (plain, r, plain, n_out);
+      tl_relu_forward (plain, plain, n_out);
+      /* fused, on 1 and 2 threads */
+      s.act = TL_CONV_ACT_RELU;
+      for (int threads = 1; threads <= 2; threads++)
+        {
+          tl_nn_set_threads (threads);
+          if (m == 0)
+            tl_winograd_forward_taps_sum (threads == 1 ? one : two, in, u, b, r, &s, ws);
+          else
+            tl_winograd_forward_sum (threads == 1 ? one : two, in, u, b, r, &s, m, ws);
+        }
+      tl_nn_set_threads (0);
+      g_test_message ("%s n%d %d×%d×%d → %d×%d×%d + sum + ReLU: fused vs unfused max |diff| %.2e",
+                      m == 0 ? "F(4×4) taps" : m == 2 ? "F(2×2)" : "F(4×4)", c->n, c->h, c->w,
+                      c->c, s.oh, s.ow, c->oc, nn_test_max_diff (one, plain, n_out));
+      g_assert_cmpmem (one, n_out * sizeof (float), plain, n_out * sizeof (float));
+      g_assert_cmpmem (two, n_out * sizeof (float), plain, n_out * sizeof (float));
+
+      /* and the naive convolution, sum and ReLU */
+      s.act = TL_CONV_ACT_NONE;
+      tl_conv2d_forward_ref (ref, in, w, b, &s);
+      tl_add_forward (ref, ref, r, n_out);
+      tl_relu_forward (ref, ref, n_out);
+      d = nn_test_scaled_diff (two, ref, n_out);
+      g_test_message ("  vs the naive convolution: max |diff| / (1 + max |ref|) = %.2e", d);
+      g_assert_cmpfloat (d, <, m == 2 ? 1e-5 : 1e-4);
+    }
+}
+
 /* The other inference layouts of tl_net_freeze (): transposed weights for
  * few output pixels, and the single live tap of a 3×3 on a 1×1 map. */
 static void
@@ -250,6 +332,92 @@ test_net (void)
   tl_net_free (net);
 }
 
+/* A residual block of the encoder's kind, x → conv → ReLU → conv (→
+ * scale) → sum with x' → ReLU, built twice: with x' computed before the
+ * second convolution (its output transform then adds x' and applies the
+ * ReLU: the sum takes over the convolution's buffer) and after it (the
+ * separate sum).  Frozen, both give the same bits. */
+static TlNet *
+build_block (int      side,
+             int      ch,
+             gboolean late,
+             int     *conv,
+             int     *sum)
+{
+  TlNet *net = tl_net_new (side, side, ch);
+  TlNnError err = { 0 };
+  int x, y, shortcut = 0;
+
+  if (!late)
+    shortcut = tl_net_relu (net, 0);
+  y = tl_net_conv2d (net, 0, "a", ch, 3, 3, 1, TL_PAD_SAME, 1, true);
+  y = tl_net_relu (net, y);
+  y = *conv = tl_net_conv2d (net, y, "b", ch, 3, 3, 1, TL_PAD_SAME, 1, true);
+  y = tl_net_scale_bias (net, y, "s");
+  if (late)
+    shortcut = tl_net_relu (net, 0);
+  *sum = tl_net_add (net, late ? y : shortcut, late ? shortcut : y);
+  x = tl_net_relu (net, *sum);
+  tl_net_global_avgpool (net, tl_net_conv2d (net, x, "c", ch, 3, 3, 2, TL_PAD_VALID, 1, true));
+  g_assert_true (tl_net_build (net, &err));
+  return net;
+}
+
+static void
+test_net_sum (void)
+{
+  static const int shapes[][2] = { { 35, 32 }, { 17, 64 } };
+
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    {
+      const int side = shapes[k][0], ch = shapes[k][1];
+      int conv[2], sum[2];
+      TlNet *fused = build_block (side, ch, FALSE, &conv[0], &sum[0]);
+      TlNet *plain = build_block (side, ch, TRUE, &conv[1], &sum[1]);
+      TlNnError err = { 0 };
+      float *in = nn_test_new ((size_t) 2 * side * side * ch, 40 + k);
+      float *p1, *p2;
+      size_t n1, n2;
+      const float *out;
+      g_autofree float *expect = NULL;
+
+      p1 = tl_net_params (fused, &n1);
+      p2 = tl_net_params (plain, &n2);
+      g_assert_cmpuint (n1, ==, n2);
+      nn_test_fill (p1, n1, 50 + k);
+      memcpy (p2, p1, n1 * sizeof (float));
+      for (int t = 0; t < 2; t++)
+        {
+          TlNet *net = t ? plain : fused;
+
+          g_assert_true (tl_net_prepare (net, 2, false, &err));
+          g_assert_cmpint (tl_net_fold (net), ==, 1);
+          g_assert_cmpint (tl_net_freeze (net, &err), >=, 2);
+          g_assert_true (g_str_has_prefix (tl_net_frozen_layout (net, conv[t]), "F(4x4,3x3)"));
+        }
+      /* the first sum takes over b's buffer, the second cannot */
+      g_assert_true (tl_net_activation (fused, sum[0]) == tl_net_activation (fused, conv[0]));
+      g_assert_true (tl_net_activation (plain, sum[1]) != tl_net_activation (plain, conv[1]));
+      for (int threads = 1; threads <= 2; threads++)
+        {
+          /* (the stride-2 convolution after the block need not give the
+           * same bits on 1 and 2 threads: compare at the same count) */
+          tl_nn_set_threads (threads);
+          g_free (expect);
+          expect = g_memdup2 (tl_net_forward (plain, in, 2, false), 2 * ch * sizeof (float));
+          out = tl_net_forward (fused, in, 2, false);
+          g_test_message ("%d×%d×%d block (%s), %d thread(s): sum in the transform vs after: "
+                          "max |diff| %.2e", side, side, ch, tl_net_frozen_layout (fused, conv[0]),
+                          threads, nn_test_max_diff (out, expect, 2 * ch));
+          g_assert_cmpmem (out, 2 * ch * sizeof (float), expect, 2 * ch * sizeof (float));
+        }
+      tl_nn_set_threads (0);
+      tl_nn_free (in);
+      tl_net_free (fused);
+      tl_net_free (plain);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -259,8 +427,10 @@ main (int    argc,
   g_test_add_data_func ("/twinlock/nn/winograd/f2", GINT_TO_POINTER (2), test_forward);
   g_test_add_data_func ("/twinlock/nn/winograd/f4", GINT_TO_POINTER (4), test_forward);
   g_test_add_func ("/twinlock/nn/winograd/taps", test_taps);
+  g_test_add_func ("/twinlock/nn/winograd/sum", test_sum);
   g_test_add_func ("/twinlock/nn/winograd/few-pixels", test_few_pixels);
   g_test_add_func ("/twinlock/nn/winograd/shapes", test_shapes);
   g_test_add_func ("/twinlock/nn/winograd/net", test_net);
+  g_test_add_func ("/twinlock/nn/winograd/net-sum", test_net_sum);
   return g_test_run ();
 }

@@ -1066,6 +1066,46 @@ tl_net_fold (TlNet *net)
   return folded;
 }
 
+/* Whether conv i runs by Winograd from float filters (transformed or
+ * taps), whose output transform can add a tensor (tl_winograd_forward_sum ()). */
+static bool
+sums_in_transform (const TlNet *net,
+                   int          i)
+{
+  return net->nodes[i].op == TL_OP_CONV2D && net->frozen != NULL && net->frozen[i] != NULL &&
+         (net->frozen_kind[i] == FROZEN_WINOGRAD_TAPS || net->frozen_kind[i] == 2 ||
+          net->frozen_kind[i] == 4) && net->chains[i].end == 0;
+}
+
+/* For a frozen net's sum node k: its input f that is the output of such
+ * a convolution (directly or through a folded scale layer) read by k
+ * alone, the other input computed before the convolution; or 0.  The
+ * sum then takes over f's buffer, and the convolution computes the sum
+ * in its output transform (tl_net_forward ()): the residual joins of
+ * the face encoder's 32- and 64-channel blocks. */
+static int
+sum_input (const TlNet *net,
+           int          k)
+{
+  const TlNetNode *add = &net->nodes[k];
+
+  if (add->op != TL_OP_ADD || add->n_inputs != 2 || add->inputs[0] == add->inputs[1])
+    return 0;
+  for (int q = 0; q < 2; q++)
+    {
+      int f = add->inputs[q], r = add->inputs[1 - q], i = f;
+
+      if (f <= 0 || f == net->output || net->sole_user[f] != k)
+        continue;
+      if (is_folded (&net->nodes[f]))
+        i = net->nodes[f].inputs[0];
+      if (i > 0 && i != net->output && (i == f || net->sole_user[i] == f) && r < i &&
+          sums_in_transform (net, i))
+        return f;
+    }
+  return 0;
+}
+
 /* Inference: points the activations at fewer buffers, each taken over by
  * a node that runs after every reader of the one before.  A pass then
  * writes a few hundred kilobytes again and again, which stay in cache,
@@ -1087,7 +1127,10 @@ share_activations (TlNet *net)
   for (int i = 1; ok && i < n; i++)
     {
       /* the node whose buffer holds node i's activation */
-      owner[i] = is_folded (&net->nodes[i]) || runs_in_place (net, i, false) ?
+      int f = sum_input (net, i);
+
+      owner[i] = f > 0 ? owner[f] :
+                 is_folded (&net->nodes[i]) || runs_in_place (net, i, false) ?
                  owner[net->nodes[i].inputs[0]] : i;
       first[i] = last[i] = i;
     }
@@ -1298,6 +1341,26 @@ input_of (TlNet *net,
   return j == 0 ? net->input : net->act[j];
 }
 
+/* In inference, the sum node that takes over conv i's output buffer
+ * (sum_input ()), with its other input in *res; or 0. */
+static int
+fusable_sum (TlNet        *net,
+             int           i,
+             const float **res)
+{
+  int f = i, k = net->sole_user[i];
+
+  if (k > 0 && is_folded (&net->nodes[k]))
+    {
+      f = k;
+      k = net->sole_user[k];
+    }
+  if (k <= 0 || sum_input (net, k) != f || net->act[k] != net->act[i])
+    return 0;
+  *res = input_of (net, k, net->nodes[k].inputs[0] == f ? 1 : 0);
+  return *res == net->act[i] ? 0 : k;
+}
+
 /* Inference sums of at least this many floats are split over the
  * threads: the encoder's 35×35×32 and 17×17×64 residual joins (15–37 µs
  * and 4–16 µs a join on one thread, within passes), not the smaller ones;
@@ -1448,7 +1511,8 @@ tl_net_forward (TlNet       *net,
             }
           {
             TlConv2dShape s;
-            int a = training ? 0 : fusable_act (net, i);
+            int a = training ? 0 : fusable_act (net, i), k;
+            const float *res;
 
             conv_shape_of (node, src, batch, &s);
             if (a > 0)
@@ -1467,6 +1531,27 @@ tl_net_forward (TlNet       *net,
               tl_winograd_forward_codes (out, in, net->frozen[i],
                                          node->ip[6] ? param (net, i, 1) : NULL, &s,
                                          net->scratch);
+            else if (!training && a == 0 && sums_in_transform (net, i) &&
+                     (k = fusable_sum (net, i, &res)) > 0)
+              {
+                /* conv → sum (→ ReLU) in one pass */
+                int a2 = fusable_act (net, k);
+
+                if (a2 > 0 && net->nodes[a2].op == TL_OP_RELU)
+                  {
+                    s.act = TL_CONV_ACT_RELU;
+                    net->fused[a2] = true;
+                  }
+                net->fused[k] = true;
+                if (net->frozen_kind[i] == FROZEN_WINOGRAD_TAPS)
+                  tl_winograd_forward_taps_sum (out, in, net->frozen[i],
+                                                node->ip[6] ? param (net, i, 1) : NULL, res,
+                                                &s, net->scratch);
+                else
+                  tl_winograd_forward_sum (out, in, net->frozen[i],
+                                           node->ip[6] ? param (net, i, 1) : NULL, res,
+                                           &s, net->frozen_kind[i], net->scratch);
+              }
             else if (!training && net->frozen != NULL && net->frozen[i] != NULL &&
                      net->frozen_kind[i] == FROZEN_WINOGRAD_TAPS)
               tl_winograd_forward_taps (out, in, net->frozen[i],

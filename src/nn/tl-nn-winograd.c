@@ -299,6 +299,7 @@ typedef struct
 {
   float               *out, *ws, *v, *mm;
   const float         *in, *u, *b;
+  const float         *res;      /* added to the output before act, or NULL */
   const uint8_t       *codes;    /* instead of u: tl_winograd_filter_codes () */
   const float         *taps;     /* or tl_winograd_taps () */
   const TlConv2dShape *s;
@@ -400,9 +401,13 @@ input_tiles (const Job *j,
 
 /* One tile's channels c0 .. c0 + n − 1 (n <= 8) from M[ξ] at
  * src[ξ · plane]: its my × mx pixels inside the output to o (the tile's
- * top-left pixel); `full` (m × m pixels, n = 8) drops the tests. */
+ * top-left pixel), plus those of r (laid out as o) when r is not NULL,
+ * before the activation: act ((z + b) + r), the additions in the order
+ * of a convolution followed by a sum; `full` (m × m pixels, n = 8)
+ * drops the tests. */
 INLINE void
 output_block (float               *o,
+              const float         *r,
               const float         *src,
               size_t               plane,
               const float         *b,
@@ -438,14 +443,19 @@ output_block (float               *o,
       output_1d (z, 1, &y[i][0], 1, m);
 #pragma GCC unroll 4
       for (int k = 0; k < m; k++)
-        if (full)
-          store8 (o + ((size_t) i * s->ow + k) * oc, tl_nn_act8 (z[k] + bias, s));
-        else if (k < mx)
-          store_n (o + ((size_t) i * s->ow + k) * oc, tl_nn_act8 (z[k] + bias, s), n);
+        {
+          const size_t at = ((size_t) i * s->ow + k) * oc;
+          v8sf y1 = z[k] + bias;
+
+          if (full)
+            store8 (o + at, tl_nn_act8 (r != NULL ? y1 + load8 (r + at) : y1, s));
+          else if (k < mx)
+            store_n (o + at, tl_nn_act8 (r != NULL ? y1 + load_n (r + at, n) : y1, s), n);
+        }
     }
 }
 
-/* Tiles [t0, t1): out = act (Aᵀ M A + b), pixels inside the output only,
+/* Tiles [t0, t1): out = act (Aᵀ M A + b [+ res]), pixels inside the output only,
  * with M[ξ][t − t0][oc] in mm, ξ's plane `plane` floats from the one
  * before. */
 INLINE void
@@ -464,8 +474,10 @@ output_tiles (const Job   *j,
       const int r = t % per_image, ty = r / j->t.tw, tx = r % j->t.tw;
       const int oy0 = ty * m, ox0 = tx * m;
       const int my = s->oh - oy0 < m ? s->oh - oy0 : m, mx = s->ow - ox0 < m ? s->ow - ox0 : m;
-      float *o = j->out + ((size_t) (t / per_image) * s->oh * s->ow +
-                           (size_t) oy0 * s->ow + ox0) * oc;
+      const size_t at = ((size_t) (t / per_image) * s->oh * s->ow +
+                         (size_t) oy0 * s->ow + ox0) * oc;
+      float *o = j->out + at;
+      const float *sum = j->res != NULL ? j->res + at : NULL;
       const float *src = mm + (size_t) (t - t0) * oc;
 
       for (int c0 = 0; c0 < oc; c0 += 8)
@@ -473,10 +485,12 @@ output_tiles (const Job   *j,
           const int n = oc - c0 < 8 ? oc - c0 : 8;
           const float *b = j->b ? j->b + c0 : NULL;
 
+          const float *rc = sum != NULL ? sum + c0 : NULL;
+
           if (n == 8 && my == m && mx == m)
-            output_block (o + c0, src + c0, plane, b, s, 8, m, m, m, true);
+            output_block (o + c0, rc, src + c0, plane, b, s, 8, m, m, m, true);
           else
-            output_block (o + c0, src + c0, plane, b, s, n, my, mx, m, false);
+            output_block (o + c0, rc, src + c0, plane, b, s, n, my, mx, m, false);
         }
     }
 }
@@ -691,11 +705,12 @@ forward (float               *out,
          const uint8_t       *codes,
          const float         *taps,
          const float         *b,
+         const float         *res,
          const TlConv2dShape *s,
          int                  m,
          float               *ws)
 {
-  Job j = { out, ws, NULL, NULL, in, u, b, codes, taps, s, tiling (s, m), 0, PASS_TILES };
+  Job j = { out, ws, NULL, NULL, in, u, b, res, codes, taps, s, tiling (s, m), 0, PASS_TILES };
   int threads = tl_nn_get_threads (), xi = j.t.alpha * j.t.alpha, chunks;
 
   /* from the taps: each thread transforms the filters its tiles need */
@@ -740,7 +755,20 @@ tl_winograd_forward (float               *out,
                      int                  m,
                      float               *ws)
 {
-  forward (out, in, u, NULL, NULL, b, s, m, ws);
+  forward (out, in, u, NULL, NULL, b, NULL, s, m, ws);
+}
+
+void
+tl_winograd_forward_sum (float               *out,
+                         const float         *in,
+                         const float         *u,
+                         const float         *b,
+                         const float         *res,
+                         const TlConv2dShape *s,
+                         int                  m,
+                         float               *ws)
+{
+  forward (out, in, u, NULL, NULL, b, res, s, m, ws);
 }
 
 void
@@ -751,7 +779,7 @@ tl_winograd_forward_codes (float               *out,
                            const TlConv2dShape *s,
                            float               *ws)
 {
-  forward (out, in, NULL, u, NULL, b, s, 2, ws);
+  forward (out, in, NULL, u, NULL, b, NULL, s, 2, ws);
 }
 
 bool
@@ -791,5 +819,17 @@ tl_winograd_forward_taps (float               *out,
                           const TlConv2dShape *s,
                           float               *ws)
 {
-  forward (out, in, NULL, NULL, u, b, s, 4, ws);
+  forward (out, in, NULL, NULL, u, b, NULL, s, 4, ws);
+}
+
+void
+tl_winograd_forward_taps_sum (float               *out,
+                              const float         *in,
+                              const float         *u,
+                              const float         *b,
+                              const float         *res,
+                              const TlConv2dShape *s,
+                              float               *ws)
+{
+  forward (out, in, NULL, NULL, u, b, res, s, 4, ws);
 }

@@ -49,6 +49,13 @@ size_t tl_winograd_workspace      (const TlConv2dShape *s, int m);
 void   tl_winograd_forward        (float *out, const float *in, const float *u,
                                    const float *b, const TlConv2dShape *s,
                                    int m, float *ws);
+/* The same with a residual sum before the activation: out = act ((conv
+ * (in, w) + b) + res), res [n][oh][ow][oc] (not out), the bits of the
+ * convolution followed by tl_add_forward () and the activation, without
+ * the second pass over the map. */
+void   tl_winograd_forward_sum    (float *out, const float *in, const float *u,
+                                   const float *b, const float *res,
+                                   const TlConv2dShape *s, int m, float *ws);
 
 /* F(2×2, 3×3) on weights that lie on a 256-level grid per output channel
  * (tl-nn-quant.h; oc a multiple of 16): the transformed filters are then
@@ -74,6 +81,9 @@ size_t tl_winograd_taps_floats    (const TlConv2dShape *s);
 void   tl_winograd_taps           (float *u, const float *w, const TlConv2dShape *s);
 void   tl_winograd_forward_taps   (float *out, const float *in, const float *u,
                                    const float *b, const TlConv2dShape *s, float *ws);
+void   tl_winograd_forward_taps_sum (float *out, const float *in, const float *u,
+                                     const float *b, const float *res,
+                                     const TlConv2dShape *s, float *ws);
 
 #ifdef __cplusplus
 }
