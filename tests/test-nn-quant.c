@@ -98,6 +98,13 @@ test_forward (gconstpointer data)
     { 1, 4, 4, 200, 160, 1, TL_PAD_SAME },
     { 1, 2, 2, 64, 32, 1, TL_PAD_SAME },
     { 2, 2, 4, 40, 48, 1, TL_PAD_SAME },
+    /* up to 6 output pixels, codes turned into floats in registers: a
+     * face and its mirror image to 1×1, 3 and 5 pixels, k not a multiple
+     * of the running sums (4 for one row, 2 for two or three) */
+    { 2, 4, 4, 256, 256, 2, TL_PAD_VALID },
+    { 1, 3, 3, 43, 16, 1, TL_PAD_VALID },
+    { 1, 3, 7, 41, 48, 2, TL_PAD_VALID },
+    { 1, 3, 11, 41, 32, 2, TL_PAD_VALID },
   };
   int threads = GPOINTER_TO_INT (data) % 8;
   bool portable = GPOINTER_TO_INT (data) >= 8;

@@ -36,6 +36,8 @@
 #define MR    6
 /* bytes of codes the prefetch runs ahead of the kernel */
 #define AHEAD 2048
+/* output pixels up to which few_panels_avx2 () runs */
+#define FEW_ROWS 6
 
 bool
 tl_quant_conv2d_applies (const TlConv2dShape *s)
@@ -325,6 +327,7 @@ typedef struct
   const TlConv2dShape *s;
   int                  step;       /* panels per task */
   bool                 add;        /* c += x × w */
+  const float         *sx;         /* few_panels (): Σ_k x[r][k] of each row, or NULL */
 } Product;
 
 /* Panels [p0, p1) of the columns, every row. */
@@ -393,6 +396,189 @@ product_panels_avx2 (const Product *g,
 }
 #endif
 
+#ifdef TL_QUANT_X86
+/* ---- few rows: the codes turned into floats in registers --------------------
+ *
+ * With at most FEW_ROWS output pixels (the encoder's 1×1 map at batch 1
+ * or 2) a 6-row tile has one or two rows, whose two or four accumulators
+ * wait on the multiply-add latency, and the block of floats in L1 is
+ * written and read again for one or two multiply-adds a weight.  Here
+ * each row of codes becomes floats in registers and meets every row of x
+ * at once, one to three rows in two or four running sums over k, the
+ * per-channel affine taken out of the sum:
+ *
+ *   Σ_k (a·q + b)·x = a·Σ_k (q − z)·x + (b + a·z)·Σ_k x,
+ *
+ * z the code nearest the column's zero (−b / a), so that the second term
+ * is small beside the first: the same cancellation as summing w·x.  Σ_k x
+ * is summed once a row (Product.sx).  Each block of FEW_KB rows of codes
+ * is summed on its own and added to the blocks before it, so the chains
+ * of roundings stay as short as the panel kernel's.  (The 3×3 maps, 9
+ * rows, ran slower this way, half a panel at a time: see README.md.) */
+#define FEW_KB   256
+
+/* acc [rows][16] += x [rows][kb] (row stride ldx) × (q − z) [kb][16], in
+ * ku running sums over k */
+__attribute__ ((target ("arch=x86-64-v3"))) INLINE void
+few_tile (float         *restrict acc,
+          const float   *restrict x,
+          int                     ldx,
+          const uint8_t *restrict q,
+          const __m256i          *z,
+          int                     kb,
+          const int               rows,
+          const int               ku)
+{
+  __m256 s[4][FEW_ROWS][2];
+  int i = 0;
+
+#pragma GCC unroll 4
+  for (int u = 0; u < ku; u++)
+#pragma GCC unroll 6
+    for (int r = 0; r < rows; r++)
+#pragma GCC unroll 2
+      for (int v = 0; v < 2; v++)
+        s[u][r][v] = _mm256_setzero_ps ();
+  for (; i + ku <= kb; i += ku)
+    {
+      if (i % 4 < ku)
+        _mm_prefetch ((const char *) q + (size_t) i * PANEL + AHEAD, _MM_HINT_NTA);
+#pragma GCC unroll 4
+      for (int u = 0; u < ku; u++)
+        {
+          __m256 w[2];
+
+#pragma GCC unroll 2
+          for (int v = 0; v < 2; v++)
+            {
+              const __m128i c = _mm_loadl_epi64 ((const __m128i *) (q + (size_t) (i + u) * PANEL + 8 * v));
+
+              w[v] = _mm256_cvtepi32_ps (_mm256_sub_epi32 (_mm256_cvtepu8_epi32 (c), z[v]));
+            }
+#pragma GCC unroll 6
+          for (int r = 0; r < rows; r++)
+            {
+              const __m256 xv = _mm256_broadcast_ss (x + (size_t) r * ldx + i + u);
+
+#pragma GCC unroll 2
+              for (int v = 0; v < 2; v++)
+                s[u][r][v] = _mm256_fmadd_ps (xv, w[v], s[u][r][v]);
+            }
+        }
+    }
+  for (; i < kb; i++)
+    {
+      __m256 w[2];
+
+#pragma GCC unroll 2
+      for (int v = 0; v < 2; v++)
+        {
+          const __m128i c = _mm_loadl_epi64 ((const __m128i *) (q + (size_t) i * PANEL + 8 * v));
+
+          w[v] = _mm256_cvtepi32_ps (_mm256_sub_epi32 (_mm256_cvtepu8_epi32 (c), z[v]));
+        }
+#pragma GCC unroll 6
+      for (int r = 0; r < rows; r++)
+        {
+          const __m256 xv = _mm256_broadcast_ss (x + (size_t) r * ldx + i);
+
+#pragma GCC unroll 2
+          for (int v = 0; v < 2; v++)
+            s[0][r][v] = _mm256_fmadd_ps (xv, w[v], s[0][r][v]);
+        }
+    }
+#pragma GCC unroll 6
+  for (int r = 0; r < rows; r++)
+#pragma GCC unroll 2
+    for (int v = 0; v < 2; v++)
+      {
+        __m256 t = s[0][r][v];
+
+#pragma GCC unroll 3
+        for (int u = 1; u < ku; u++)
+          t = _mm256_add_ps (t, s[u][r][v]);
+        /* a block's sum added to the others': short chains of roundings */
+        _mm256_storeu_ps (acc + r * PANEL + 8 * v,
+                          _mm256_add_ps (_mm256_loadu_ps (acc + r * PANEL + 8 * v), t));
+      }
+}
+
+/* few_tile () for 1 to 6 rows */
+__attribute__ ((target ("arch=x86-64-v3"))) static void
+few_tile_rows (float         *acc,
+               const float   *x,
+               int            ldx,
+               const uint8_t *q,
+               const __m256i *z,
+               int            kb,
+               int            rows)
+{
+  switch (rows)
+    {
+    case 1: few_tile (acc, x, ldx, q, z, kb, 1, 4); break;
+    case 2: few_tile (acc, x, ldx, q, z, kb, 2, 2); break;
+    case 3: few_tile (acc, x, ldx, q, z, kb, 3, 2); break;
+    case 4: few_tile (acc, x, ldx, q, z, kb, 4, 1); break;
+    case 5: few_tile (acc, x, ldx, q, z, kb, 5, 1); break;
+    default: few_tile (acc, x, ldx, q, z, kb, 6, 1); break;
+    }
+}
+
+/* Panels [p0, p1) of c [m][n] = act (x × (a·q + b) + bias), m ≤ FEW_ROWS. */
+__attribute__ ((target ("arch=x86-64-v3"))) static void
+few_panels_avx2 (const Product *g,
+                 int            p0,
+                 int            p1)
+{
+  const int m = g->m, k = g->k;
+
+  for (int p = p0; p < p1; p++)
+    {
+      const uint8_t *q = g->codes + (size_t) p * k * PANEL;
+      const float *a = g->a + p * PANEL, *b = g->b + p * PANEL;
+      float acc[FEW_ROWS * PANEL] __attribute__ ((aligned (32)));
+      float b2[PANEL];
+      int32_t zi[PANEL];
+      __m256i z[2];
+
+      for (int o = 0; o < PANEL; o++)
+        {
+          const float zf = a[o] > 0.0f ? rintf (-b[o] / a[o]) : 0.0f;
+
+          zi[o] = zf < 0.0f ? 0 : zf > 255.0f ? 255 : (int32_t) zf;
+          b2[o] = fmaf (a[o], (float) zi[o], b[o]);
+        }
+      z[0] = _mm256_loadu_si256 ((const __m256i *) zi);
+      z[1] = _mm256_loadu_si256 ((const __m256i *) (zi + 8));
+      memset (acc, 0, (size_t) m * PANEL * sizeof (float));
+      for (int k0 = 0; k0 < k; k0 += FEW_KB)
+        {
+          const int kb = k - k0 < FEW_KB ? k - k0 : FEW_KB;
+          const uint8_t *qk = q + (size_t) k0 * PANEL;
+
+          few_tile_rows (acc, g->x + k0, g->ldx, qk, z, kb, m);
+        }
+      {
+        const __m256 a0 = _mm256_loadu_ps (a), a1 = _mm256_loadu_ps (a + 8);
+        const __m256 c0 = _mm256_loadu_ps (b2), c1 = _mm256_loadu_ps (b2 + 8);
+        const __m256 bi0 = g->bias ? _mm256_loadu_ps (g->bias + p * PANEL) : _mm256_setzero_ps ();
+        const __m256 bi1 = g->bias ? _mm256_loadu_ps (g->bias + p * PANEL + 8) : _mm256_setzero_ps ();
+
+        for (int r = 0; r < m; r++)
+          {
+            const __m256 sx = _mm256_broadcast_ss (g->sx + r);
+            float *o = g->c + (size_t) r * g->ldc + p * PANEL;
+            const __m256 y0 = _mm256_fmadd_ps (a0, _mm256_loadu_ps (acc + r * PANEL), _mm256_fmadd_ps (c0, sx, bi0));
+            const __m256 y1 = _mm256_fmadd_ps (a1, _mm256_loadu_ps (acc + r * PANEL + 8), _mm256_fmadd_ps (c1, sx, bi1));
+
+            store8 (o, tl_nn_act8 ((v8sf) y0, g->s));
+            store8 (o + 8, tl_nn_act8 ((v8sf) y1, g->s));
+          }
+      }
+    }
+}
+#endif
+
 static void
 product_panels_any (const Product *g,
                     int            p0,
@@ -429,6 +615,11 @@ run_panels (const Product *g,
             int            p1)
 {
 #ifdef TL_QUANT_X86
+  if (use_avx2 () && g->sx != NULL)
+    {
+      few_panels_avx2 (g, p0, p1);
+      return;
+    }
   if (use_avx2 ())
     {
       product_panels_avx2 (g, p0, p1);
@@ -436,6 +627,37 @@ run_panels (const Product *g,
     }
 #endif
   product_panels_any (g, p0, p1);
+}
+
+/* Whether few_panels_avx2 () takes a product of m rows on 8-bit codes */
+static bool
+few_rows_apply (int m)
+{
+  return use_avx2 () && m <= FEW_ROWS;
+}
+
+/* sx [r] = Σ_k x [r][k], in order */
+static void
+row_sums (float       *sx,
+          const float *x,
+          int          m,
+          int          k)
+{
+  for (int r = 0; r < m; r++)
+    {
+      const float *row = x + (size_t) r * k;
+      v8sf acc = { 0 };
+      float sum = 0.0f;
+      int i = 0;
+
+      for (; i + 8 <= k; i += 8)
+        acc += load8 (row + i);
+      for (; i < k; i++)
+        sum += row[i];
+      for (int l = 0; l < 8; l++)
+        sum += acc[l];
+      sx[r] = sum;
+    }
 }
 
 static void
@@ -837,6 +1059,7 @@ tl_quant_conv2d_forward (float               *out,
   Product g = { out, ws, s->oc, k, s->n * s->oh * s->ow, k, (const float *) qw,
                 (const float *) qw + s->oc, codes_of ((uint8_t *) qw, s->oc), 1, NULL, 0,
                 b, s, 0, false };
+  float sx[FEW_ROWS];
 
   if (winograd_applies (s))
     {
@@ -844,6 +1067,11 @@ tl_quant_conv2d_forward (float               *out,
       return;
     }
   tl_conv2d_im2col (ws, in, s);
+  if (few_rows_apply (g.m))
+    {
+      row_sums (sx, ws, g.m, k);
+      g.sx = sx;
+    }
   /* two chunks a thread, for balance; each thread streams its own
    * panels' codes.  The work counts the codes' decoding too, which at
    * one output pixel is most of it: about as long as 12 FLOPs a code
