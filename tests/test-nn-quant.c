@@ -92,7 +92,7 @@ test_forward (gconstpointer data)
     { 1, 17, 17, 64, 128, 2, TL_PAD_VALID },   /* 64 output pixels */
     { 1, 4, 4, 256, 256, 2, TL_PAD_VALID },    /* one output pixel */
     { 2, 4, 4, 256, 256, 1, TL_PAD_SAME },     /* a face and its mirror image */
-    { 1, 3, 3, 200, 160, 1, TL_PAD_SAME },     /* 9 rows: a tile of 6 and one of 3 */
+    { 1, 3, 3, 200, 160, 1, TL_PAD_SAME },     /* 9 rows: tiles of 5 and 4 */
     { 3, 2, 3, 232, 128, 1, 1 },               /* batch, odd sides, k not a multiple of 128 */
     /* F(2×2, 3×3) from the codes: channels not a multiple of its blocks, one tile, batch */
     { 1, 4, 4, 200, 160, 1, TL_PAD_SAME },
