@@ -105,6 +105,9 @@ test_forward (gconstpointer data)
     { 1, 3, 3, 43, 16, 1, TL_PAD_VALID },
     { 1, 3, 7, 41, 48, 2, TL_PAD_VALID },
     { 1, 3, 11, 41, 32, 2, TL_PAD_VALID },
+    /* a 1×1 map: only the centre tap's codes */
+    { 1, 1, 1, 256, 256, 1, TL_PAD_SAME },
+    { 2, 1, 1, 72, 48, 1, TL_PAD_SAME },
   };
   int threads = GPOINTER_TO_INT (data) % 8;
   bool portable = GPOINTER_TO_INT (data) >= 8;
@@ -116,7 +119,7 @@ test_forward (gconstpointer data)
       const Case *c = &cases[i];
       TlConv2dShape s;
       int k;
-      size_t n_out;
+      size_t n_out, from;
       g_autofree uint8_t *qw = NULL;
       g_autofree float *in = NULL, *w = NULL, *wq = NULL, *b = NULL, *ws = NULL;
       g_autofree float *fast = NULL, *ref = NULL, *plain = NULL;
@@ -126,19 +129,20 @@ test_forward (gconstpointer data)
                                       c->pad, 1));
       s.act = i % 2 ? TL_CONV_ACT_NONE : TL_CONV_ACT_RELU;
       g_assert_true (tl_quant_conv2d_applies (&s));
-      k = 9 * c->c;
+      k = tl_quant_conv2d_rows (&s, &from);
+      g_assert_cmpint (k, ==, c->h * c->w == 1 ? c->c : 9 * c->c);
       n_out = (size_t) c->n * s.oh * s.ow * c->oc;
       in = nn_test_new ((size_t) c->n * c->h * c->w * c->c, 10 + i);
-      w = g_new (float, (size_t) k * c->oc);
-      wq = g_new (float, (size_t) k * c->oc);
-      fill_on_grid (w, k, c->oc, 20 + i);
+      w = g_new (float, (size_t) 9 * c->c * c->oc);
+      wq = g_new (float, (size_t) 9 * c->c * c->oc);
+      fill_on_grid (w, 9 * c->c, c->oc, 20 + i);
       b = nn_test_new (c->oc, 30 + i);
       qw = tl_nn_alloc (tl_quant_weights_bytes (k, c->oc));
       ws = tl_nn_alloc ((tl_conv2d_workspace (&s) + 1) * sizeof (float));
       fast = nn_test_new (n_out, 40);
       ref = nn_test_new (n_out, 0);
       plain = nn_test_new (n_out, 0);
-      g_assert_true (tl_quant_weights_find (qw, w, k, c->oc, 1.0 / (1 << 20), NULL));
+      g_assert_true (tl_quant_weights_find (qw, w + from, k, c->oc, 1.0 / (1 << 20), NULL));
 
       tl_quant_conv2d_forward (fast, in, qw, b, &s, ws);
       tl_quant_conv2d_forward_ref (ref, in, qw, b, &s);
@@ -324,6 +328,36 @@ test_net (void)
   tl_net_free (net);
 }
 
+/* A 3×3 convolution of a 1×1 map keeps only its centre tap's codes, and
+ * gives what the float weights gave. */
+static void
+test_net_one_tap (void)
+{
+  TlNnError err = { 0 };
+  TlNet *net = tl_net_new (1, 1, 256);
+  g_autofree float *plain = NULL;
+  size_t n_out = (size_t) 2 * 256;
+  float *in;
+  double d;
+  int x;
+
+  x = tl_net_conv2d (net, 0, "a", 256, 3, 3, 1, TL_PAD_SAME, 1, true);
+  tl_net_relu (net, x);
+  g_assert_true (tl_net_build (net, &err));
+  fill_on_grid (tl_net_find_tensor (net, "a.weight")->data, 9 * 256, 256, 95);
+  nn_test_fill (tl_net_find_tensor (net, "a.bias")->data, 256, 96);
+  g_assert_true (tl_net_prepare (net, 2, false, &err));
+  in = nn_test_new (n_out, 97);
+  plain = g_memdup2 (tl_net_forward (net, in, 2, false), n_out * sizeof (float));
+  g_assert_cmpint (tl_net_freeze (net, &err), ==, 1);
+  g_assert_cmpstr (tl_net_frozen_layout (net, 1), ==, "codes");
+  d = nn_test_scaled_diff (tl_net_forward (net, in, 2, false), plain, n_out);
+  g_test_message ("1×1 map frozen on its centre tap's codes: max |diff| / (1 + max |ref|) = %.2e", d);
+  g_assert_cmpfloat (d, <, 1e-5);
+  tl_nn_free (in);
+  tl_net_free (net);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -335,6 +369,7 @@ main (int    argc,
   g_test_add_data_func ("/twinlock/nn/quant/forward/2-threads", GINT_TO_POINTER (2), test_forward);
   g_test_add_data_func ("/twinlock/nn/quant/forward/portable", GINT_TO_POINTER (8 + 1), test_forward);
   g_test_add_func ("/twinlock/nn/quant/net", test_net);
+  g_test_add_func ("/twinlock/nn/quant/net-one-tap", test_net_one_tap);
   g_test_add_func ("/twinlock/nn/quant/winograd", test_winograd);
   g_test_add_func ("/twinlock/nn/quant/winograd-net", test_winograd_net);
   return g_test_run ();

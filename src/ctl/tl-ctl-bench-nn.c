@@ -230,8 +230,11 @@ conv_setup (ConvCtx         *c,
     }
   if (tl_quant_conv2d_applies (&c->s))
     {
-      c->codes = tl_nn_alloc (tl_quant_weights_bytes (k * k * c->s.c, c->s.oc));
-      if (!tl_quant_weights_find (c->codes, c->w, k * k * c->s.c, c->s.oc, 1.0 / (1 << 20), NULL))
+      size_t from;
+      int rows = tl_quant_conv2d_rows (&c->s, &from);
+
+      c->codes = tl_nn_alloc (tl_quant_weights_bytes (rows, c->s.oc));
+      if (!tl_quant_weights_find (c->codes, c->w + from, rows, c->s.oc, 1.0 / (1 << 20), NULL))
         g_clear_pointer (&c->codes, tl_nn_free);
     }
   if (c->codes == NULL && tl_conv2d_transposed_applies (&c->s))

@@ -1222,7 +1222,8 @@ tl_net_freeze (TlNet     *net,
     {
       const TlNetNode *node = &net->nodes[i];
       TlConv2dShape s;
-      int m;
+      size_t from;
+      int m, k;
 
       if (node->op != TL_OP_CONV2D ||
           !conv_shape_of (node, &net->nodes[node->inputs[0]], 1, &s))
@@ -1256,13 +1257,13 @@ tl_net_freeze (TlNet     *net,
           net->frozen_kind[i] = m;
           net->frozen_bytes[i] = tl_winograd_filter_floats (&s, m) * sizeof (float);
         }
-      else if (tl_quant_conv2d_applies (&s) &&
-               (net->frozen[i] = tl_nn_alloc (tl_quant_weights_bytes (s.kh * s.kw * s.c, s.oc))) != NULL &&
-               tl_quant_weights_find (net->frozen[i], param (net, i, 0), s.kh * s.kw * s.c, s.oc,
+      else if (tl_quant_conv2d_applies (&s) && (k = tl_quant_conv2d_rows (&s, &from)) > 0 &&
+               (net->frozen[i] = tl_nn_alloc (tl_quant_weights_bytes (k, s.oc))) != NULL &&
+               tl_quant_weights_find (net->frozen[i], param (net, i, 0) + from, k, s.oc,
                                       GRID_MAX_ERR, NULL))
         {
           net->frozen_kind[i] = FROZEN_CODES;
-          net->frozen_bytes[i] = tl_quant_weights_bytes (s.kh * s.kw * s.c, s.oc);
+          net->frozen_bytes[i] = tl_quant_weights_bytes (k, s.oc);
         }
       else if (tl_conv2d_transposed_applies (&s))
         {

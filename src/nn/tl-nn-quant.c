@@ -45,7 +45,23 @@ tl_quant_conv2d_applies (const TlConv2dShape *s)
   /* Up to 64 output pixels: the encoder's 128-channel stride-2
    * convolution (8×8 out) took 0.15 ms on codes against 0.23 on BLIS with
    * floats, within a pass; larger maps (17×17) are BLIS's. */
-  return tl_conv2d_patches_apply (s) && s->oh * s->ow <= 64 && s->oc % PANEL == 0;
+  size_t from;
+
+  return (tl_conv2d_patches_apply (s) ||
+          (s->kh * s->kw > 1 && tl_quant_conv2d_rows (s, &from) == s->c)) &&
+         s->oh * s->ow <= 64 && s->oc % PANEL == 0;
+}
+
+int
+tl_quant_conv2d_rows (const TlConv2dShape *s,
+                      size_t              *from)
+{
+  size_t count;
+
+  /* the encoder's 3×3 convolution of the 1×1 map: 64 KiB of codes
+   * instead of 576 */
+  tl_conv2d_weights_read (s, from, &count);
+  return (int) (count / s->oc);
 }
 
 size_t
@@ -1074,8 +1090,11 @@ tl_quant_conv2d_forward (float               *out,
                          float               *ws)
 {
   const int panels = s->oc / PANEL, threads = tl_nn_get_threads ();
-  const int k = s->kh * s->kw * s->c;
-  Product g = { out, ws, s->oc, k, s->n * s->oh * s->ow, k, (const float *) qw,
+  size_t from;
+  const int k = tl_quant_conv2d_rows (s, &from);
+  /* one tap: a 1×1 convolution, the image its own patches */
+  const bool one_tap = k < s->kh * s->kw * s->c;
+  Product g = { out, one_tap ? in : ws, s->oc, k, s->n * s->oh * s->ow, k, (const float *) qw,
                 (const float *) qw + s->oc, codes_of ((uint8_t *) qw, s->oc), 1, NULL, 0,
                 b, s, 0, false };
   float sx[FEW_ROWS];
@@ -1085,10 +1104,11 @@ tl_quant_conv2d_forward (float               *out,
       winograd_forward (out, in, qw, b, s, ws);
       return;
     }
-  tl_conv2d_im2col (ws, in, s);
+  if (!one_tap)
+    tl_conv2d_im2col (ws, in, s);
   if (few_rows_apply (g.m))
     {
-      row_sums (sx, ws, g.m, k);
+      row_sums (sx, g.x, g.m, k);
       g.sx = sx;
     }
   /* two chunks a thread, for balance; each thread streams its own
@@ -1146,7 +1166,10 @@ tl_quant_conv2d_forward_ref (float               *out,
 {
   const float *a = (const float *) qw, *mn = a + s->oc;
   const uint8_t *codes = codes_of ((uint8_t *) qw, s->oc);
-  const int k = s->kh * s->kw * s->c;
+  size_t from;
+  const int k = tl_quant_conv2d_rows (s, &from);
+  /* the first tap the codes hold: all, or the one that meets the image */
+  const int tap0 = (int) (from / ((size_t) s->c * s->oc));
 
   for (int n = 0; n < s->n; n++)
     for (int oy = 0; oy < s->oh; oy++)
@@ -1161,12 +1184,12 @@ tl_quant_conv2d_forward_ref (float               *out,
                   {
                     int iy = oy * s->stride - s->pad_t + ky;
                     int ix = ox * s->stride - s->pad_l + kx;
-                    int row = (ky * s->kw + kx) * s->c + i;
-                    double w = (double) a[o] * codes[((size_t) (o / PANEL) * k + row) * PANEL + o % PANEL] +
-                               mn[o];
+                    int row = (ky * s->kw + kx - tap0) * s->c + i;
+                    double w;
 
                     if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
                       continue;
+                    w = (double) a[o] * codes[((size_t) (o / PANEL) * k + row) * PANEL + o % PANEL] + mn[o];
                     sum += (double) in[(((size_t) n * s->h + iy) * s->w + ix) * s->c + i] * w;
                   }
             if (s->act == TL_CONV_ACT_RELU && sum < 0.0)

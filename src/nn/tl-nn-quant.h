@@ -34,9 +34,15 @@ extern "C" {
 #endif
 
 /* Whether s runs faster on codes (when its weights lie on a grid): a GEMM
- * over patches (tl_conv2d_patches_apply ()) with few output pixels, up
- * to 64, and oc a multiple of 16. */
+ * over patches (tl_conv2d_patches_apply ()), or one tap's product when
+ * only that tap ever meets the image (a "same" convolution of a 1×1 map),
+ * with few output pixels, up to 64, and oc a multiple of 16. */
 bool   tl_quant_conv2d_applies     (const TlConv2dShape *s);
+
+/* The rows k of s's codes (a [k][oc] matrix) and where in its weights w
+ * [kh][kw][c][oc] they start (*from floats): all kh·kw·c rows, or the
+ * one tap's c (tl_conv2d_weights_read ()). */
+int    tl_quant_conv2d_rows        (const TlConv2dShape *s, size_t *from);
 
 /* Bytes of the codes of a [k][oc] weight matrix (oc a multiple of 16). */
 size_t tl_quant_weights_bytes      (int k, int oc);
@@ -54,8 +60,9 @@ bool   tl_quant_weights_find       (uint8_t *qw, const float *w, int k, int oc,
 /* w [k][oc] = a·q + b, as the kernel computes it. */
 void   tl_quant_weights_dequantise (float *w, const uint8_t *qw, int k, int oc);
 
-/* out = act (conv (in, w) + b) with w given by its codes qw; b may be
- * NULL; ws holds tl_conv2d_workspace (s) floats.  Split by panels of
+/* out = act (conv (in, w) + b) with w given by its codes qw (the
+ * tl_quant_conv2d_rows () rows); b may be NULL; ws holds
+ * tl_conv2d_workspace (s) floats.  Split by panels of
  * output channels over the engine's threads. */
 void   tl_quant_conv2d_forward     (float *out, const float *in, const uint8_t *qw,
                                     const float *b, const TlConv2dShape *s,
