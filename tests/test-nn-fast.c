@@ -217,6 +217,52 @@ test_elementwise (void)
       g_assert_cmpfloat (fabs (y[r * c + q] - (x[r * c + q] * scale[q] + bias[q])), <, 1e-6);
 }
 
+/* The down block's join in one pass against the pool, the two paddings
+ * and the sum it replaces: the same bits, out of place and in y's place. */
+static void
+test_down_join (void)
+{
+  static const struct { int n, h, cin, cout, hy; gboolean relu; } cases[] = {
+    { 1, 35, 32, 64, 17, TRUE },     /* the face encoder's four */
+    { 1, 17, 64, 128, 8, TRUE },
+    { 1, 8, 128, 256, 3, TRUE },
+    { 1, 4, 256, 256, 1, TRUE },
+    { 2, 9, 24, 40, 3, FALSE },      /* batch, odd side, no ReLU */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const int n = cases[i].n, h = cases[i].h, cin = cases[i].cin, cout = cases[i].cout;
+      const int hy = cases[i].hy, hp = h / 2;
+      const size_t n_out = (size_t) n * hp * hp * cout, n_y = (size_t) n * hy * hy * cout;
+      g_autofree float *x = g_new (float, (size_t) n * h * h * cin);
+      g_autofree float *y = g_new (float, n_out), *pool = g_new (float, (size_t) n * hp * hp * cin);
+      g_autofree float *a = g_new (float, n_out), *b = g_new (float, n_out);
+      g_autofree float *ref = g_new (float, n_out), *out = g_new (float, n_out);
+      TlPoolShape s;
+
+      fill (x, (size_t) n * h * h * cin, 50 + i);
+      fill (y, n_y, 60 + i);
+      g_assert_true (tl_pool_shape (&s, n, h, h, cin, 2, 2, TL_PAD_VALID));
+      tl_avgpool_forward (pool, x, &s);
+      tl_pad_forward (a, pool, n, hp, hp, cin, hp, hp, cout);
+      tl_pad_forward (b, y, n, hy, hy, cout, hp, hp, cout);
+      if (cases[i].relu)
+        tl_nn_fast_add_relu (ref, a, b, n_out);
+      else
+        tl_nn_fast_add (ref, a, b, n_out);
+
+      tl_nn_fast_down_join (out, x, y, n, h, h, cin, hy, hy, hp, hp, cout, cases[i].relu);
+      g_test_message ("down join n%d %d×%d×%d + %d×%d×%d → %d×%d×%d: max |diff| %.2e against "
+                      "pool, paddings and sum", n, h, h, cin, hy, hy, cout, hp, hp, cout,
+                      max_rel_diff (out, ref, n_out));
+      g_assert_cmpmem (out, n_out * sizeof (float), ref, n_out * sizeof (float));
+      /* in y's place: its pixels lie at or before their place in out */
+      tl_nn_fast_down_join (y, x, y, n, h, h, cin, hy, hy, hp, hp, cout, cases[i].relu);
+      g_assert_cmpmem (y, n_out * sizeof (float), ref, n_out * sizeof (float));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -226,5 +272,6 @@ main (int   argc,
   g_test_add_func ("/twinlock/nn/fast/conv2d-epilogue", test_conv_epilogue);
   g_test_add_func ("/twinlock/nn/fast/maxpool", test_maxpool);
   g_test_add_func ("/twinlock/nn/fast/elementwise", test_elementwise);
+  g_test_add_func ("/twinlock/nn/fast/down-join", test_down_join);
   return g_test_run ();
 }

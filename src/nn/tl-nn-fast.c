@@ -436,6 +436,47 @@ tl_nn_fast_add_relu (float *out, const float *a, const float *b, size_t n)
 }
 
 SIMD void
+tl_nn_fast_down_join (float       *out,
+                      const float *x,
+                      const float *y,
+                      int          n,
+                      int          h,
+                      int          w,
+                      int          cin,
+                      int          hy,
+                      int          wy,
+                      int          hp,
+                      int          wp,
+                      int          cout,
+                      bool         relu)
+{
+  /* last pixel first: out may be y, whose pixels lie at or before their
+   * place in out */
+  for (int b = n - 1; b >= 0; b--)
+    for (int oy = hp - 1; oy >= 0; oy--)
+      for (int ox = wp - 1; ox >= 0; ox--)
+        {
+          float *o = out + (((size_t) b * hp + oy) * wp + ox) * cout;
+          const float *p0 = x + (((size_t) b * h + 2 * oy) * w + 2 * ox) * cin, *p1 = p0 + (size_t) w * cin;
+          const float *yr = oy < hy && ox < wy ? y + (((size_t) b * hy + oy) * wy + ox) * cout : NULL;
+
+          /* the pool's sum from zero, in its order, times 1 / 4; the
+           * padding's zeros added as the sum adds them */
+          if (yr != NULL)
+            for (int q = 0; q < cin; q++)
+              o[q] = ((((0.0f + p0[q]) + p0[cin + q]) + p1[q]) + p1[cin + q]) * 0.25f + yr[q];
+          else
+            for (int q = 0; q < cin; q++)
+              o[q] = ((((0.0f + p0[q]) + p0[cin + q]) + p1[q]) + p1[cin + q]) * 0.25f + 0.0f;
+          for (int q = cin; q < cout; q++)
+            o[q] = 0.0f + (yr != NULL ? yr[q] : 0.0f);
+          if (relu)
+            for (int q = 0; q < cout; q++)
+              o[q] = o[q] > 0.0f ? o[q] : 0.0f;
+        }
+}
+
+SIMD void
 tl_nn_fast_scale_bias (float *out, const float *in, const float *restrict scale,
                        const float *restrict bias, int m, int c)
 {

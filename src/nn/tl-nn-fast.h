@@ -69,6 +69,16 @@ void tl_nn_fast_leaky     (float *out, const float *in, float slope, size_t n);
 void tl_nn_fast_add       (float *out, const float *a, const float *b, size_t n);
 /* max (a + b, 0): a sum and the ReLU after it in one pass. */
 void tl_nn_fast_add_relu  (float *out, const float *a, const float *b, size_t n);
+/* The residual join of a down block in one pass: out [n][hp][wp][cout] =
+ * pad (avgpool 2×2/2 (x)) + pad (y), then a ReLU when relu; x [n][h][w][cin]
+ * (cin <= cout: the other channels of the pooled branch are zeros), y
+ * [n][hy][wy][cout] (hy <= hp, wy <= wp: zeros at the bottom and right).
+ * The additions and the scaling run as tl_avgpool_forward (),
+ * tl_pad_forward () and the sum do them, so the bits are theirs.  out may
+ * be y, never x. */
+void tl_nn_fast_down_join (float *out, const float *x, const float *y, int n, int h,
+                           int w, int cin, int hy, int wy, int hp, int wp, int cout,
+                           bool relu);
 /* out[m][c] = in·scale[c] + bias[c]; scale and bias non-NULL. */
 void tl_nn_fast_scale_bias (float *out, const float *in, const float *scale,
                             const float *bias, int m, int c);

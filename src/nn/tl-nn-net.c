@@ -1362,6 +1362,49 @@ fusable_sum (TlNet        *net,
   return *res == net->act[i] ? 0 : k;
 }
 
+/* In inference, the residual join of a down block from its 2×2/2 average
+ * pool i on: the pool, the zero channels padded to it, the other branch
+ * padded at the bottom and right, their sum (and a ReLU after it) as one
+ * pass, tl_nn_fast_down_join ().  Returns the sum node, *other the other
+ * branch's node before its padding; 0 unless the nodes from i to the
+ * sum are just those and only the sum reads them. */
+static int
+fusable_join (TlNet *net,
+              int    i,
+              int   *other)
+{
+  const TlNetNode *pool = &net->nodes[i], *sum;
+  int a = i, k = net->sole_user[i], b, side;
+
+  if (pool->op != TL_OP_AVGPOOL || pool->ip[0] != 2 || pool->ip[1] != 2 ||
+      pool->ip[2] != TL_PAD_VALID || i == net->output)
+    return 0;
+  if (k > 0 && net->nodes[k].op == TL_OP_PAD && k != net->output && net->nodes[k].h == pool->h &&
+      net->nodes[k].w == pool->w)
+    {
+      a = k;
+      k = net->sole_user[k];
+    }
+  if (k <= 0 || net->nodes[k].op != TL_OP_ADD || net->nodes[k].n_inputs != 2)
+    return 0;
+  sum = &net->nodes[k];
+  side = sum->inputs[0] == a ? 1 : 0;
+  if (sum->inputs[1 - side] != a)
+    return 0;
+  b = *other = sum->inputs[side];
+  if (b > 0 && net->nodes[b].op == TL_OP_PAD && net->sole_user[b] == k && b != net->output &&
+      net->nodes[net->nodes[b].inputs[0]].c == sum->c)
+    *other = net->nodes[b].inputs[0];
+  else if (net->nodes[b].c != sum->c || net->nodes[b].h != sum->h || net->nodes[b].w != sum->w)
+    return 0;
+  else
+    b = -1;
+  for (int j = i + 1; j < k; j++)
+    if (j != a && j != b)
+      return 0;
+  return pool->c <= sum->c && pool->h == sum->h && pool->w == sum->w ? k : 0;
+}
+
 /* Inference sums of at least this many floats are split over the
  * threads: the encoder's 35×35×32 and 17×17×64 residual joins (15–37 µs
  * and 4–16 µs a join on one thread, within passes), not the smaller ones;
@@ -1609,6 +1652,23 @@ tl_net_forward (TlNet       *net,
         case TL_OP_AVGPOOL:
           {
             TlPoolShape s;
+            int k, y, a;
+
+            /* (the sum's buffer may be the other branch's, not x's) */
+            if (!training && (k = fusable_join (net, i, &y)) > 0 && net->act[k] != in)
+              {
+                const TlNetNode *o = &net->nodes[y];
+
+                a = fusable_act (net, k);
+                tl_nn_fast_down_join (net->act[k], in, y == 0 ? net->input : net->act[y], batch,
+                                      src->h, src->w, src->c, o->h, o->w, node->h, node->w,
+                                      net->nodes[k].c, a > 0 && net->nodes[a].op == TL_OP_RELU);
+                for (int j = i + 1; j <= k; j++)
+                  net->fused[j] = true;
+                if (a > 0 && net->nodes[a].op == TL_OP_RELU)
+                  net->fused[a] = true;
+                break;
+              }
 
             pool_shape_of (node, src, batch, &s);
             if (node->op == TL_OP_MAXPOOL)
