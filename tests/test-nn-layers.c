@@ -184,6 +184,7 @@ static const ConvCase conv_cases[] = {
   { "grouped 3x3", 1, 6, 5, 6, 4, 3, 1, 1, 2 },
   { "depthwise 3x3", 2, 7, 7, 8, 8, 3, 1, TL_PAD_SAME, 8 },
   { "depthwise 3x3/2 x2", 1, 9, 8, 3, 6, 3, 2, TL_PAD_SAME, 3 },
+  { "3x3/2 same, 32 outputs (bands on the panel kernel)", 2, 17, 17, 5, 32, 3, 2, TL_PAD_SAME, 1 },
 };
 
 typedef struct
