@@ -184,6 +184,7 @@ static const ConvCase conv_cases[] = {
   { "grouped 3x3", 1, 6, 5, 6, 4, 3, 1, 1, 2 },
   { "depthwise 3x3", 2, 7, 7, 8, 8, 3, 1, TL_PAD_SAME, 8 },
   { "depthwise 3x3/2 x2", 1, 9, 8, 3, 6, 3, 2, TL_PAD_SAME, 3 },
+  { "3x3/2 same, 32 outputs (bands on the panel kernel)", 2, 17, 17, 5, 32, 3, 2, TL_PAD_SAME, 1 },
 };
 
 typedef struct
@@ -617,6 +618,41 @@ test_add_concat_pad (void)
     g_assert_cmpfloat (dpad[i], ==, a[i]);
 }
 
+/* tl_nn_alloc_huge (): zeroed; from 1 MiB on, whole 2 MiB pages from a
+ * 2 MiB boundary (whether the kernel backs them with huge pages is its
+ * choice: printed, not required); below, tl_nn_alloc ()'s 64 bytes. */
+static void
+test_alloc_huge (void)
+{
+  const size_t sizes[] = { 100, (size_t) 1 << 20, ((size_t) 3 << 20) + 4 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      unsigned char *p = tl_nn_alloc_huge (sizes[k]);
+      size_t align = sizes[k] >= (size_t) 1 << 20 ? (size_t) 2 << 20 : 64;
+      size_t nonzero = 0;
+
+      g_assert_nonnull (p);
+      g_assert_cmpuint ((uintptr_t) p % align, ==, 0);
+      for (size_t i = 0; i < sizes[k]; i++)
+        nonzero += p[i] != 0;
+      g_assert_cmpuint (nonzero, ==, 0);
+      memset (p, 0xa5, sizes[k]);
+      g_assert_cmpuint (p[sizes[k] - 1], ==, 0xa5);
+      tl_nn_free (p);
+    }
+  {
+    g_autofree char *smaps = NULL;
+    const char *at;
+    void *p = tl_nn_alloc_huge ((size_t) 4 << 20);
+
+    if (g_file_get_contents ("/proc/self/smaps_rollup", &smaps, NULL, NULL) &&
+        (at = strstr (smaps, "AnonHugePages:")) != NULL)
+      g_test_message ("4 MiB block: process %.*s", (int) strcspn (at, "\n"), at);
+    tl_nn_free (p);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -625,6 +661,7 @@ main (int   argc,
   tl_nn_init ();
 
   g_test_add_func ("/twinlock/nn/gemm/reference", test_gemm);
+  g_test_add_func ("/twinlock/nn/alloc/huge", test_alloc_huge);
   g_test_add_func ("/twinlock/nn/gemm/few-rows-threads", test_gemm_few_rows_threads);
   g_test_add_func ("/twinlock/nn/conv/weights-read", test_conv_weights_read);
   g_test_add_func ("/twinlock/nn/conv2d/shape", test_conv2d_shape);

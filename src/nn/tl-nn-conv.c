@@ -15,6 +15,7 @@
 #include "tl-nn-fast.h"
 #include "tl-nn-layers.h"
 #include "tl-nn-private.h"
+#include "tl-nn-quant.h"
 
 static bool
 pad_for (int  in,
@@ -225,6 +226,18 @@ im2col_block (const Im2colJob *j,
   im2col_rows (j->cols, j->in, s, p0, p1);
   if (!j->gemm)
     return;
+  if (s->groups == 1 && s->oc % 16 == 0)
+    {
+      /* The engine's panel kernel reads the weights where they lie, in
+       * order; BLIS would pack them again for every band (the encoder's
+       * 3×3/2 32 → 64 layer: four bands, 74 KB each, a pass).  Each
+       * row's sums run over k in order whatever the band: the same bits
+       * on any number of threads. */
+      tl_quant_gemm_f32 (j->out + (size_t) p0 * s->oc, s->oc, j->cols + (size_t) p0 * kg, kg,
+                         p1 - p0, kg, s->oc, j->w, s->oc, false);
+      tl_nn_fast_bias_act (j->out + (size_t) p0 * s->oc, j->b, p1 - p0, s->oc, s);
+      return;
+    }
   for (int g = 0; g < s->groups; g++)
     tl_gemm_1 (false, false, p1 - p0, ocg, kg, 1.0f,
                j->cols + (size_t) p0 * s->groups * kg + (size_t) g * kg, s->groups * kg,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <blis.h>
@@ -48,6 +49,28 @@ tl_nn_alloc (size_t bytes)
     bytes = 64;
   if (posix_memalign (&p, 64, bytes) != 0)
     return NULL;
+  memset (p, 0, bytes);
+  return p;
+}
+
+/* 2 MiB: the x86-64 huge page */
+#define HUGE_PAGE ((size_t) 2 << 20)
+
+void *
+tl_nn_alloc_huge (size_t bytes)
+{
+  void *p = NULL;
+
+  if (bytes < HUGE_PAGE / 2)
+    return tl_nn_alloc (bytes);
+  bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+  if (posix_memalign (&p, HUGE_PAGE, bytes) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  /* before the first touch, so that the pages are huge from the start;
+   * a kernel without transparent huge pages refuses, which is harmless */
+  madvise (p, bytes, MADV_HUGEPAGE);
+#endif
   memset (p, 0, bytes);
   return p;
 }

@@ -39,6 +39,12 @@ void tl_nn_gemm_few_rows (int m, int n, int k, float alpha,
                           const float *a, int lda, const float *b, int ldb,
                           float beta, float *c, int ldc);
 
+/* tl_nn_alloc (), but from 1 MiB on aligned to 2 MiB and rounded up to
+ * whole 2 MiB pages, asked to be backed by transparent huge pages
+ * (madvise MADV_HUGEPAGE), for weights streamed from memory on every
+ * pass.  Free with tl_nn_free (). */
+void *tl_nn_alloc_huge (size_t bytes);
+
 /* Runs fn (ctx, i) for every i in [0, n) on up to tl_nn_get_threads ()
  * threads, the caller's included, and returns when all have run.  Chunks
  * are claimed one at a time, so a worker the OS does not schedule in time
