@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -490,21 +491,63 @@ test_ctl_settings (void)
   g_assert_true (g_str_has_prefix (out_override, "unlock "));
 }
 
+/* A training corpus in a new temporary folder: @files (of tests/data,
+ * linked) and a manifest with @lines. */
+static char *
+make_train_corpus (const char * const *files,
+                   guint               n_files,
+                   const char         *lines)
+{
+  g_autofree char *dir = g_dir_make_tmp ("tl-kws-train-XXXXXX", NULL);
+  g_autofree char *manifest = g_build_filename (dir, "manifest.tsv", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (dir);
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autofree char *src = g_test_build_filename (G_TEST_DIST, "data", files[i], NULL);
+      g_autofree char *dst = g_build_filename (dir, files[i], NULL);
+      g_assert_cmpint (symlink (src, dst), ==, 0);
+    }
+  g_file_set_contents (manifest, lines, -1, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&dir);
+}
+
+/* Removes the folder of make_train_corpus() and the files @extra in it. */
+static void
+remove_train_corpus (const char          *dir,
+                     const char * const  *files,
+                     guint                n_files,
+                     const char * const  *extra)
+{
+  g_autofree char *manifest = g_build_filename (dir, "manifest.tsv", NULL);
+
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autofree char *dst = g_build_filename (dir, files[i], NULL);
+      g_unlink (dst);
+    }
+  for (guint i = 0; extra[i] != NULL; i++)
+    g_unlink (extra[i]);
+  g_unlink (manifest);
+  g_rmdir (dir);
+}
+
 /* `twinlockctl kws train` on a corpus of the three test clips: it runs,
  * says what it learnt from, and writes a model the verifier loads. */
 static void
 test_ctl_train (void)
 {
   const char *ctl = g_getenv ("TWINLOCKCTL");
-  g_autofree char *dir = g_dir_make_tmp ("tl-kws-train-XXXXXX", NULL);
-  g_autofree char *manifest = g_build_filename (dir, "manifest.tsv", NULL);
-  g_autofree char *model = g_build_filename (dir, "verifier.tlnn", NULL);
   /* Every fifth file from the first is held out: the keyword-free one. */
-  const char *files[] = { "speech-no-keyword.wav", "kws-unlock.wav", "kws-lock.wav" };
+  const char * const files[] = { "speech-no-keyword.wav", "kws-unlock.wav", "kws-lock.wav" };
   const char *lines = "# path\tclass\tphrase\tduration_s\tword_start_s\tword_end_s\tcondition\tvoice\ttext\n"
                       "speech-no-keyword.wav\tordinary\t-\t0\t0\t0\tclean\ten-us\tsome speech\n"
                       "kws-unlock.wav\tpositive\tunlock\t0\t0.72\t1.10\tclean\ten-us\tunlock\n"
                       "kws-lock.wav\tpositive\tlock\t0\t0.5\t1.2\tclean\ten-us\tlock\n";
+  g_autofree char *dir = make_train_corpus (files, G_N_ELEMENTS (files), lines);
+  g_autofree char *model = g_build_filename (dir, "verifier.tlnn", NULL);
   const char *argv[] = { ctl, "kws", "train", dir, "-o", model, "--epochs", "2", "--batch", "4", NULL };
   const char *argv_bad[] = { ctl, "kws", "train", "/nonexistent/corpus", "-o", model, NULL };
   g_autofree char *cache1 = g_build_filename (dir, "ex1.bin", NULL);
@@ -521,14 +564,6 @@ test_ctl_train (void)
   int status = 0;
 
   g_assert_nonnull (ctl);
-  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
-    {
-      g_autofree char *src = g_test_build_filename (G_TEST_DIST, "data", files[i], NULL);
-      g_autofree char *dst = g_build_filename (dir, files[i], NULL);
-      g_assert_cmpint (symlink (src, dst), ==, 0);
-    }
-  g_file_set_contents (manifest, lines, -1, &error);
-  g_assert_no_error (error);
   g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
                 &out, &err, &status, &error);
   g_assert_no_error (error);
@@ -571,16 +606,106 @@ test_ctl_train (void)
   g_assert_false (g_spawn_check_wait_status (status, NULL));
   g_assert_nonnull (strstr (err, "--cache"));
 
-  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+  {
+    const char * const made[] = { model, cache1, cache2, NULL };
+    remove_train_corpus (dir, files, G_N_ELEMENTS (files), made);
+  }
+}
+
+/* Runs `twinlockctl kws train` on @dir for one epoch with @extra options;
+ * returns its stderr, or NULL when it failed. */
+static char *
+run_train (const char  *dir,
+           const char  *model,
+           const char **extra)
+{
+  const char *ctl = g_getenv ("TWINLOCKCTL");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  char *err = NULL;
+  int status = 0;
+  const char *base[] = { ctl, "kws", "train", dir, "-o", model, "--epochs", "1", "--batch", "4" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (base); i++)
+    g_ptr_array_add (argv, (gpointer) base[i]);
+  for (guint i = 0; extra[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) extra[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", err);
+  if (!g_spawn_check_wait_status (status, NULL))
     {
-      g_autofree char *dst = g_build_filename (dir, files[i], NULL);
-      g_unlink (dst);
+      g_assert_nonnull (strstr (err, "--confusable-repeat"));
+      g_free (err);
+      return NULL;
     }
-  g_unlink (manifest);
-  g_unlink (model);
-  g_unlink (cache1);
-  g_unlink (cache2);
-  g_rmdir (dir);
+  return err;
+}
+
+/* Parses "per epoch: N examples (C from confusable files, R times each;
+ * P noisy keyphrase examples, S times each)" from the trainer's stderr. */
+static void
+parse_per_epoch (const char *err,
+                 guint      *n,
+                 guint      *n_conf,
+                 guint      *conf_repeat,
+                 guint      *n_noisy,
+                 guint      *noisy_repeat)
+{
+  const char *line = strstr (err, "per epoch: ");
+
+  g_assert_nonnull (line);
+  g_assert_cmpint (sscanf (line, "per epoch: %u examples (%u from confusable files, %u times each; "
+                           "%u noisy keyphrase examples, %u times each)",
+                           n, n_conf, conf_repeat, n_noisy, noisy_repeat), ==, 5);
+}
+
+/* --confusable-repeat and --noisy-repeat: the training examples of
+ * confusable files and the keyphrase examples of noisy positives appear as
+ * many times per epoch as asked, the others once; bad counts are refused. */
+static void
+test_ctl_train_repeat (void)
+{
+  /* The first file is held out; the keyword-free speech counts as
+   * confusable, the "unlock" clip as mixed at 10 dB. */
+  const char * const files[] = { "kws-lock.wav", "speech-no-keyword.wav", "kws-unlock.wav" };
+  const char *lines = "# path\tclass\tphrase\tduration_s\tword_start_s\tword_end_s\tcondition\tvoice\ttext\n"
+                      "kws-lock.wav\tpositive\tlock\t0\t0.5\t1.2\tclean\ten-us\tlock\n"
+                      "speech-no-keyword.wav\tconfusable\t-\t0\t0\t0\tclean\ten-us\tsome speech\n"
+                      "kws-unlock.wav\tpositive\tunlock\t0\t0.72\t1.10\t10dB\ten-us\tunlock\n";
+  g_autofree char *dir = make_train_corpus (files, G_N_ELEMENTS (files), lines);
+  g_autofree char *model = g_build_filename (dir, "verifier.tlnn", NULL);
+  const char * const made[] = { model, NULL };
+  const char *plain[] = { NULL };
+  const char *repeat[] = { "--confusable-repeat", "3", "--noisy-repeat", "2", NULL };
+  const char *bad[] = { "--confusable-repeat", "0", NULL };
+  g_autofree char *err_plain = NULL, *err_repeat = NULL, *err_bad = NULL;
+  guint n1, c1, cr1, p1, pr1, n2, c2, cr2, p2, pr2;
+
+  err_plain = run_train (dir, model, plain);
+  err_repeat = run_train (dir, model, repeat);
+  err_bad = run_train (dir, model, bad);
+  g_assert_nonnull (err_plain);
+  g_assert_nonnull (err_repeat);
+  g_assert_null (err_bad);
+  parse_per_epoch (err_plain, &n1, &c1, &cr1, &p1, &pr1);
+  parse_per_epoch (err_repeat, &n2, &c2, &cr2, &p2, &pr2);
+  g_test_message ("per epoch: %u plain, %u repeated (%u confusable, %u noisy)", n1, n2, c2, p2);
+  g_assert_cmpuint (cr1, ==, 1);
+  g_assert_cmpuint (pr1, ==, 1);
+  g_assert_cmpuint (cr2, ==, 3);
+  g_assert_cmpuint (pr2, ==, 2);
+  g_assert_cmpuint (c1, ==, c2);
+  g_assert_cmpuint (p1, ==, p2);
+  g_assert_cmpuint (c2, >, 0);
+  g_assert_cmpuint (p2, >, 0);
+  /* the rest (the noisy file's "other" candidates) once */
+  g_assert_cmpuint (n1, >, c1 + p1);
+  g_assert_cmpuint (n2, ==, n1 + 2 * c2 + p2);
+  remove_train_corpus (dir, files, G_N_ELEMENTS (files), made);
 }
 
 int
@@ -599,5 +724,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/ctl/kws/file", test_ctl_file);
   g_test_add_func ("/twinlock/ctl/kws/settings", test_ctl_settings);
   g_test_add_func ("/twinlock/ctl/kws/train", test_ctl_train);
+  g_test_add_func ("/twinlock/ctl/kws/train-repeat", test_ctl_train_repeat);
   return g_test_run ();
 }

@@ -19,6 +19,13 @@
  * axis (0.9–1.1, as a longer or shorter vocal tract moves the formants), a
  * floor raised in every band (stationary noise shaped like the window's
  * own spectrum, −30…+3 dB against the band's mean) and masking.
+ *
+ * Oversampling (--confusable-repeat, --noisy-repeat): the examples of
+ * confusable files ("on lock", "unlike" …), and the keyphrase examples of
+ * positive files at 10 dB SNR or less, appear several times per epoch,
+ * each time with its own random draw.  The class weights count the
+ * repeats, so each class still weighs as much as the others; what moves
+ * is the weight of these examples within their class.
  */
 #include "config.h"
 
@@ -44,6 +51,8 @@
 #define EX_FLOATS (EX_FRAMES * TL_KWS_MEL_BANDS)
 /* Every fifth file of a corpus is held out. */
 #define HELD_OUT_EVERY 5
+/* A positive file is noisy for --noisy-repeat at this SNR or less. */
+#define NOISY_DB 10
 
 typedef struct
 {
@@ -179,6 +188,21 @@ voice_excluded (const Item  *it,
     if (g_str_has_prefix (it->voice, exclude[i]))
       return TRUE;
   return FALSE;
+}
+
+/* Whether @ex is a keyphrase example of a positive file mixed with noise
+ * at NOISY_DB or less (condition "10dB", "5dB"; "clean" is not). */
+static gboolean
+noisy_keyphrase (const Item    *it,
+                 const Example *ex)
+{
+  char *end = NULL;
+  gint64 db;
+
+  if (it->klass != CLASS_POSITIVE || ex->label == TL_KWS_CLASS_OTHER)
+    return FALSE;
+  db = g_ascii_strtoll (it->condition, &end, 10);
+  return end != it->condition && g_str_equal (end, "dB") && db <= NOISY_DB;
 }
 
 static int
@@ -505,6 +529,8 @@ train (GPtrArray     *items,
        Data          *data,
        const guint8  *held,
        gboolean       augment,
+       int            confusable_repeat,
+       int            noisy_repeat,
        char         **exclude,
        const char    *out_path,
        int            epochs,
@@ -521,6 +547,7 @@ train (GPtrArray     *items,
   g_autofree int *labels = NULL;
   float weight[TL_KWS_N_CLASSES];
   int counts[TL_KWS_N_CLASSES] = { 0 };
+  int n_confusable = 0, n_noisy = 0;
   double best_loss = INFINITY;
   int best_epoch = -1, step = 0, steps;
   size_t n_params;
@@ -546,12 +573,31 @@ train (GPtrArray     *items,
   for (guint i = 0; i < data->examples->len; i++)
     {
       Example *ex = &g_array_index (data->examples, Example, i);
-      if (!ex->held_out && !ex->excluded)
+      const Item *it = items->pdata[ex->item];
+      int r;
+
+      if (ex->held_out || ex->excluded)
+        continue;
+      r = 1;
+      if (it->klass == CLASS_CONFUSABLE)
+        {
+          r = confusable_repeat;
+          n_confusable++;
+        }
+      else if (noisy_keyphrase (it, ex))
+        {
+          r = noisy_repeat;
+          n_noisy++;
+        }
+      for (int k = 0; k < r; k++)
         {
           g_array_append_val (order, i);
           counts[ex->label]++;
         }
     }
+  g_printerr (_("per epoch: %u examples (%d from confusable files, %d times each; "
+                "%d noisy keyphrase examples, %d times each)\n"),
+              order->len, n_confusable, confusable_repeat, n_noisy, noisy_repeat);
   /* Each class weighs as much as the others in the loss. */
   for (int k = 0; k < TL_KWS_N_CLASSES; k++)
     weight[k] = counts[k] ? (float) order->len / (TL_KWS_N_CLASSES * counts[k]) : 0.0f;
@@ -666,7 +712,7 @@ tl_ctl_kws_train (int    argc,
   g_autofree char *out = NULL;
   g_auto (GStrv) exclude = NULL;
   g_auto (GStrv) caches = NULL;
-  int epochs = 25, batch = 64, seed = 1;
+  int epochs = 25, batch = 64, seed = 1, confusable_repeat = 1, noisy_repeat = 1;
   double lr = 2e-3, floor_log10 = NAN;
   gboolean ok = TRUE, augment = FALSE;
   Data data;
@@ -679,6 +725,8 @@ tl_ctl_kws_train (int    argc,
     { "candidate-floor", 0, 0, G_OPTION_ARG_DOUBLE, &floor_log10, N_("The keyphrase search proposes candidates above 10^EXP (default: the engine's)"), N_("EXP") },
     { "cache", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &caches, N_("Keep the examples in FILE and reuse them on the next run (one per CORPUS, in their order)"), N_("FILE") },
     { "augment", 0, 0, G_OPTION_ARG_NONE, &augment, N_("Stretch, warp and add a noise floor to the windows in training (default: shift and masking only)"), NULL },
+    { "confusable-repeat", 0, 0, G_OPTION_ARG_INT, &confusable_repeat, N_("Show the examples of confusable files N times per epoch (default 1)"), N_("N") },
+    { "noisy-repeat", 0, 0, G_OPTION_ARG_INT, &noisy_repeat, N_("Show the keyphrase examples of files at 10 dB SNR or less N times per epoch (default 1)"), N_("N") },
     { "exclude-voice", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, N_("Leave out files whose voice starts with PREFIX (repeatable)"), N_("PREFIX") },
     { NULL }
   };
@@ -690,6 +738,8 @@ tl_ctl_kws_train (int    argc,
     return tl_ctl_fail (_("give the training corpus folders (made by tests/make-kws-corpus.py) and -o MODEL"));
   if (epochs < 1 || batch < 2 || batch > 4096 || !(lr > 0 && lr < 1))
     return tl_ctl_fail (_("--epochs must be ≥ 1, --batch 2…4096 and --learning-rate in (0, 1)"));
+  if (confusable_repeat < 1 || confusable_repeat > 100 || noisy_repeat < 1 || noisy_repeat > 100)
+    return tl_ctl_fail (_("--confusable-repeat and --noisy-repeat must be 1…100"));
   if (caches != NULL && g_strv_length (caches) != (guint) argc - 1)
     return tl_ctl_fail (_("give one --cache per corpus (%d corpora, %u caches)"),
                         argc - 1, g_strv_length (caches));
@@ -717,7 +767,8 @@ tl_ctl_kws_train (int    argc,
       g_ptr_array_set_free_func (one, NULL);
     }
   if (!ok || !select_examples (items, exclude, &data, &error) ||
-      !train (items, &data, held->data, augment, exclude, out, epochs, batch, lr, seed, &error))
+      !train (items, &data, held->data, augment, confusable_repeat, noisy_repeat, exclude, out,
+              epochs, batch, lr, seed, &error))
     {
       g_array_unref (data.examples);
       g_array_unref (data.features);
