@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,11 +64,14 @@ tl_nn_alloc_huge (size_t bytes)
 
   if (bytes < HUGE_PAGE / 2)
     return tl_nn_alloc (bytes);
+  if (bytes > SIZE_MAX - HUGE_PAGE)
+    return NULL;
   bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
   if (posix_memalign (&p, HUGE_PAGE, bytes) != 0)
     return NULL;
 #ifdef MADV_HUGEPAGE
-  /* before the first touch, so that the pages are huge from the start;
+  /* usually before the first touch (unless the allocator reuses memory),
+   * so that the pages are huge from the start;
    * a kernel without transparent huge pages refuses, which is harmless */
   madvise (p, bytes, MADV_HUGEPAGE);
 #endif

@@ -1420,7 +1420,11 @@ fusable_join (TlNet *net,
   if (sum->inputs[1 - side] != a)
     return 0;
   b = *other = sum->inputs[side];
-  if (b > 0 && net->nodes[b].op == TL_OP_PAD && net->sole_user[b] == k && b != net->output &&
+  if (b == a)
+    return 0;
+  /* a pad on the other branch must run between the pool and the sum, so
+   * that nothing else takes its input's buffer before the join reads it */
+  if (b > i && net->nodes[b].op == TL_OP_PAD && net->sole_user[b] == k && b != net->output &&
       net->nodes[net->nodes[b].inputs[0]].c == sum->c)
     *other = net->nodes[b].inputs[0];
   else if (net->nodes[b].c != sum->c || net->nodes[b].h != sum->h || net->nodes[b].w != sum->w)

@@ -48,7 +48,7 @@ tl_quant_conv2d_applies (const TlConv2dShape *s)
   size_t from;
 
   return (tl_conv2d_patches_apply (s) ||
-          (s->kh * s->kw > 1 && tl_quant_conv2d_rows (s, &from) == s->c)) &&
+          (s->groups == 1 && s->kh * s->kw > 1 && tl_quant_conv2d_rows (s, &from) == s->c)) &&
          s->oh * s->ow <= 64 && s->oc % PANEL == 0;
 }
 
@@ -58,8 +58,8 @@ tl_quant_conv2d_rows (const TlConv2dShape *s,
 {
   size_t count;
 
-  /* the encoder's 3×3 convolution of the 1×1 map: 64 KiB of codes
-   * instead of 576 */
+  /* the encoder's 3×3 convolution of the 1×1 map: its centre tap's
+   * 64 KiB of codes instead of 256 KiB of floats */
   tl_conv2d_weights_read (s, from, &count);
   return (int) (count / s->oc);
 }
@@ -439,7 +439,8 @@ product_panels_avx2 (const Product *g,
  * wait on the multiply-add latency, and the block of floats in L1 is
  * written and read again for one or two multiply-adds a weight.  Here
  * each row of codes becomes floats in registers and meets every row of x
- * at once, one to three rows in two or four running sums over k, the
+ * at once, one to three rows in two or four running sums over k (four
+ * to six rows in one), the
  * per-channel affine taken out of the sum:
  *
  *   Σ_k (a·q + b)·x = a·Σ_k (q − z)·x + (b + a·z)·Σ_k x,
@@ -671,7 +672,7 @@ few_rows_apply (int m)
   return use_avx2 () && m <= FEW_ROWS;
 }
 
-/* sx [r] = Σ_k x [r][k], in order */
+/* sx [r] = Σ_k x [r][k], in eight lanes, then the tail, then the lanes */
 static void
 row_sums (float       *sx,
           const float *x,
