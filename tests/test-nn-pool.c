@@ -1,6 +1,7 @@
 /* test-nn-pool.c — the engine's worker threads (tl-nn-pool.c): every
  * chunk of every call runs exactly once, over many calls in a row and
- * from several callers at once; a caller whose worker loses it time runs
+ * from several callers at once, the caller's from the front and the
+ * workers' from the back; a caller whose worker loses it time runs
  * alone for a while; and the face networks give the same bits on one
  * thread and on two
  *
@@ -25,6 +26,7 @@ typedef struct
   int n;
   gint counts[MAX_CHUNKS];
   gint on_caller;        /* chunks the calling thread ran */
+  gint by_caller[MAX_CHUNKS];
   GThread *caller;
 } CountJob;
 
@@ -38,11 +40,16 @@ count_chunk (void *ctx,
   g_assert_cmpint (i, <, j->n);
   g_atomic_int_inc (&j->counts[i]);
   if (g_thread_self () == j->caller)
-    g_atomic_int_inc (&j->on_caller);
+    {
+      g_atomic_int_inc (&j->on_caller);
+      g_atomic_int_set (&j->by_caller[i], 1);
+    }
 }
 
 /* calls with 1 to 40 chunks, back to back: each chunk once, none of a
- * call left running after it returns; with an odd seed, in groups of 50
+ * call left running after it returns, the caller's chunks the first ones
+ * (so that, when the threads keep pace, each runs the same part of every
+ * call); with an odd seed, in groups of 50
  * within a hold of the pool (the workers spinning between calls, and
  * prefetching a posted buffer meanwhile) */
 static int
@@ -70,6 +77,8 @@ run_calls (int calls,
         g_assert_cmpint (g_atomic_int_get (&j.counts[i]), ==, 1);
       for (int i = j.n; i < MAX_CHUNKS; i++)
         g_assert_cmpint (j.counts[i], ==, 0);
+      for (int i = 0; i < j.n; i++)
+        g_assert_cmpint (j.by_caller[i], ==, i < j.on_caller);
       on_others += j.n - j.on_caller;
       if (seed % 2 == 1 && (c % 50 == 49 || c == calls - 1))
         tl_nn_pool_release ();

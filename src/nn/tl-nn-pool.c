@@ -36,8 +36,18 @@ static Job job;
 static _Atomic uint32_t generation;
 static atomic_int n_active;
 static int n_workers, sleepers;
-/* (generation << 32) | next chunk: a worker that is late for a job can
- * never claim a chunk of the next one */
+/* The chunks left of the current job, claimed from both ends: the
+ * caller takes them from the front, the workers from the back, so that
+ * when the threads keep pace each runs the same part of every call —
+ * the engine's splits go by rows (bands, tiles in row order, slices),
+ * and a thread then finds its part of the layer before, and its part of
+ * the Winograd workspace, in its own cache rather than in the other
+ * core's.  (generation << 40) | (front << 20) | back, back one past the
+ * last chunk left: a worker that is late for a job can never claim a
+ * chunk of the next one. */
+#define CHUNK_BITS 20
+#define CHUNK_MASK ((UINT64_C (1) << CHUNK_BITS) - 1)
+#define MAX_CHUNKS ((int) CHUNK_MASK)
 static _Atomic uint64_t next_chunk;
 static atomic_int chunks_done;
 /* the caller sleeps on `finished`: the last chunk's runner must wake it */
@@ -206,22 +216,26 @@ chunks_all_done (const void *ctx)
   return atomic_load_explicit (&chunks_done, memory_order_acquire) >= *(const int *) ctx;
 }
 
-/* Returns how many chunks this thread ran. */
+/* Returns how many chunks this thread ran, taken from the back when
+ * from_back (the workers), else from the front (the caller). */
 static int
-run_chunks (const Job *j)
+run_chunks (const Job *j,
+            bool       from_back)
 {
+  const uint32_t gen = j->gen & (uint32_t) ((UINT64_C (1) << (64 - 2 * CHUNK_BITS)) - 1);
   int ran = 0;
 
   for (;;)
     {
       uint64_t v = atomic_load (&next_chunk);
-      int i;
+      int front = (int) ((v >> CHUNK_BITS) & CHUNK_MASK), back = (int) (v & CHUNK_MASK), i;
 
-      if ((uint32_t) (v >> 32) != j->gen || (int) (uint32_t) v >= j->n)
+      if ((uint32_t) (v >> (2 * CHUNK_BITS)) != gen || front >= back)
         return ran;
-      if (!atomic_compare_exchange_weak (&next_chunk, &v, v + 1))
+      if (!atomic_compare_exchange_weak (&next_chunk, &v,
+                                         from_back ? v - 1 : v + (UINT64_C (1) << CHUNK_BITS)))
         continue;
-      i = (int) (uint32_t) v;
+      i = from_back ? back - 1 : front;
       j->fn (j->ctx, i);
       ran++;
       if (atomic_fetch_add (&chunks_done, 1) + 1 == j->n &&
@@ -277,7 +291,7 @@ worker_main (void *data)
       seen = atomic_load (&generation);
       j = job;
       pthread_mutex_unlock (&lock);
-      atomic_fetch_add (&stat_worker_chunks, (uint64_t) run_chunks (&j));
+      atomic_fetch_add (&stat_worker_chunks, (uint64_t) run_chunks (&j, true));
     }
   return NULL;
 }
@@ -354,7 +368,8 @@ tl_nn_parallel (int    n,
 
   if (n <= 0)
     return;
-  if (n == 1 || threads <= 1)
+  /* (more chunks than the claims can count: never, in this engine) */
+  if (n == 1 || threads <= 1 || n > MAX_CHUNKS)
     {
       for (int i = 0; i < n; i++)
         fn (ctx, i);
@@ -382,7 +397,7 @@ tl_nn_parallel (int    n,
   j = (Job) { fn, ctx, n, atomic_load (&generation) + 1 };
   job = j;
   atomic_store (&chunks_done, 0);
-  atomic_store (&next_chunk, (uint64_t) j.gen << 32);
+  atomic_store (&next_chunk, ((uint64_t) j.gen << (2 * CHUNK_BITS)) | (uint64_t) n);
   atomic_store (&generation, j.gen);
   /* spinning workers see the generation move; only sleeping ones need
    * the kernel */
@@ -393,7 +408,7 @@ tl_nn_parallel (int    n,
     }
   pthread_mutex_unlock (&lock);
 
-  mine = run_chunks (&j);
+  mine = run_chunks (&j, false);
   t1 = now_ns ();
 
   /* The caller ran out of chunks: the rest are running on workers. */
