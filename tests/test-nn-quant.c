@@ -94,6 +94,10 @@ test_forward (gconstpointer data)
     { 2, 4, 4, 256, 256, 1, TL_PAD_SAME },     /* a face and its mirror image */
     { 1, 3, 3, 200, 160, 1, TL_PAD_SAME },     /* 9 rows: tiles of 5 and 4 */
     { 3, 2, 3, 232, 128, 1, 1 },               /* batch, odd sides, k not a multiple of 128 */
+    /* patches read where they lie (channels a multiple of 128): the
+     * encoder's 3×3 map, then a batch with padding at stride 2 */
+    { 1, 3, 3, 256, 256, 1, TL_PAD_SAME },
+    { 2, 7, 6, 128, 48, 2, TL_PAD_SAME },
     /* F(2×2, 3×3) from the codes: channels not a multiple of its blocks, one tile, batch */
     { 1, 4, 4, 200, 160, 1, TL_PAD_SAME },
     { 1, 2, 2, 64, 32, 1, TL_PAD_SAME },

@@ -257,24 +257,27 @@ dequantise_block_avx2 (float         *restrict buf,
 }
 #endif
 
-/* c [mr][16] (row stride ldc) = or += x [mr][kc] (row stride ldx) × w [kc][16]
- * (row stride ldw) */
+/* c [mr][16] (row stride ldc) = or += x [mr][kc] × w [kc][16] (row stride
+ * ldw), row r of x at xr [r] */
 INLINE void
-tile (float       *restrict c,
-      int                   ldc,
-      const float *restrict x,
-      int                   ldx,
-      const float *restrict w,
-      int                   ldw,
-      int                   kc,
-      bool                  add,
-      const int             mr)
+tile (float             *restrict c,
+      int                         ldc,
+      const float *const *restrict xr,
+      const float       *restrict w,
+      int                         ldw,
+      int                         kc,
+      bool                        add,
+      const int                   mr)
 {
   v8sf acc[MR][2];
+  const float *x[MR];
 
 #pragma GCC unroll 6
   for (int r = 0; r < mr; r++)
-    acc[r][0] = acc[r][1] = (v8sf) { 0 };
+    {
+      acc[r][0] = acc[r][1] = (v8sf) { 0 };
+      x[r] = xr[r];
+    }
   for (int i = 0; i < kc; i++)
     {
       const v8sf w0 = load8 (w + (size_t) i * ldw), w1 = load8 (w + (size_t) i * ldw + 8);
@@ -282,7 +285,7 @@ tile (float       *restrict c,
 #pragma GCC unroll 6
       for (int r = 0; r < mr; r++)
         {
-          const float v = x[(size_t) r * ldx + i];
+          const float v = x[r][i];
 
           acc[r][0] += v * w0;
           acc[r][1] += v * w1;
@@ -305,25 +308,35 @@ tile (float       *restrict c,
 
 /* tile () for 1 to MR rows */
 INLINE void
-tile_rows (float       *restrict c,
-           int                   ldc,
-           const float *restrict x,
-           int                   ldx,
-           const float *restrict w,
-           int                   ldw,
-           int                   kc,
-           bool                  add,
-           int                   rows)
+tile_rows (float             *restrict c,
+           int                         ldc,
+           const float *const *restrict xr,
+           const float       *restrict w,
+           int                         ldw,
+           int                         kc,
+           bool                        add,
+           int                         rows)
 {
   switch (rows)
     {
-    case 6: tile (c, ldc, x, ldx, w, ldw, kc, add, 6); break;
-    case 5: tile (c, ldc, x, ldx, w, ldw, kc, add, 5); break;
-    case 4: tile (c, ldc, x, ldx, w, ldw, kc, add, 4); break;
-    case 3: tile (c, ldc, x, ldx, w, ldw, kc, add, 3); break;
-    case 2: tile (c, ldc, x, ldx, w, ldw, kc, add, 2); break;
-    default: tile (c, ldc, x, ldx, w, ldw, kc, add, 1); break;
+    case 6: tile (c, ldc, xr, w, ldw, kc, add, 6); break;
+    case 5: tile (c, ldc, xr, w, ldw, kc, add, 5); break;
+    case 4: tile (c, ldc, xr, w, ldw, kc, add, 4); break;
+    case 3: tile (c, ldc, xr, w, ldw, kc, add, 3); break;
+    case 2: tile (c, ldc, xr, w, ldw, kc, add, 2); break;
+    default: tile (c, ldc, xr, w, ldw, kc, add, 1); break;
     }
+}
+
+/* xr [r] = x + r·ldx for rows r < rows */
+INLINE void
+rows_at (const float **xr,
+         const float  *x,
+         size_t        ldx,
+         int           rows)
+{
+  for (int r = 0; r < rows; r++)
+    xr[r] = x + r * ldx;
 }
 
 /* Rows of tile t of m rows: tiles of MR rows and the rest, or, balanced,
@@ -359,7 +372,48 @@ typedef struct
   int                  step;       /* panels per task */
   bool                 add;        /* c += x × w */
   const float         *sx;         /* few_panels (): Σ_k x[r][k] of each row, or NULL */
+  const float         *in;         /* or NULL: x is s's patches of in, read where they lie */
 } Product;
+
+/* KC floats of the zero padding, for patches read where they lie */
+static const float zeros[KC] __attribute__ ((aligned (64)));
+
+/* xr [r] = row r0 + r of s's patches of in, columns [k0, k0 + KC): each
+ * such block lies in one tap (s->c a multiple of KC), so each row is a
+ * run of one pixel's channels, or of the padding's zeros. */
+static void
+patch_rows_at (const float         **xr,
+               const float          *in,
+               const TlConv2dShape  *s,
+               int                   r0,
+               int                   rows,
+               int                   k0)
+{
+  const int tap = k0 / s->c, ky = tap / s->kw, kx = tap % s->kw, c0 = k0 % s->c;
+  const int per_image = s->oh * s->ow;
+
+  for (int r = 0; r < rows; r++)
+    {
+      const int p = (r0 + r) % per_image, b = (r0 + r) / per_image;
+      const int iy = (p / s->ow) * s->stride - s->pad_t + ky;
+      const int ix = (p % s->ow) * s->stride - s->pad_l + kx;
+
+      xr[r] = iy < 0 || iy >= s->h || ix < 0 || ix >= s->w ? zeros :
+              in + (((size_t) b * s->h + iy) * s->w + ix) * s->c + c0;
+    }
+}
+
+/* Whether tl_quant_conv2d_forward () reads s's patches where they lie
+ * (product_panels (), Product.in) rather than as an im2col: the blocks of
+ * KC rows each within one tap.  For the encoder's 3×3 map (256 channels)
+ * and its 8×8 → 3×3 stride-2 layer (128): no im2col pass over the
+ * threads before the products, and patches read from the 9 and 32 KiB
+ * input instead of 83 and 41 KiB of copies. */
+static bool
+patches_in_place (const TlConv2dShape *s)
+{
+  return s->groups == 1 && s->c % KC == 0;
+}
 
 /* Panels [p0, p1) of the columns, every row. */
 INLINE void
@@ -398,10 +452,15 @@ product_panels (const Product  *g,
           for (int r0 = 0, t = 0; r0 < m; r0 += rows_of (m, t++, balanced))
             {
               float *cr = c + (size_t) r0 * ldc;
-              const float *x = g->x + (size_t) r0 * g->ldx + k0;
+              const float *xr[MR] = { NULL };
               const bool add = k0 > 0 || g->add;
+              const int rows = rows_of (m, t, balanced);
 
-              tile_rows (cr, ldc, x, g->ldx, w, ldw, kc, add, rows_of (m, t, balanced));
+              if (g->in != NULL)
+                patch_rows_at (xr, g->in, g->s, r0, rows, k0);
+              else
+                rows_at (xr, g->x + (size_t) r0 * g->ldx + k0, g->ldx, rows);
+              tile_rows (cr, ldc, xr, w, ldw, kc, add, rows);
             }
         }
       /* bias and activation while the panel is in cache */
@@ -985,10 +1044,11 @@ wino_panels (const Wino *j,
               {
                 float *cr = j->mm + x * mplane + (size_t) r0 * oc + p * PANEL;
                 const float *v = j->v + x * vplane + (size_t) r0 * c + c0;
-                const float *w = buf + (size_t) x * WG_XI;
+                const float *w = buf + (size_t) x * WG_XI, *vr[MR] = { NULL };
                 const int rows = m - r0 < MR ? m - r0 : MR;
 
-                tile_rows (cr, oc, v, c, w, PANEL, kc, c0 > 0, rows);
+                rows_at (vr, v, c, rows);
+                tile_rows (cr, oc, vr, w, PANEL, kc, c0 > 0, rows);
               }
         }
       wino_output (j, p * PANEL);
@@ -1104,13 +1164,17 @@ tl_quant_conv2d_forward (float               *out,
       winograd_forward (out, in, qw, b, s, ws);
       return;
     }
-  if (!one_tap)
-    tl_conv2d_im2col (ws, in, s);
   if (few_rows_apply (g.m))
     {
+      if (!one_tap)
+        tl_conv2d_im2col (ws, in, s);
       row_sums (sx, g.x, g.m, k);
       g.sx = sx;
     }
+  else if (!one_tap && patches_in_place (s))
+    g.in = in;
+  else if (!one_tap)
+    tl_conv2d_im2col (ws, in, s);
   /* two chunks a thread, for balance; each thread streams its own
    * panels' codes.  The work counts the codes' decoding too, which at
    * one output pixel is most of it: about as long as 12 FLOPs a code
