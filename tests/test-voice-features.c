@@ -229,7 +229,7 @@ test_verifier_ensemble (void)
   const char *same[] = { path, path, NULL };
   const char *none[] = { NULL };
   const char *bad[] = { path, "/nonexistent/kws-verifier-2.tlnn", NULL };
-  double max_diff = 0, max_same = 0, max_change = 0;
+  double max_diff = 0, max_same = 0, max_change = 0, max_member = 0;
   float *params;
   size_t n;
 
@@ -260,6 +260,7 @@ test_verifier_ensemble (void)
     {
       double pa[TL_KWS_N_CLASSES], pb[TL_KWS_N_CLASSES], pab[TL_KWS_N_CLASSES];
       double paa[TL_KWS_N_CLASSES], ref[TL_KWS_N_CLASSES];
+      double pm0[TL_KWS_N_CLASSES], pm1[TL_KWS_N_CLASSES];
       float mean_log[TL_KWS_N_CLASSES];
 
       make_signal (pcm, 24000, seed);
@@ -268,6 +269,8 @@ test_verifier_ensemble (void)
       tl_kws_verifier_classify (b, win, pb);
       tl_kws_verifier_classify (ab, win, pab);
       tl_kws_verifier_classify (aa, win, paa);
+      tl_kws_verifier_classify_member (ab, 0, win, pm0);
+      tl_kws_verifier_classify_member (ab, 1, win, pm1);
       for (int k = 0; k < TL_KWS_N_CLASSES; k++)
         mean_log[k] = (float) ((log (pa[k]) + log (pb[k])) / 2);
       tl_kws_softmax (ref, mean_log, TL_KWS_N_CLASSES);
@@ -276,13 +279,16 @@ test_verifier_ensemble (void)
           max_diff = MAX (max_diff, fabs (pab[k] - ref[k]));
           max_same = MAX (max_same, fabs (paa[k] - pa[k]));
           max_change = MAX (max_change, fabs (pab[k] - pa[k]));
+          max_member = MAX (max_member, MAX (fabs (pm0[k] - pa[k]), fabs (pm1[k] - pb[k])));
         }
     }
   g_test_message ("ensemble against the softmax of its members' mean log-probabilities: "
                   "max |difference| = %.3g; the same model twice against once: %.3g; "
-                  "the pair against its first member: %.3g", max_diff, max_same, max_change);
+                  "the pair against its first member: %.3g; each member of the pair "
+                  "alone against its own verifier: %.3g", max_diff, max_same, max_change, max_member);
   g_assert_cmpfloat (max_diff, <, 1e-5);
   g_assert_cmpfloat (max_same, <, 1e-6);
+  g_assert_cmpfloat (max_member, <, 1e-9);
   /* the second member changes something */
   g_assert_cmpfloat (max_change, >, 1e-4);
 

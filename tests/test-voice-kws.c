@@ -157,6 +157,92 @@ test_lock (void)
   check_keyword_at ("kws-lock.wav", "lock", TEST_LOCK_THRESHOLD);
 }
 
+/* TL_KWS_COMBINE_AFTER_WINDOWS against its definition: the default
+ * ensemble's probabilities of each candidate equal the softmax of the mean
+ * log-probabilities that each member alone gives it (its minimum over the
+ * windows).  Every run has an engine of its own (the search adapts to
+ * what it heard before a reset) and thresholds no probability reaches
+ * (an accepted candidate hides those inside it), so that all find the
+ * same candidates. */
+static void
+test_combine_after_windows (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock.wav", NULL);
+  g_auto (GStrv) members = tl_kws_verifier_default_paths ();
+  guint n_members = g_strv_length (members);
+  g_autoptr (GPtrArray) alone = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  g_autoptr (GPtrArray) logits = NULL, after = NULL;
+  g_autoptr (GError) error = NULL;
+  TlKwsEngine *engine;
+  double max_diff = 0, max_change = 0;
+  guint n_verified = 0;
+
+  g_assert_cmpuint (n_members, >=, 2);
+  for (guint m = 0; m < n_members; m++)
+    {
+      const char *one[] = { members[m], NULL };
+
+      engine = tl_kws_engine_new_full (NULL, NULL, one, &error);
+      g_assert_no_error (error);
+      g_assert_true (tl_kws_engine_set_threshold (engine, "unlock", 2.0));
+      g_assert_true (tl_kws_engine_set_threshold (engine, "lock", 2.0));
+      g_ptr_array_add (alone, spot_file (engine, path, NULL));
+      tl_kws_engine_free (engine);
+    }
+  for (guint rule = 0; rule < 2; rule++)
+    {
+      engine = tl_kws_engine_new_full (NULL, NULL, (const char * const *) members, &error);
+      g_assert_no_error (error);
+      g_assert_true (tl_kws_engine_set_threshold (engine, "unlock", 2.0));
+      g_assert_true (tl_kws_engine_set_threshold (engine, "lock", 2.0));
+      if (rule == 0)
+        logits = spot_file (engine, path, NULL);
+      else
+        {
+          tl_kws_engine_set_combine (engine, TL_KWS_COMBINE_AFTER_WINDOWS);
+          after = spot_file (engine, path, NULL);
+        }
+      tl_kws_engine_free (engine);
+    }
+
+  g_assert_cmpuint (after->len, >, 0);
+  g_assert_cmpuint (after->len, ==, logits->len);
+  for (guint i = 0; i < after->len; i++)
+    {
+      TlKwsCandidate *c = after->pdata[i], *l = logits->pdata[i];
+      float mean_log[TL_KWS_N_CLASSES] = { 0 };
+      double ref[TL_KWS_N_CLASSES];
+
+      g_assert_cmpint (c->end_sample, ==, l->end_sample);
+      if (!c->verified)
+        continue;
+      n_verified++;
+      for (guint m = 0; m < n_members; m++)
+        {
+          GPtrArray *a = alone->pdata[m];
+          TlKwsCandidate *cm = a->pdata[i];
+
+          g_assert_cmpuint (a->len, ==, after->len);
+          g_assert_cmpint (cm->end_sample, ==, c->end_sample);
+          mean_log[TL_KWS_CLASS_OTHER] += log (cm->p_other) / n_members;
+          mean_log[TL_KWS_CLASS_UNLOCK] += log (cm->p_unlock) / n_members;
+          mean_log[TL_KWS_CLASS_LOCK] += log (cm->p_lock) / n_members;
+        }
+      tl_kws_softmax (ref, mean_log, TL_KWS_N_CLASSES);
+      max_diff = MAX (max_diff, fabs (c->p_other - ref[TL_KWS_CLASS_OTHER]));
+      max_diff = MAX (max_diff, fabs (c->p_unlock - ref[TL_KWS_CLASS_UNLOCK]));
+      max_diff = MAX (max_diff, fabs (c->p_lock - ref[TL_KWS_CLASS_LOCK]));
+      max_change = MAX (max_change, fabs (c->p_unlock - l->p_unlock));
+    }
+  g_test_message ("%u verified candidates: after the windows against the members alone: "
+                  "max |difference| = %.3g; against the logits rule: %.3g",
+                  n_verified, max_diff, max_change);
+  g_assert_cmpuint (n_verified, >, 0);
+  g_assert_cmpfloat (max_diff, <, 1e-5);
+  /* the rules differ */
+  g_assert_cmpfloat (max_change, >, 0);
+}
+
 static void
 check_silent (const char *path)
 {
@@ -714,6 +800,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/twinlock/voice/kws/unlock", test_unlock);
   g_test_add_func ("/twinlock/voice/kws/lock", test_lock);
+  g_test_add_func ("/twinlock/voice/kws/combine-after-windows", test_combine_after_windows);
   g_test_add_func ("/twinlock/voice/kws/no-keyword", test_no_keyword);
   g_test_add_func ("/twinlock/voice/kws/librivox", test_librivox);
   g_test_add_func ("/twinlock/voice/kws/raw-overlap", test_raw_engine_confuses);

@@ -364,6 +364,8 @@ tl_ctl_kws_eval (int    argc,
   g_autofree char *stages_arg = NULL;
   g_auto (GStrv) verifier_paths = NULL;
   g_autofree char *only_voice = NULL;
+  g_autofree char *combine_arg = NULL;
+  TlKwsCombine combine = TL_KWS_COMBINE_LOGITS;
   gboolean no_verifier = FALSE;
   TlKwsStages run;
   FILE *dump_fp = NULL;
@@ -381,6 +383,7 @@ tl_ctl_kws_eval (int    argc,
     { "stages", 0, 0, G_OPTION_ARG_STRING, &stages_arg, N_("Stages the engine runs, comma-separated: gate, competitors, llr, verifier (default: gate, verifier)"), N_("LIST") },
     { "verifier", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &verifier_paths, N_("The verifier model (default: the installed one; repeated: an ensemble, the models' logits averaged)"), N_("MODEL") },
     { "no-verifier", 0, 0, G_OPTION_ARG_NONE, &no_verifier, N_("Run without the verifier"), NULL },
+    { "combine", 0, 0, G_OPTION_ARG_STRING, &combine_arg, N_("How an ensemble's members are combined: logits (averaged per window, the default) or after-windows (each member's lowest probability over the windows, then their mean log-probability)"), N_("RULE") },
     { "only-voice", 0, 0, G_OPTION_ARG_STRING, &only_voice, N_("Measure only the files whose voice starts with PREFIX"), N_("PREFIX") },
     { NULL }
   };
@@ -390,6 +393,10 @@ tl_ctl_kws_eval (int    argc,
     return 2;
   if (argc != 2)
     return tl_ctl_fail (_("give the corpus folder (made by tests/make-kws-corpus.py)"));
+  if (g_strcmp0 (combine_arg, "after-windows") == 0)
+    combine = TL_KWS_COMBINE_AFTER_WINDOWS;
+  else if (combine_arg != NULL && g_strcmp0 (combine_arg, "logits") != 0)
+    return tl_ctl_fail (_("unknown --combine rule “%s”: use logits or after-windows"), combine_arg);
   items = tl_kws_corpus_load (argv[1], &error);
   if (items == NULL)
     return tl_ctl_fail ("%s", error->message);
@@ -409,6 +416,7 @@ tl_ctl_kws_eval (int    argc,
     engine = tl_kws_engine_new (NULL, NULL, &error);
   if (engine == NULL)
     return tl_ctl_fail ("%s", error->message);
+  tl_kws_engine_set_combine (engine, combine);
   if (!isnan (floor_log10))
     tl_kws_engine_set_candidate_floor (engine, floor_log10);
   if (stages_arg)

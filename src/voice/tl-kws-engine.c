@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -81,6 +82,7 @@ struct _TlKwsEngine
   cmd_ln_t     *vconfig;
   GArray       *phrases;   /* Phrase */
   TlKwsStages   stages;
+  TlKwsCombine  combine;
   double        candidate_floor;
   char         *model_dir;
 
@@ -533,6 +535,15 @@ tl_kws_engine_get_threshold (TlKwsEngine *self,
 }
 
 void
+tl_kws_engine_set_combine (TlKwsEngine  *self,
+                           TlKwsCombine  combine)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (combine == TL_KWS_COMBINE_LOGITS || combine == TL_KWS_COMBINE_AFTER_WINDOWS);
+  self->combine = combine;
+}
+
+void
 tl_kws_engine_set_candidate_floor (TlKwsEngine *self,
                                    double       log10_floor)
 {
@@ -747,7 +758,9 @@ second_pass (TlKwsEngine    *self,
  * the windows shifted by verify_offsets; the keyphrases keep their
  * lowest probability over the windows, "other" its highest (a keyword
  * must convince the network wherever the window sits; its saturated
- * probabilities on a single window let confusable words through).  The
+ * probabilities on a single window let confusable words through; an
+ * ensemble's members are combined per window, or with
+ * TL_KWS_COMBINE_AFTER_WINDOWS each member over the windows first).  The
  * more likely of the spotted keyphrases becomes the candidate's phrase. */
 static void
 verify (TlKwsEngine    *self,
@@ -760,6 +773,10 @@ verify (TlKwsEngine    *self,
   double probs[TL_KWS_N_CLASSES];
   double best = -1;
   gint64 t0 = g_get_monotonic_time ();
+  guint n_members = tl_kws_verifier_n_members (self->net);
+  gboolean after = self->combine == TL_KWS_COMBINE_AFTER_WINDOWS && n_members > 1;
+  /* [member][class]: each member's minimum/maximum over the windows */
+  g_autofree double *member_probs = after ? g_new (double, n_members * TL_KWS_N_CLASSES) : NULL;
 
   if (tl_kws_class_from_phrase (c->search_phrase) == TL_KWS_CLASS_OTHER)
     return;
@@ -777,10 +794,34 @@ verify (TlKwsEngine    *self,
         }
       tl_kws_mel_window (self->mel, self->features, audio, len, len,
                          TL_KWS_VERIFIER_FRAMES);
+      if (after)
+        {
+          for (guint m = 0; m < n_members; m++)
+            {
+              double *q = member_probs + m * TL_KWS_N_CLASSES;
+
+              tl_kws_verifier_classify_member (self->net, m, self->features, p);
+              for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
+                q[k] = o == 0 ? p[k]
+                       : k == TL_KWS_CLASS_OTHER ? MAX (q[k], p[k]) : MIN (q[k], p[k]);
+            }
+          continue;
+        }
       tl_kws_verifier_classify (self->net, self->features, p);
       for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
         probs[k] = o == 0 ? p[k]
                    : k == TL_KWS_CLASS_OTHER ? MAX (probs[k], p[k]) : MIN (probs[k], p[k]);
+    }
+  if (after)
+    {
+      float mean_log[TL_KWS_N_CLASSES] = { 0 };
+
+      /* A member's probability can underflow to 0: its logarithm is
+       * floored at that of the smallest normal double. */
+      for (guint m = 0; m < n_members; m++)
+        for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
+          mean_log[k] += log (MAX (member_probs[m * TL_KWS_N_CLASSES + k], DBL_MIN)) / n_members;
+      tl_kws_softmax (probs, mean_log, TL_KWS_N_CLASSES);
     }
   c->p_other = probs[TL_KWS_CLASS_OTHER];
   c->p_unlock = probs[TL_KWS_CLASS_UNLOCK];

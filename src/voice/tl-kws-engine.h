@@ -114,6 +114,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlKwsCandidate, tl_kws_candidate_free)
 
 typedef struct _TlKwsEngine TlKwsEngine;
 
+/* How an ensemble verifier's members are combined over the verifier's
+ * windows: LOGITS averages their logits window by window, then takes the
+ * keyphrases' minimum (and "other"'s maximum) over the windows; AFTER_WINDOWS
+ * takes each member's minimum/maximum over the windows first, then the
+ * mean of the members' log-probabilities, renormalised (for one window
+ * the two agree). */
+typedef enum
+{
+  TL_KWS_COMBINE_LOGITS,
+  TL_KWS_COMBINE_AFTER_WINDOWS,
+} TlKwsCombine;
+
 /* Model directory with the en-us acoustic model, dictionary and phone
  * language model; NULL picks the system's PocketSphinx model. */
 TlKwsEngine *tl_kws_engine_new        (const char        *model_dir,
@@ -145,6 +157,9 @@ gboolean     tl_kws_engine_set_threshold (TlKwsEngine   *self,
                                           double         threshold);
 double       tl_kws_engine_get_threshold (TlKwsEngine   *self,
                                           const char    *phrase);
+/* The rule combining the verifier's members (default TL_KWS_COMBINE_LOGITS). */
+void         tl_kws_engine_set_combine (TlKwsEngine     *self,
+                                        TlKwsCombine     combine);
 /* The keyphrase search's floor (log10, default TL_KWS_DEFAULT_FLOOR): candidates below it
  * are never proposed.  Takes effect at the next reset. */
 void         tl_kws_engine_set_candidate_floor (TlKwsEngine *self,

@@ -225,3 +225,14 @@ tl_kws_verifier_classify (TlKwsVerifier *self,
     }
   tl_kws_softmax (probs, mean, TL_KWS_N_CLASSES);
 }
+
+void
+tl_kws_verifier_classify_member (TlKwsVerifier *self,
+                                 guint          member,
+                                 const float   *features,
+                                 double        *probs)
+{
+  g_return_if_fail (member < self->nets->len);
+  tl_kws_softmax (probs, tl_net_forward (self->nets->pdata[member], features, 1, false),
+                  TL_KWS_N_CLASSES);
+}

@@ -75,6 +75,11 @@ void           tl_kws_verifier_free    (TlKwsVerifier  *self);
 void           tl_kws_verifier_classify (TlKwsVerifier *self,
                                          const float   *features,
                                          double        *probs);
+/* The same for member @member alone (< tl_kws_verifier_n_members ()). */
+void           tl_kws_verifier_classify_member (TlKwsVerifier *self,
+                                                guint          member,
+                                                const float   *features,
+                                                double        *probs);
 
 /* Softmax of k logits into probs (in double). */
 void           tl_kws_softmax          (double         *probs,
