@@ -72,8 +72,9 @@ void   tl_winograd_forward_codes  (float *out, const float *in, const uint8_t *u
 
 /* F(4×4, 3×3) or F(6×6, 3×3) on float filters kept as their taps, in
  * panels of 16 outputs (u [oc / 16][c][9][16], tl_winograd_taps_floats
- * () floats), and transformed as the products need them, 32 channels of
- * a panel at a time: a quarter (m = 4) or a seventh (m = 6) of the
+ * () floats), and transformed as the products need them, a row of
+ * positions for 64 channels of a panel at a time: a quarter (m = 4) or
+ * a seventh (m = 6) of the
  * bytes of transformed filters to read, for maps where F(2×2) would run
  * only because larger tiles' filters cost more to read than their
  * products save (the 17×17 maps; oc a multiple of 16).
