@@ -301,7 +301,7 @@ run_net (gpointer data)
  * quantisation): random weights put on such a grid run the way the real
  * ones do (tl_net_freeze () keeps them as codes where it can).  All but
  * the 64-channel stage's, whose filters face-api ships as plain floats
- * (run as "F(4x4,3x3) taps"). */
+ * (run from their taps, "F(6x6,3x3) taps"). */
 static void
 quantise_weights (TlNet *net)
 {
