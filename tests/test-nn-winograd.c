@@ -74,14 +74,15 @@ test_forward (gconstpointer data)
                       m, m, c->n, c->h, c->w, c->c, s.oh, s.ow, c->oc, c->pad, s.act, d);
       /* m = 4 multiplies by up to 8 and divides by 24 on the way: fp32
        * leaves it about ten times the error of m = 2 (measured ≤ 1e-6 and
-       * ≤ 1e-5 on these cases). */
+       * ≤ 1e-5 on these cases); m = 6, by up to 32 and 1/180, again
+       * more (measured ≤ 1e-5). */
       g_assert_cmpfloat (d, <, m == 2 ? 1e-5 : 1e-4);
     }
 }
 
-/* F(4×4, 3×3) from the taps, their filters transformed on the way: the
- * same as the direct convolution up to F(4×4)'s rounding, and the same
- * bits on 1 and 2 threads. */
+/* F(4×4, 3×3) and F(6×6, 3×3) from the taps, their filters transformed
+ * on the way: the same as the direct convolution up to the tiles'
+ * rounding, and the same bits on 1 and 2 threads. */
 static void
 test_taps (void)
 {
@@ -93,9 +94,10 @@ test_taps (void)
     { 3, 12, 12, 8, 48, 1 },
   };
 
-  for (guint k = 0; k < G_N_ELEMENTS (taps); k++)
+  for (guint k = 0; k < 2 * G_N_ELEMENTS (taps); k++)
     {
-      const Case *c = &taps[k];
+      const Case *c = &taps[k / 2];
+      const int m = k % 2 ? 6 : 4;
       TlConv2dShape s;
       size_t n_out;
       g_autofree float *in = NULL, *w = NULL, *b = NULL, *u = NULL, *ws = NULL;
@@ -103,30 +105,30 @@ test_taps (void)
       double d;
 
       g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->w, c->c, c->oc, 3, 3, 1, c->pad, 1));
-      s.act = k % 3;
+      s.act = k / 2 % 3;
       s.slope = 0.1f;
       n_out = (size_t) c->n * s.oh * s.ow * c->oc;
-      in = nn_test_new ((size_t) c->n * c->h * c->w * c->c, 800 + k);
-      w = nn_test_new ((size_t) 9 * c->c * c->oc, 900 + k);
-      b = nn_test_new (c->oc, 1000 + k);
+      in = nn_test_new ((size_t) c->n * c->h * c->w * c->c, 800 + k / 2);
+      w = nn_test_new ((size_t) 9 * c->c * c->oc, 900 + k / 2);
+      b = nn_test_new (c->oc, 1000 + k / 2);
       u = tl_nn_alloc (tl_winograd_taps_floats (&s) * sizeof (float));
-      ws = tl_nn_alloc (tl_winograd_workspace (&s, 4) * sizeof (float));
+      ws = tl_nn_alloc (tl_winograd_workspace (&s, m) * sizeof (float));
       one = nn_test_new (n_out, 1100);  /* garbage: every output must be written */
       two = nn_test_new (n_out, 1200);
       ref = nn_test_new (n_out, 0);
 
       tl_winograd_taps (u, w, &s);
       tl_nn_set_threads (1);
-      tl_winograd_forward_taps (one, in, u, k % 2 ? NULL : b, &s, ws);
+      tl_winograd_forward_taps (one, in, u, k % 3 ? NULL : b, &s, m, ws);
       tl_nn_set_threads (2);
-      tl_winograd_forward_taps (two, in, u, k % 2 ? NULL : b, &s, ws);
+      tl_winograd_forward_taps (two, in, u, k % 3 ? NULL : b, &s, m, ws);
       tl_nn_set_threads (0);
       g_assert_cmpmem (one, n_out * sizeof (float), two, n_out * sizeof (float));
-      tl_conv2d_forward_ref (ref, in, w, k % 2 ? NULL : b, &s);
+      tl_conv2d_forward_ref (ref, in, w, k % 3 ? NULL : b, &s);
       d = nn_test_scaled_diff (two, ref, n_out);
-      g_test_message ("F(4×4, 3×3) taps n%d %d×%d×%d → %d×%d×%d pad %d act %d: "
+      g_test_message ("F(%d×%d, 3×3) taps n%d %d×%d×%d → %d×%d×%d pad %d act %d: "
                       "max |diff| / (1 + max |ref|) = %.2e",
-                      c->n, c->h, c->w, c->c, s.oh, s.ow, c->oc, c->pad, s.act, d);
+                      m, m, c->n, c->h, c->w, c->c, s.oh, s.ow, c->oc, c->pad, s.act, d);
       g_assert_cmpfloat (d, <, 1e-4);
     }
 }
@@ -134,24 +136,31 @@ test_taps (void)
 /* A convolution with its residual sum (and ReLU) in the output
  * transform: the same bits as the convolution, then the sum, then the
  * ReLU, on 1 and 2 threads, for whole tiles a thread (35×35, 17×17),
- * positions a thread (8×8) and the taps (17×17, 13×12). */
+ * positions a thread (8×8) and the taps (17×17, 13×12; 4×4 and 6×6
+ * tiles). */
 static void
 test_sum (void)
 {
-  static const struct { Case c; int kind; } sums[] = {
-    { { 1, 35, 35, 32, 32, TL_PAD_SAME }, 4 },    /* the face encoder's stages */
-    { { 1, 17, 17, 64, 64, TL_PAD_SAME }, 0 },
-    { { 2, 17, 17, 64, 64, TL_PAD_SAME }, 0 },
-    { { 1, 13, 12, 40, 32, TL_PAD_SAME }, 0 },
-    { { 2, 35, 35, 32, 32, TL_PAD_SAME }, 2 },
-    { { 1, 8, 8, 16, 16, TL_PAD_SAME }, 4 },
-    { { 2, 9, 7, 5, 12, 1 }, 4 },                 /* partial tiles and vectors */
+  /* m: the tile size; taps: from the taps */
+  static const struct { Case c; int m; gboolean taps; } sums[] = {
+    { { 1, 35, 35, 32, 32, TL_PAD_SAME }, 4, FALSE },    /* the face encoder's stages */
+    { { 1, 17, 17, 64, 64, TL_PAD_SAME }, 6, TRUE },
+    { { 2, 17, 17, 64, 64, TL_PAD_SAME }, 6, TRUE },
+    { { 1, 17, 17, 64, 64, TL_PAD_SAME }, 4, TRUE },
+    { { 1, 13, 12, 40, 32, TL_PAD_SAME }, 4, TRUE },
+    { { 1, 13, 12, 40, 32, TL_PAD_SAME }, 6, TRUE },
+    { { 2, 35, 35, 32, 32, TL_PAD_SAME }, 2, FALSE },
+    { { 1, 35, 35, 32, 32, TL_PAD_SAME }, 6, FALSE },
+    { { 1, 8, 8, 16, 16, TL_PAD_SAME }, 4, FALSE },
+    { { 2, 9, 7, 5, 12, 1 }, 4, FALSE },                 /* partial tiles and vectors */
+    { { 2, 9, 7, 5, 12, 1 }, 6, FALSE },
   };
 
   for (guint k = 0; k < G_N_ELEMENTS (sums); k++)
     {
       const Case *c = &sums[k].c;
-      const int m = sums[k].kind;
+      const int m = sums[k].m;
+      const gboolean taps = sums[k].taps;
       TlConv2dShape s;
       size_t n_out, n_u;
       g_autofree float *in = NULL, *w = NULL, *b = NULL, *r = NULL, *u = NULL, *ws = NULL;
@@ -160,26 +169,26 @@ test_sum (void)
 
       g_assert_true (tl_conv2d_shape (&s, c->n, c->h, c->w, c->c, c->oc, 3, 3, 1, c->pad, 1));
       n_out = (size_t) c->n * s.oh * s.ow * c->oc;
-      n_u = m == 0 ? tl_winograd_taps_floats (&s) : tl_winograd_filter_floats (&s, m);
+      n_u = taps ? tl_winograd_taps_floats (&s) : tl_winograd_filter_floats (&s, m);
       in = nn_test_new ((size_t) c->n * c->h * c->w * c->c, 1300 + k);
       w = nn_test_new ((size_t) 9 * c->c * c->oc, 1400 + k);
       b = nn_test_new (c->oc, 1500 + k);
       r = nn_test_new (n_out, 1600 + k);
       u = tl_nn_alloc (n_u * sizeof (float));
-      ws = tl_nn_alloc (tl_winograd_workspace (&s, m == 0 ? 4 : m) * sizeof (float));
+      ws = tl_nn_alloc (tl_winograd_workspace (&s, m) * sizeof (float));
       one = nn_test_new (n_out, 1700);  /* garbage: every output must be written */
       two = nn_test_new (n_out, 1800);
       plain = nn_test_new (n_out, 0);
       ref = nn_test_new (n_out, 0);
-      if (m == 0)
+      if (taps)
         tl_winograd_taps (u, w, &s);
       else
         tl_winograd_filter (u, w, &s, m);
 
       /* unfused: the convolution, then the sum with its ReLU */
       tl_nn_set_threads (1);
-      if (m == 0)
-        tl_winograd_forward_taps (plain, in, u, b, &s, ws);
+      if (taps)
+        tl_winograd_forward_taps (plain, in, u, b, &s, m, ws);
       else
         tl_winograd_forward (plain, in, u, b, &s, m, ws);
       tl_add_forward (plain, r, plain, n_out);
@@ -189,14 +198,14 @@ test_sum (void)
       for (int threads = 1; threads <= 2; threads++)
         {
           tl_nn_set_threads (threads);
-          if (m == 0)
-            tl_winograd_forward_taps_sum (threads == 1 ? one : two, in, u, b, r, &s, ws);
+          if (taps)
+            tl_winograd_forward_taps_sum (threads == 1 ? one : two, in, u, b, r, &s, m, ws);
           else
             tl_winograd_forward_sum (threads == 1 ? one : two, in, u, b, r, &s, m, ws);
         }
       tl_nn_set_threads (0);
-      g_test_message ("%s n%d %d×%d×%d → %d×%d×%d + sum + ReLU: fused vs unfused max |diff| %.2e",
-                      m == 0 ? "F(4×4) taps" : m == 2 ? "F(2×2)" : "F(4×4)", c->n, c->h, c->w,
+      g_test_message ("F(%d×%d)%s n%d %d×%d×%d → %d×%d×%d + sum + ReLU: fused vs unfused "
+                      "max |diff| %.2e", m, m, taps ? " taps" : "", c->n, c->h, c->w,
                       c->c, s.oh, s.ow, c->oc, nn_test_max_diff (one, plain, n_out));
       g_assert_cmpmem (one, n_out * sizeof (float), plain, n_out * sizeof (float));
       g_assert_cmpmem (two, n_out * sizeof (float), plain, n_out * sizeof (float));
@@ -279,11 +288,13 @@ test_shapes (void)
   g_assert_false (tl_winograd_applies (&s));
   g_assert_true (tl_conv2d_shape (&s, 1, 35, 35, 32, 32, 3, 3, 1, TL_PAD_SAME, 1));
   g_assert_cmpint (tl_winograd_choose (&s), !=, 0);
-  g_assert_false (tl_winograd_taps_choose (&s));
+  g_assert_cmpint (tl_winograd_taps_choose (&s), ==, 0);
   g_assert_true (tl_conv2d_shape (&s, 1, 17, 17, 64, 64, 3, 3, 1, TL_PAD_SAME, 1));
-  g_assert_true (tl_winograd_taps_choose (&s));
+  g_assert_cmpint (tl_winograd_taps_choose (&s), ==, 6);
+  g_assert_true (tl_conv2d_shape (&s, 1, 13, 12, 40, 32, 3, 3, 1, TL_PAD_SAME, 1));
+  g_assert_cmpint (tl_winograd_taps_choose (&s), ==, 4);
   g_assert_true (tl_conv2d_shape (&s, 1, 8, 8, 128, 128, 3, 3, 1, TL_PAD_SAME, 1));
-  g_assert_false (tl_winograd_taps_choose (&s));
+  g_assert_cmpint (tl_winograd_taps_choose (&s), ==, 0);
 }
 
 /* A residual block of 3×3 convolutions (the encoder's kind) run with
@@ -393,7 +404,8 @@ test_net_sum (void)
           g_assert_true (tl_net_prepare (net, 2, false, &err));
           g_assert_cmpint (tl_net_fold (net), ==, 1);
           g_assert_cmpint (tl_net_freeze (net, &err), >=, 2);
-          g_assert_true (g_str_has_prefix (tl_net_frozen_layout (net, conv[t]), "F(4x4,3x3)"));
+          g_assert_cmpstr (tl_net_frozen_layout (net, conv[t]), ==,
+                           side == 35 ? "F(4x4,3x3)" : "F(6x6,3x3) taps");
         }
       /* the first sum takes over b's buffer, the second cannot */
       g_assert_true (tl_net_activation (fused, sum[0]) == tl_net_activation (fused, conv[0]));
@@ -426,6 +438,7 @@ main (int    argc,
   tl_nn_init ();
   g_test_add_data_func ("/twinlock/nn/winograd/f2", GINT_TO_POINTER (2), test_forward);
   g_test_add_data_func ("/twinlock/nn/winograd/f4", GINT_TO_POINTER (4), test_forward);
+  g_test_add_data_func ("/twinlock/nn/winograd/f6", GINT_TO_POINTER (6), test_forward);
   g_test_add_func ("/twinlock/nn/winograd/taps", test_taps);
   g_test_add_func ("/twinlock/nn/winograd/sum", test_sum);
   g_test_add_func ("/twinlock/nn/winograd/few-pixels", test_few_pixels);

@@ -150,7 +150,7 @@ typedef struct
   float *u;                 /* the weights as the path wants them, or NULL */
   uint8_t *codes;           /* or their codes */
   int    winograd;          /* tile size, or 0 */
-  gboolean taps;            /* u: tl_winograd_taps () */
+  int    taps;              /* u: tl_winograd_taps (), this tile size; or 0 */
 } ConvCtx;
 
 static void
@@ -159,7 +159,7 @@ run_conv (gpointer data)
   ConvCtx *c = data;
 
   if (c->taps)
-    tl_winograd_forward_taps (c->out, c->in, c->u, c->b, &c->s, c->ws);
+    tl_winograd_forward_taps (c->out, c->in, c->u, c->b, &c->s, c->taps, c->ws);
   else if (c->winograd > 0 && c->codes != NULL)
     tl_winograd_forward_codes (c->out, c->in, c->codes, c->b, &c->s, c->ws);
   else if (c->winograd > 0)
@@ -176,7 +176,7 @@ static const char *
 conv_path (const ConvCtx *c)
 {
   if (c->taps)
-    return "F(4x4,3x3) taps";
+    return c->taps == 6 ? "F(6x6,3x3) taps" : "F(4x4,3x3) taps";
   if (c->winograd == 4)
     return "F(4x4,3x3)";
   if (c->winograd == 2)
@@ -205,14 +205,13 @@ conv_setup (ConvCtx         *c,
   c->winograd = tl_winograd_choose (&c->s);
   c->u = NULL;
   c->codes = NULL;
-  c->taps = FALSE;
-  if (c->winograd == 2 && layer->floats && tl_winograd_taps_choose (&c->s))
+  c->taps = 0;
+  if (c->winograd == 2 && layer->floats && (c->taps = tl_winograd_taps_choose (&c->s)) > 0)
     {
       /* as tl_net_freeze () runs float filters on these maps */
-      c->taps = TRUE;
       c->u = tl_nn_alloc (tl_winograd_taps_floats (&c->s) * sizeof (float));
       tl_winograd_taps (c->u, c->w, &c->s);
-      c->ws = tl_nn_alloc (tl_winograd_workspace (&c->s, 4) * sizeof (float));
+      c->ws = tl_nn_alloc (tl_winograd_workspace (&c->s, c->taps) * sizeof (float));
       return;
     }
   if (c->winograd == 2)
@@ -302,7 +301,7 @@ run_net (gpointer data)
  * quantisation): random weights put on such a grid run the way the real
  * ones do (tl_net_freeze () keeps them as codes where it can).  All but
  * the 64-channel stage's, whose filters face-api ships as plain floats
- * (run as "F(4x4,3x3) taps"). */
+ * (run from their taps, "F(6x6,3x3) taps"). */
 static void
 quantise_weights (TlNet *net)
 {

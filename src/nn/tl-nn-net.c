@@ -105,7 +105,7 @@ tl_net_new (int h,
 #define FROZEN_TRANSPOSED 1
 #define FROZEN_CODES      3    /* 8-bit codes, tl-nn-quant.h */
 #define FROZEN_WINOGRAD_CODES 5  /* F(2×2, 3×3) on 16-bit codes */
-#define FROZEN_WINOGRAD_TAPS 6   /* F(4×4, 3×3) from the taps */
+#define FROZEN_WINOGRAD_TAPS 6   /* F(4×4) or F(6×6, 3×3) from the taps */
 
 /* How far from a 256-level grid weights may lie and still be taken for
  * codes on it, relative to their column's largest magnitude: a few float
@@ -925,8 +925,9 @@ tl_net_prepare (TlNet     *net,
           if (!training && (m = tl_winograd_choose (&s)) > 0 &&
               tl_winograd_workspace (&s, m) > scratch)
             scratch = tl_winograd_workspace (&s, m);
-          if (!training && tl_winograd_taps_choose (&s) && tl_winograd_workspace (&s, 4) > scratch)
-            scratch = tl_winograd_workspace (&s, 4);
+          if (!training && (m = tl_winograd_taps_choose (&s)) > 0 &&
+              tl_winograd_workspace (&s, m) > scratch)
+            scratch = tl_winograd_workspace (&s, m);
         }
     }
   total += tl_nn_round16 (scratch);
@@ -1262,7 +1263,7 @@ tl_net_freeze (TlNet     *net,
           net->frozen_kind[i] = FROZEN_WINOGRAD_CODES;
           net->frozen_bytes[i] = tl_winograd_codes_bytes (&s);
         }
-      else if (m == 2 && tl_winograd_taps_choose (&s))
+      else if (m == 2 && tl_winograd_taps_choose (&s) > 0)
         {
           /* (weights on no grid, or no memory for their codes) */
           tl_nn_free (net->frozen[i]);
@@ -1326,8 +1327,14 @@ const char *
 tl_net_frozen_layout (const TlNet *net,
                       int          node)
 {
+  TlConv2dShape s;
+
   if (net->frozen == NULL || node < 0 || node >= net->n_nodes || net->frozen[node] == NULL)
     return NULL;
+  if (net->frozen_kind[node] == FROZEN_WINOGRAD_TAPS &&
+      conv_shape_of (&net->nodes[node], &net->nodes[net->nodes[node].inputs[0]], 1, &s) &&
+      tl_winograd_taps_choose (&s) == 6)
+    return "F(6x6,3x3) taps";
   switch (net->frozen_kind[node])
     {
     case 2: return "F(2x2,3x3)";
@@ -1622,7 +1629,7 @@ tl_net_forward (TlNet       *net,
                 if (net->frozen_kind[i] == FROZEN_WINOGRAD_TAPS)
                   tl_winograd_forward_taps_sum (out, in, net->frozen[i],
                                                 node->ip[6] ? param (net, i, 1) : NULL, res,
-                                                &s, net->scratch);
+                                                &s, tl_winograd_taps_choose (&s), net->scratch);
                 else
                   tl_winograd_forward_sum (out, in, net->frozen[i],
                                            node->ip[6] ? param (net, i, 1) : NULL, res,
@@ -1632,7 +1639,7 @@ tl_net_forward (TlNet       *net,
                      net->frozen_kind[i] == FROZEN_WINOGRAD_TAPS)
               tl_winograd_forward_taps (out, in, net->frozen[i],
                                         node->ip[6] ? param (net, i, 1) : NULL, &s,
-                                        net->scratch);
+                                        tl_winograd_taps_choose (&s), net->scratch);
             else if (!training && net->frozen != NULL && net->frozen[i] != NULL &&
                      net->frozen_kind[i] == FROZEN_TRANSPOSED)
               tl_conv2d_forward_transposed (out, in, net->frozen[i],

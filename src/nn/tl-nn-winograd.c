@@ -1,10 +1,10 @@
-/* tl-nn-winograd.c — F(2×2, 3×3) and F(4×4, 3×3) convolutions
+/* tl-nn-winograd.c — F(2×2, 3×3), F(4×4, 3×3) and F(6×6, 3×3) convolutions
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The transforms are the standard ones of the interpolation points
- * {0, 1, −1} (m = 2) and {0, 1, −1, 2, −2} (m = 4), each with the point at
- * infinity.  They run on eight channels at a time (NHWC keeps a pixel's
+ * {0, 1, −1} (m = 2), {0, 1, −1, 2, −2} (m = 4) and {0, 1, −1, 2, −2,
+ * 1/2, −1/2} (m = 6), each with the point at infinity.  They run on eight channels at a time (NHWC keeps a pixel's
  * channels together), the α² GEMMs on the engine's panel kernel (or
  * BLIS).  With enough tiles for every thread, each thread takes its
  * share of the tiles from input to output transform (with bias and
@@ -49,7 +49,7 @@ store_n (float *p,
 
 /* ---- 1-D transforms on α values x[0], x[xs], … --------------------------- */
 
-/* Bᵀ: input, α = 4 and 6 */
+/* Bᵀ: input, α = 4, 6 and 8 */
 INLINE void
 input_1d (v8sf       *y,
           int         ys,
@@ -57,6 +57,25 @@ input_1d (v8sf       *y,
           int         xs,
           int         m)
 {
+  if (m == 6)
+    {
+      /* points 0, ±1, ±2, ±1/2, ∞: rows in pairs y = b ± a */
+      v8sf d0 = x[0], d1 = x[xs], d2 = x[2 * xs], d3 = x[3 * xs], d4 = x[4 * xs],
+           d5 = x[5 * xs], d6 = x[6 * xs], d7 = x[7 * xs];
+      v8sf a1 = d1 + d5 - 4.25f * d3, b1 = d2 + d6 - 4.25f * d4;
+      v8sf a3 = 0.5f * d1 - 2.5f * d3 + 2.0f * d5, b3 = 0.25f * d2 - 1.25f * d4 + d6;
+      v8sf a5 = 2.0f * d1 - 2.5f * d3 + 0.5f * d5, b5 = 4.0f * d2 - 5.0f * d4 + d6;
+
+      y[0] = (d0 - d6) + 5.25f * (d4 - d2);
+      y[ys] = b1 + a1;
+      y[2 * ys] = b1 - a1;
+      y[3 * ys] = b3 + a3;
+      y[4 * ys] = b3 - a3;
+      y[5 * ys] = b5 + a5;
+      y[6 * ys] = b5 - a5;
+      y[7 * ys] = (d7 - d1) + 5.25f * (d3 - d5);
+      return;
+    }
   if (m == 2)
     {
       v8sf d0 = x[0], d1 = x[xs], d2 = x[2 * xs], d3 = x[3 * xs];
@@ -81,7 +100,9 @@ input_1d (v8sf       *y,
   }
 }
 
-/* Aᵀ: output, α values in, m out */
+/* Aᵀ: output, α values in, m out.  For m = 6, Aᵀ·D: the scales D of
+ * G's rows (g6 below) are folded in here, once per output value, rather
+ * than into the filters' transform, which runs per weight. */
 INLINE void
 output_1d (v8sf       *y,
            int         ys,
@@ -89,6 +110,20 @@ output_1d (v8sf       *y,
            int         xs,
            int         m)
 {
+  if (m == 6)
+    {
+      v8sf s1 = (x[xs] + x[2 * xs]) * (-2.0f / 9), d1 = (x[xs] - x[2 * xs]) * (-2.0f / 9);
+      v8sf s2 = x[3 * xs] + x[4 * xs], d2 = x[3 * xs] - x[4 * xs];
+      v8sf s3 = x[5 * xs] + x[6 * xs], d3 = x[5 * xs] - x[6 * xs];
+
+      y[0] = x[0] + s1 + s2 * (1.0f / 90) + s3 * (8.0f / 45);
+      y[ys] = d1 + d2 * (2.0f / 90) + d3 * (4.0f / 45);
+      y[2 * ys] = s1 + s2 * (4.0f / 90) + s3 * (2.0f / 45);
+      y[3 * ys] = d1 + d2 * (8.0f / 90) + d3 * (1.0f / 45);
+      y[4 * ys] = s1 + s2 * (16.0f / 90) + s3 * (1.0f / 90);
+      y[5 * ys] = d1 + d2 * (32.0f / 90) + d3 * (1.0f / 180) + x[7 * xs];
+      return;
+    }
   if (m == 2)
     {
       y[0] = x[0] + x[xs] + x[2 * xs];
@@ -116,6 +151,21 @@ static const float g4[6][3] = {
   { -1.0f / 6, 1.0f / 6, -1.0f / 6 },
   { 1.0f / 24, 1.0f / 12, 1.0f / 6 },
   { 1.0f / 24, -1.0f / 12, 1.0f / 6 },
+  { 0.0f, 0.0f, 1.0f },
+};
+/* m = 6: G = D·g6 with D = diag (1, −2/9, −2/9, 1/90, 1/90, 8/45, 8/45,
+ * 1), D in the output transform (Aᵀ·D, output_1d ()): G's rows for the
+ * points 0, 1, −1, 2, −2, 1/2, −1/2, ∞ are [1, p, p²] divided by
+ * Π (p − q) over the other finite points q, that is, up to D, these
+ * small integers, and a filter transform of adds only. */
+static const float g6[8][3] = {
+  { 1.0f, 0.0f, 0.0f },
+  { 1.0f, 1.0f, 1.0f },
+  { 1.0f, -1.0f, 1.0f },
+  { 1.0f, 2.0f, 4.0f },
+  { 1.0f, -2.0f, 4.0f },
+  { 4.0f, 2.0f, 1.0f },
+  { 4.0f, -2.0f, 1.0f },
   { 0.0f, 0.0f, 1.0f },
 };
 
@@ -187,13 +237,13 @@ tl_winograd_filter (float               *u,
                     int                  m)
 {
   const int alpha = m + 2, c = s->c, oc = s->oc;
-  const float (*g)[3] = m == 2 ? g2 : g4;
+  const float (*g)[3] = m == 2 ? g2 : m == 4 ? g4 : g6;
 
   for (int ci = 0; ci < c; ci++)
     for (int o0 = 0; o0 < oc; o0 += FILTER_BLOCK)
       {
         const int n = oc - o0 < FILTER_BLOCK ? oc - o0 : FILTER_BLOCK;
-        float t[6][3][FILTER_BLOCK];
+        float t[8][3][FILTER_BLOCK];
 
         /* t = G · w over the kernel's rows, then u = t · Gᵀ over its columns */
         for (int i = 0; i < alpha; i++)
@@ -331,14 +381,14 @@ input_block (float               *dst,
              const bool           inside)
 {
   const int alpha = m + 2, c = s->c;
-  v8sf x[6][6];
+  v8sf x[8][8];
 
-#pragma GCC unroll 6
+#pragma GCC unroll 8
   for (int k = 0; k < alpha; k++)
     {
-      v8sf d[6];
+      v8sf d[8];
 
-#pragma GCC unroll 6
+#pragma GCC unroll 8
       for (int i = 0; i < alpha; i++)
         if (inside)
           d[i] = load8 (img + ((size_t) (iy0 + i) * s->w + ix0 + k) * c + c0);
@@ -346,15 +396,15 @@ input_block (float               *dst,
           d[i] = i >= i0 && i < i1 && k >= k0 && k < k1 ?
                  load_n (img + ((size_t) (iy0 + i) * s->w + ix0 + k) * c + c0, n) :
                  (v8sf) { 0 };
-      input_1d (&x[0][k], 6, d, 1, m);
+      input_1d (&x[0][k], 8, d, 1, m);
     }
-#pragma GCC unroll 6
+#pragma GCC unroll 8
   for (int i = 0; i < alpha; i++)
     {
-      v8sf v[6];
+      v8sf v[8];
 
       input_1d (v, 1, &x[i][0], 1, m);
-#pragma GCC unroll 6
+#pragma GCC unroll 8
       for (int k = 0; k < alpha; k++)
         if (inside)
           store8 (dst + (size_t) (i * alpha + k) * plane, v[k]);
@@ -420,28 +470,28 @@ output_block (float               *o,
 {
   const int alpha = m + 2, oc = s->oc;
   const v8sf bias = b == NULL ? (v8sf) { 0 } : full ? load8 (b) : load_n (b, n);
-  v8sf y[4][6];
+  v8sf y[6][8];
 
-#pragma GCC unroll 6
+#pragma GCC unroll 8
   for (int k = 0; k < alpha; k++)
     {
-      v8sf x[6];
+      v8sf x[8];
 
-#pragma GCC unroll 6
+#pragma GCC unroll 8
       for (int i = 0; i < alpha; i++)
         x[i] = full ? load8 (src + (size_t) (i * alpha + k) * plane) :
                       load_n (src + (size_t) (i * alpha + k) * plane, n);
-      output_1d (&y[0][k], 6, x, 1, m);
+      output_1d (&y[0][k], 8, x, 1, m);
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 6
   for (int i = 0; i < m; i++)
     {
-      v8sf z[4];
+      v8sf z[6];
 
       if (!full && i >= my)
         break;
       output_1d (z, 1, &y[i][0], 1, m);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
       for (int k = 0; k < m; k++)
         {
           const size_t at = ((size_t) i * s->ow + k) * oc;
@@ -554,94 +604,119 @@ block_tiles (const Job *j,
   output_tiles (j, mm, (size_t) n * s->oc, t0, t1, m);
 }
 
-/* ---- F(4×4, 3×3) from the taps ------------------------------------------- */
-
-/* Channels transformed at a time: their filters for all 36 positions
- * (72 KiB for a panel of 16 outputs) on the stack, in L2 beside the
- * tiles' V and M. */
-#define TAPS_KC 32
-/* floats from one position's filters to the next: not a multiple of
- * 4 KiB, whose stores would all fall into the same sets of L1 */
-#define TAPS_XI (TAPS_KC * 16 + 16)
+/* ---- F(4×4, 3×3) and F(6×6, 3×3) from the taps ---------------------------- */
 
 /* G on eight lanes of three taps: the rows of g4 with its zeros left
- * out (the entries are 1/4, 1/6, 1/12, 1/24 and 1). */
+ * out (the entries are 1/4, 1/6, 1/12, 1/24 and 1), or g6's (adds only,
+ * G's scales in the output transform). */
 INLINE void
-filter_1d (v8sf *y,
-           int   ys,
-           v8sf  w0,
-           v8sf  w1,
-           v8sf  w2)
+filter_1d (v8sf      *y,
+           int        ys,
+           v8sf       w0,
+           v8sf       w1,
+           v8sf       w2,
+           const int  m)
 {
-  const v8sf a = w0 + w2, p = w0 * (1.0f / 24) + w2 * (1.0f / 6), q = w1 * (1.0f / 12);
+  if (m == 6)
+    {
+      const v8sf a = w0 + w2, q = w1 + w1, p = w0 + 4.0f * w2, r = 4.0f * w0 + w2;
 
-  y[0] = w0 * 0.25f;
-  y[ys] = (a + w1) * (-1.0f / 6);
-  y[2 * ys] = (a - w1) * (-1.0f / 6);
-  y[3 * ys] = p + q;
-  y[4 * ys] = p - q;
-  y[5 * ys] = w2;
+      y[0] = w0;
+      y[ys] = a + w1;
+      y[2 * ys] = a - w1;
+      y[3 * ys] = p + q;
+      y[4 * ys] = p - q;
+      y[5 * ys] = r + q;
+      y[6 * ys] = r - q;
+      y[7 * ys] = w2;
+      return;
+    }
+  {
+    const v8sf a = w0 + w2, p = w0 * (1.0f / 24) + w2 * (1.0f / 6), q = w1 * (1.0f / 12);
+
+    y[0] = w0 * 0.25f;
+    y[ys] = (a + w1) * (-1.0f / 6);
+    y[2 * ys] = (a - w1) * (-1.0f / 6);
+    y[3 * ys] = p + q;
+    y[4 * ys] = p - q;
+    y[5 * ys] = w2;
+  }
 }
 
-/* buf [36][kc][16] (position ξ at ξ·TAPS_XI floats) = (G g Gᵀ)[ξ] for
- * channels [c0, c0 + kc) of one panel of 16 outputs, its taps at w
- * [c][9][16]. */
+/* Channels transformed at a time: one row i of the α×α positions for 64
+ * channels of a panel of 16 outputs, 24 or 32 KiB on the stack, in L1
+ * beside the products that read it (the whole α² positions of 32
+ * channels at a time, 72 KiB for F(4×4) and 132 KiB for F(6×6), came
+ * from L2: F(6×6) on the 17×17 maps 7 % slower on one thread, the same on
+ * two).  Floats from one position's filters to the next: not a
+ * multiple of 4 KiB, whose stores would all fall into the same sets of
+ * L1. */
+#define ROW_KC 64
+#define ROW_XI (ROW_KC * 16 + 16)
+
+/* buf [α][kc][16] (position (i, k) at k·ROW_XI floats) = (G g Gᵀ)[i][k]
+ * for channels [c0, c0 + kc) of one panel of 16 outputs. */
 INLINE void
-filter_block (float       *buf,
-              const float *w,
-              int          c0,
-              int          kc)
+filter_row (float       *buf,
+            const float *w,
+            int          c0,
+            int          kc,
+            int          i,
+            const int    m)
 {
+  const int alpha = m + 2;
+  const float (*g)[3] = m == 4 ? g4 : g6;
+
   for (int ci = 0; ci < kc; ci++)
     for (int h = 0; h < 16; h += 8)
       {
-        const float *g = w + (size_t) (c0 + ci) * 9 * 16 + h;
-        v8sf t[6][3];
+        const float *t = w + (size_t) (c0 + ci) * 9 * 16 + h;
+        v8sf r[3], y[8];
 
 #pragma GCC unroll 3
         for (int kx = 0; kx < 3; kx++)
-          filter_1d (&t[0][kx], 3, load8 (g + kx * 16), load8 (g + (3 + kx) * 16),
-                     load8 (g + (6 + kx) * 16));
-#pragma GCC unroll 6
-        for (int i = 0; i < 6; i++)
-          {
-            v8sf y[6];
-
-            filter_1d (y, 1, t[i][0], t[i][1], t[i][2]);
-#pragma GCC unroll 6
-            for (int k = 0; k < 6; k++)
-              store8 (buf + (size_t) (i * 6 + k) * TAPS_XI + ci * 16 + h, y[k]);
-          }
+          r[kx] = g[i][0] * load8 (t + kx * 16) + g[i][1] * load8 (t + (3 + kx) * 16) +
+                  g[i][2] * load8 (t + (6 + kx) * 16);
+        filter_1d (y, 1, r[0], r[1], r[2], m);
+#pragma GCC unroll 8
+        for (int k = 0; k < alpha; k++)
+          store8 (buf + (size_t) k * ROW_XI + ci * 16 + h, y[k]);
       }
 }
 
 /* Tiles [t0, t1) from input to output with the filters transformed a
- * panel of 16 outputs and TAPS_KC channels at a time (their products
- * add up over the channels in order: the same bits whatever the
- * tiles). */
+ * panel of 16 outputs, ROW_KC channels and one row of positions at a
+ * time (their products add up over the channels in order: the same
+ * bits whatever the tiles). */
 INLINE void
 taps_tiles (const Job *j,
             int        t0,
-            int        t1)
+            int        t1,
+            const int  m)
 {
   const TlConv2dShape *s = j->s;
-  const int c = s->c, oc = s->oc, n = t1 - t0;
-  float *v = j->ws + (size_t) 36 * t0 * (c + oc);
-  float *mm = v + (size_t) 36 * n * c;
-  float buf[36 * TAPS_XI] __attribute__ ((aligned (64)));
+  const int alpha = m + 2, xi = alpha * alpha, c = s->c, oc = s->oc, n = t1 - t0;
+  float *v = j->ws + (size_t) xi * t0 * (c + oc);
+  float *mm = v + (size_t) xi * n * c;
+  float buf[8 * ROW_XI] __attribute__ ((aligned (64)));
 
-  input_tiles (j, v, (size_t) n * c, t0, t1, 4);
+  input_tiles (j, v, (size_t) n * c, t0, t1, m);
   for (int p = 0; p < oc / 16; p++)
-    for (int c0 = 0; c0 < c; c0 += TAPS_KC)
+    for (int c0 = 0; c0 < c; c0 += ROW_KC)
       {
-        const int kc = c - c0 < TAPS_KC ? c - c0 : TAPS_KC;
+        const int kc = c - c0 < ROW_KC ? c - c0 : ROW_KC;
 
-        filter_block (buf, j->taps + (size_t) p * 9 * c * 16, c0, kc);
-        for (int x = 0; x < 36; x++)
-          tl_quant_gemm_f32 (mm + (size_t) x * n * oc + p * 16, oc, v + (size_t) x * n * c + c0, c,
-                             n, kc, 16, buf + (size_t) x * TAPS_XI, 16, c0 > 0);
+#pragma GCC unroll 8
+        for (int i = 0; i < alpha; i++)
+          {
+            filter_row (buf, j->taps + (size_t) p * 9 * c * 16, c0, kc, i, m);
+            for (int k = 0; k < alpha; k++)
+              tl_quant_gemm_f32 (mm + (size_t) (i * alpha + k) * n * oc + p * 16, oc,
+                                 v + (size_t) (i * alpha + k) * n * c + c0, c, n, kc, 16,
+                                 buf + (size_t) k * ROW_XI, 16, c0 > 0);
+          }
       }
-  output_tiles (j, mm, (size_t) n * oc, t0, t1, 4);
+  output_tiles (j, mm, (size_t) n * oc, t0, t1, m);
 }
 
 /* Task i of a pass (Job.pass), specialised for m at compile time:
@@ -654,23 +729,31 @@ run_task (const Job *j,
 {
   const size_t tiles = j->t.tiles;
 
-  if (j->pass == PASS_TAPS)
-    taps_tiles (j, t0, t1);
+  if (j->pass == PASS_TAPS && j->t.m == 6)
+    taps_tiles (j, t0, t1, 6);
+  else if (j->pass == PASS_TAPS)
+    taps_tiles (j, t0, t1, 4);
   else if (j->pass == PASS_TILES)
     {
       if (j->t.m == 2)
         block_tiles (j, t0, t1, 2);
-      else
+      else if (j->t.m == 4)
         block_tiles (j, t0, t1, 4);
+      else
+        block_tiles (j, t0, t1, 6);
     }
   else if (j->pass == PASS_INPUT && j->t.m == 2)
     input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 2);
-  else if (j->pass == PASS_INPUT)
+  else if (j->pass == PASS_INPUT && j->t.m == 4)
     input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 4);
+  else if (j->pass == PASS_INPUT)
+    input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 6);
   else if (j->t.m == 2)
     output_tiles (j, j->mm + (size_t) t0 * j->s->oc, tiles * j->s->oc, t0, t1, 2);
-  else
+  else if (j->t.m == 4)
     output_tiles (j, j->mm + (size_t) t0 * j->s->oc, tiles * j->s->oc, t0, t1, 4);
+  else
+    output_tiles (j, j->mm + (size_t) t0 * j->s->oc, tiles * j->s->oc, t0, t1, 6);
 }
 
 static void
@@ -695,8 +778,12 @@ gemm_chunk (void *ctx,
 }
 
 /* Tiles a thread must get to run whole: with fewer, the products split
- * by positions instead, which share out the filters. */
+ * by positions instead, which share out the filters.  An 8×8 tile has
+ * 64 positions' products, not 36: half as many do (35×35 maps at
+ * F(6×6), 36 tiles: 61–81 µs on two threads whole, 124–134 µs split
+ * by positions, `bench`-like loops of the layer alone). */
 #define TILES_PER_THREAD 24
+#define TILES_PER_THREAD_6 12
 
 static void
 forward (float               *out,
@@ -727,7 +814,7 @@ forward (float               *out,
    * input to output, so that its V and M never leave its core's cache
    * and the layer is one parallel call.  Each tile's arithmetic is the
    * same whatever the tasks: 1 and 2 threads give the same bits. */
-  if (j.t.tiles >= TILES_PER_THREAD * threads)
+  if (j.t.tiles >= (m == 6 ? TILES_PER_THREAD_6 : TILES_PER_THREAD) * threads)
     {
       j.step = (j.t.tiles + threads - 1) / threads;
       tl_nn_parallel_work ((j.t.tiles + j.step - 1) / j.step, task_chunk, &j,
@@ -782,13 +869,16 @@ tl_winograd_forward_codes (float               *out,
   forward (out, in, NULL, u, NULL, b, NULL, s, 2, ws);
 }
 
-bool
+int
 tl_winograd_taps_choose (const TlConv2dShape *s)
 {
   /* the maps F(2×2) gets from tl_winograd_choose () that are large
    * enough for 4×4 tiles (17×17: 25 tiles of 36 products each instead of
-   * 81 of 16, 31 % fewer multiply-adds) */
-  return tl_winograd_choose (s) == 2 && s->oh >= 12 && s->ow >= 12 && s->oc % 16 == 0;
+   * 81 of 16, 31 % fewer multiply-adds), 8×8 tiles from 14 pixels a
+   * side (17×17: 9 tiles of 64 products, 36 % fewer than 4×4 tiles) */
+  if (tl_winograd_choose (s) != 2 || s->oh < 12 || s->ow < 12 || s->oc % 16 != 0)
+    return 0;
+  return s->oh >= 14 && s->ow >= 14 ? 6 : 4;
 }
 
 size_t
@@ -817,9 +907,10 @@ tl_winograd_forward_taps (float               *out,
                           const float         *u,
                           const float         *b,
                           const TlConv2dShape *s,
+                          int                  m,
                           float               *ws)
 {
-  forward (out, in, NULL, NULL, u, b, NULL, s, 4, ws);
+  forward (out, in, NULL, NULL, u, b, NULL, s, m, ws);
 }
 
 void
@@ -829,7 +920,8 @@ tl_winograd_forward_taps_sum (float               *out,
                               const float         *b,
                               const float         *res,
                               const TlConv2dShape *s,
+                              int                  m,
                               float               *ws)
 {
-  forward (out, in, NULL, NULL, u, b, res, s, 4, ws);
+  forward (out, in, NULL, NULL, u, b, res, s, m, ws);
 }

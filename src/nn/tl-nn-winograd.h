@@ -13,12 +13,13 @@
  *   out tile       = Aᵀ M A            output transform, bias, activation
  *
  * So a tile costs α²·c·oc multiply-adds instead of 9·m²·c·oc: 2.25× fewer
- * for m = 2 (α² = 16), 4× for m = 4 (α² = 36), plus transforms that grow
- * with the channels only.  Tiles hanging over the output's edge compute
- * pixels that are thrown away, so small maps favour m = 2, or no
- * Winograd at all.  The results equal the direct convolution's up to
- * float rounding (larger for m = 4, whose transforms have entries up to 8
- * and 1/24; see the tests for the measured differences).
+ * for m = 2 (α² = 16), 4× for m = 4 (α² = 36), 5.06× for m = 6 (α² =
+ * 64), plus transforms that grow with the channels only.  Tiles hanging
+ * over the output's edge compute pixels that are thrown away, so small
+ * maps favour m = 2, or no Winograd at all.  The results equal the direct
+ * convolution's up to float rounding (larger for m = 4, whose transforms
+ * have entries up to 8 and 1/24, and again for m = 6, up to 32 and 1/180;
+ * see the tests for the measured differences).
  */
 #pragma once
 
@@ -33,7 +34,7 @@ extern "C" {
 /* Whether s can run by Winograd: 3×3, stride 1, groups 1 (any padding
  * and batch). */
 bool   tl_winograd_applies        (const TlConv2dShape *s);
-/* The tile size (2 or 4) that runs s fastest on this engine, or 0 when
+/* The tile size (2, 4 or 6) that runs s fastest on this engine, or 0 when
  * the engine's other paths beat both (or s does not apply).  Decided by
  * the shape alone, from measurements on the face encoder's layers. */
 int    tl_winograd_choose         (const TlConv2dShape *s);
@@ -69,21 +70,25 @@ void   tl_winograd_forward_codes  (float *out, const float *in, const uint8_t *u
                                    const float *b, const TlConv2dShape *s,
                                    float *ws);
 
-/* F(4×4, 3×3) on float filters kept as their taps, in panels of 16
- * outputs (u [oc / 16][c][9][16], tl_winograd_taps_floats () floats),
- * and transformed as the products need them, 32 channels of a panel at
- * a time: a quarter of the bytes of transformed filters to read, for
- * maps where F(2×2) would run only because F(4×4)'s 36 filters a weight
- * cost more to read than its products save (the 17×17 maps; oc a
- * multiple of 16).  ws holds tl_winograd_workspace (s, 4) floats. */
-bool   tl_winograd_taps_choose    (const TlConv2dShape *s);
+/* F(4×4, 3×3) or F(6×6, 3×3) on float filters kept as their taps, in
+ * panels of 16 outputs (u [oc / 16][c][9][16], tl_winograd_taps_floats
+ * () floats), and transformed as the products need them, a row of
+ * positions for 64 channels of a panel at a time: a quarter (m = 4) or
+ * a seventh (m = 6) of the
+ * bytes of transformed filters to read, for maps where F(2×2) would run
+ * only because larger tiles' filters cost more to read than their
+ * products save (the 17×17 maps; oc a multiple of 16).
+ * tl_winograd_taps_choose () gives the tile size m that runs s fastest
+ * this way, or 0; ws holds tl_winograd_workspace (s, m) floats. */
+int    tl_winograd_taps_choose    (const TlConv2dShape *s);
 size_t tl_winograd_taps_floats    (const TlConv2dShape *s);
 void   tl_winograd_taps           (float *u, const float *w, const TlConv2dShape *s);
 void   tl_winograd_forward_taps   (float *out, const float *in, const float *u,
-                                   const float *b, const TlConv2dShape *s, float *ws);
+                                   const float *b, const TlConv2dShape *s, int m,
+                                   float *ws);
 void   tl_winograd_forward_taps_sum (float *out, const float *in, const float *u,
                                      const float *b, const float *res,
-                                     const TlConv2dShape *s, float *ws);
+                                     const TlConv2dShape *s, int m, float *ws);
 
 #ifdef __cplusplus
 }
