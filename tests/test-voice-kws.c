@@ -522,6 +522,38 @@ test_ctl_file (void)
   g_assert_nonnull (strstr (err, "/nonexistent/unlock.wav"));
 }
 
+/* `twinlockctl kws eval` refuses a combination rule it does not know,
+ * and the after-windows rule without an ensemble, before it reads the
+ * corpus. */
+static void
+test_ctl_eval_combine_options (void)
+{
+  const char *ctl = g_getenv ("TWINLOCKCTL");
+  struct { const char *option, *option2, *message; } cases[] = {
+    { "--combine=bogus", NULL, "unknown --combine rule" },
+    { "--combine=after-windows", "--no-verifier", "needs an ensemble" },
+    { "--combine=after-windows", "--verifier=/nonexistent/one.tlnn", "needs an ensemble" },
+  };
+
+  g_assert_nonnull (ctl);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *argv[] = { ctl, "kws", "eval", "/nonexistent/corpus", cases[i].option, cases[i].option2, NULL };
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autoptr (GError) error = NULL;
+      int status = 0;
+
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                    &out, &err, &status, &error);
+      g_assert_no_error (error);
+      g_test_message ("%s %s: %s", cases[i].option, cases[i].option2 ? cases[i].option2 : "", err);
+      g_assert_false (g_spawn_check_wait_status (status, NULL));
+      g_assert_cmpstr (out, ==, "");
+      g_assert_nonnull (strstr (err, cases[i].message));
+    }
+}
+
 /* Runs `twinlockctl kws` on the test clip with the settings in a keyfile
  * (GSettings' keyfile backend, so the child process sees them). */
 static char *
@@ -801,6 +833,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/kws/unlock", test_unlock);
   g_test_add_func ("/twinlock/voice/kws/lock", test_lock);
   g_test_add_func ("/twinlock/voice/kws/combine-after-windows", test_combine_after_windows);
+  g_test_add_func ("/twinlock/voice/kws/ctl-eval-combine-options", test_ctl_eval_combine_options);
   g_test_add_func ("/twinlock/voice/kws/no-keyword", test_no_keyword);
   g_test_add_func ("/twinlock/voice/kws/librivox", test_librivox);
   g_test_add_func ("/twinlock/voice/kws/raw-overlap", test_raw_engine_confuses);

@@ -383,7 +383,7 @@ tl_ctl_kws_eval (int    argc,
     { "stages", 0, 0, G_OPTION_ARG_STRING, &stages_arg, N_("Stages the engine runs, comma-separated: gate, competitors, llr, verifier (default: gate, verifier)"), N_("LIST") },
     { "verifier", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &verifier_paths, N_("The verifier model (default: the installed one; repeated: an ensemble, the models' logits averaged)"), N_("MODEL") },
     { "no-verifier", 0, 0, G_OPTION_ARG_NONE, &no_verifier, N_("Run without the verifier"), NULL },
-    { "combine", 0, 0, G_OPTION_ARG_STRING, &combine_arg, N_("How an ensemble's members are combined: logits (averaged per window, the default) or after-windows (each member's lowest probability over the windows, then their mean log-probability)"), N_("RULE") },
+    { "combine", 0, 0, G_OPTION_ARG_STRING, &combine_arg, N_("How an ensemble's members are combined: logits (averaged per window, the default) or after-windows (each member's lowest keyphrase probability over the windows, highest for “other”, then their mean log-probability)"), N_("RULE") },
     { "only-voice", 0, 0, G_OPTION_ARG_STRING, &only_voice, N_("Measure only the files whose voice starts with PREFIX"), N_("PREFIX") },
     { NULL }
   };
@@ -397,6 +397,9 @@ tl_ctl_kws_eval (int    argc,
     combine = TL_KWS_COMBINE_AFTER_WINDOWS;
   else if (combine_arg != NULL && g_strcmp0 (combine_arg, "logits") != 0)
     return tl_ctl_fail (_("unknown --combine rule “%s”: use logits or after-windows"), combine_arg);
+  if (combine == TL_KWS_COMBINE_AFTER_WINDOWS &&
+      (no_verifier || (verifier_paths != NULL && g_strv_length (verifier_paths) < 2)))
+    return tl_ctl_fail (_("--combine after-windows needs an ensemble: give two or more --verifier models, or none for the installed ones"));
   items = tl_kws_corpus_load (argv[1], &error);
   if (items == NULL)
     return tl_ctl_fail ("%s", error->message);

@@ -39,13 +39,14 @@ static int n_workers, sleepers;
 /* The chunks left of the current job, claimed from both ends: the
  * caller takes them from the front, the workers from the back, so that
  * when the threads keep pace each runs the same part of every call —
- * the engine's splits go by rows (bands, tiles in row order, slices),
- * and a thread then finds its part of the layer before, and its part of
- * the Winograd workspace, in its own cache rather than in the other
- * core's.  (generation << 40) | (front << 20) | back, back one past the
- * last chunk left: a worker that is late for a job can never claim a
- * chunk of the next one. */
-#define CHUNK_BITS 20
+ * the engine's splits go by rows (bands, tiles in row order, slices) or
+ * by output channels (panels, channel groups), and a thread then finds
+ * its rows of the layer before and its part of the Winograd workspace,
+ * or its panels' weights, in its own cache rather than in the other
+ * core's.  (generation << 32) | (front << 16) | back, back one past the
+ * last chunk left: a worker that is late for a job cannot claim a chunk
+ * of the next one unless 2^32 calls went by meanwhile. */
+#define CHUNK_BITS 16
 #define CHUNK_MASK ((UINT64_C (1) << CHUNK_BITS) - 1)
 #define MAX_CHUNKS ((int) CHUNK_MASK)
 static _Atomic uint64_t next_chunk;

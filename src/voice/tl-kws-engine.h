@@ -119,7 +119,8 @@ typedef struct _TlKwsEngine TlKwsEngine;
  * keyphrases' minimum (and "other"'s maximum) over the windows; AFTER_WINDOWS
  * takes each member's minimum/maximum over the windows first, then the
  * mean of the members' log-probabilities, renormalised (for one window
- * the two agree). */
+ * the two agree; a verifier of one model is read as it is, whichever the
+ * rule). */
 typedef enum
 {
   TL_KWS_COMBINE_LOGITS,
