@@ -89,7 +89,8 @@ test_taps (void)
   static const Case taps[] = {
     { 1, 17, 17, 64, 64, TL_PAD_SAME },     /* the face encoder's 64-channel stage */
     { 2, 17, 17, 64, 64, TL_PAD_SAME },     /* with its mirror image */
-    { 1, 13, 12, 40, 32, TL_PAD_SAME },     /* two blocks of channels, partial vectors */
+    { 1, 13, 12, 40, 32, TL_PAD_SAME },     /* partial vectors */
+    { 1, 17, 17, 100, 32, TL_PAD_SAME },    /* two blocks of channels, the second partial */
     { 1, 14, 15, 24, 16, TL_PAD_VALID },
     { 3, 12, 12, 8, 48, 1 },
   };
@@ -149,6 +150,8 @@ test_sum (void)
     { { 1, 17, 17, 64, 64, TL_PAD_SAME }, 4, TRUE },
     { { 1, 13, 12, 40, 32, TL_PAD_SAME }, 4, TRUE },
     { { 1, 13, 12, 40, 32, TL_PAD_SAME }, 6, TRUE },
+    { { 1, 17, 17, 100, 32, TL_PAD_SAME }, 4, TRUE },   /* two blocks of channels */
+    { { 1, 17, 17, 100, 32, TL_PAD_SAME }, 6, TRUE },
     { { 2, 35, 35, 32, 32, TL_PAD_SAME }, 2, FALSE },
     { { 1, 35, 35, 32, 32, TL_PAD_SAME }, 6, FALSE },
     { { 1, 8, 8, 16, 16, TL_PAD_SAME }, 4, FALSE },

@@ -101,11 +101,12 @@ tl_net_new (int h,
   return net;
 }
 
-/* frozen_kind: 2 and 4 are Winograd tile sizes */
+/* frozen_kind: 2 and 4 (and 6, should tl_winograd_choose () ever give it)
+ * are Winograd tile sizes; the other kinds take numbers no tile size has */
 #define FROZEN_TRANSPOSED 1
 #define FROZEN_CODES      3    /* 8-bit codes, tl-nn-quant.h */
 #define FROZEN_WINOGRAD_CODES 5  /* F(2×2, 3×3) on 16-bit codes */
-#define FROZEN_WINOGRAD_TAPS 6   /* F(4×4) or F(6×6, 3×3) from the taps */
+#define FROZEN_WINOGRAD_TAPS 7   /* F(4×4) or F(6×6, 3×3) from the taps */
 
 /* How far from a 256-level grid weights may lie and still be taken for
  * codes on it, relative to their column's largest magnitude: a few float

@@ -156,8 +156,9 @@ static const float g4[6][3] = {
 /* m = 6: G = D·g6 with D = diag (1, −2/9, −2/9, 1/90, 1/90, 8/45, 8/45,
  * 1), D in the output transform (Aᵀ·D, output_1d ()): G's rows for the
  * points 0, 1, −1, 2, −2, 1/2, −1/2, ∞ are [1, p, p²] divided by
- * Π (p − q) over the other finite points q, that is, up to D, these
- * small integers, and a filter transform of adds only. */
+ * Π (p − q) over the other finite points q, that is, up to D (and row
+ * 0's sign, which Bᵀ takes), these small integers: a filter transform
+ * of adds and doublings. */
 static const float g6[8][3] = {
   { 1.0f, 0.0f, 0.0f },
   { 1.0f, 1.0f, 1.0f },
@@ -607,8 +608,8 @@ block_tiles (const Job *j,
 /* ---- F(4×4, 3×3) and F(6×6, 3×3) from the taps ---------------------------- */
 
 /* G on eight lanes of three taps: the rows of g4 with its zeros left
- * out (the entries are 1/4, 1/6, 1/12, 1/24 and 1), or g6's (adds only,
- * G's scales in the output transform). */
+ * out (the entries are 1/4, 1/6, 1/12, 1/24 and 1), or g6's (adds and
+ * doublings, G's scales in the output transform). */
 INLINE void
 filter_1d (v8sf      *y,
            int        ys,
@@ -644,8 +645,8 @@ filter_1d (v8sf      *y,
 }
 
 /* Channels transformed at a time: one row i of the α×α positions for 64
- * channels of a panel of 16 outputs, 24 or 32 KiB on the stack, in L1
- * beside the products that read it (the whole α² positions of 32
+ * channels of a panel of 16 outputs, 24 or 32.5 KiB on the stack, most
+ * of it in L1 beside the products that read it (the whole α² positions of 32
  * channels at a time, 72 KiB for F(4×4) and 132 KiB for F(6×6), came
  * from L2: F(6×6) on the 17×17 maps 7 % slower on one thread, the same on
  * two).  Floats from one position's filters to the next: not a
@@ -910,7 +911,8 @@ tl_winograd_forward_taps (float               *out,
                           int                  m,
                           float               *ws)
 {
-  forward (out, in, NULL, NULL, u, b, NULL, s, m, ws);
+  /* the taps' tasks know 4×4 and 6×6 tiles only */
+  forward (out, in, NULL, NULL, u, b, NULL, s, m == 6 ? 6 : 4, ws);
 }
 
 void
@@ -923,5 +925,5 @@ tl_winograd_forward_taps_sum (float               *out,
                               int                  m,
                               float               *ws)
 {
-  forward (out, in, NULL, NULL, u, b, res, s, m, ws);
+  forward (out, in, NULL, NULL, u, b, res, s, m == 6 ? 6 : 4, ws);
 }

@@ -34,7 +34,7 @@ extern "C" {
 /* Whether s can run by Winograd: 3×3, stride 1, groups 1 (any padding
  * and batch). */
 bool   tl_winograd_applies        (const TlConv2dShape *s);
-/* The tile size (2, 4 or 6) that runs s fastest on this engine, or 0 when
+/* The tile size (2 or 4) that runs s fastest on this engine, or 0 when
  * the engine's other paths beat both (or s does not apply).  Decided by
  * the shape alone, from measurements on the face encoder's layers. */
 int    tl_winograd_choose         (const TlConv2dShape *s);
@@ -79,7 +79,8 @@ void   tl_winograd_forward_codes  (float *out, const float *in, const uint8_t *u
  * only because larger tiles' filters cost more to read than their
  * products save (the 17×17 maps; oc a multiple of 16).
  * tl_winograd_taps_choose () gives the tile size m that runs s fastest
- * this way, or 0; ws holds tl_winograd_workspace (s, m) floats. */
+ * this way, or 0; ws holds tl_winograd_workspace (s, m) floats (m 4 or
+ * 6: the forward functions take any other m for 4). */
 int    tl_winograd_taps_choose    (const TlConv2dShape *s);
 size_t tl_winograd_taps_floats    (const TlConv2dShape *s);
 void   tl_winograd_taps           (float *u, const float *w, const TlConv2dShape *s);
