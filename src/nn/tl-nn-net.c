@@ -1079,7 +1079,7 @@ sums_in_transform (const TlNet *net,
 {
   return net->nodes[i].op == TL_OP_CONV2D && net->frozen != NULL && net->frozen[i] != NULL &&
          (net->frozen_kind[i] == FROZEN_WINOGRAD_TAPS || net->frozen_kind[i] == 2 ||
-          net->frozen_kind[i] == 4) && net->chains[i].end == 0;
+          net->frozen_kind[i] == 4 || net->frozen_kind[i] == 6) && net->chains[i].end == 0;
 }
 
 /* For a frozen net's sum node k: its input f that is the output of such
@@ -1340,6 +1340,7 @@ tl_net_frozen_layout (const TlNet *net,
     {
     case 2: return "F(2x2,3x3)";
     case 4: return "F(4x4,3x3)";
+    case 6: return "F(6x6,3x3)";
     case FROZEN_CODES: return "codes";
     case FROZEN_WINOGRAD_CODES: return "F(2x2,3x3) codes";
     case FROZEN_WINOGRAD_TAPS: return "F(4x4,3x3) taps";

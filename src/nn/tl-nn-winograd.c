@@ -782,7 +782,10 @@ gemm_chunk (void *ctx,
  * by positions instead, which share out the filters.  An 8×8 tile has
  * 64 positions' products, not 36: half as many do (35×35 maps at
  * F(6×6), 36 tiles: 61–81 µs on two threads whole, 124–134 µs split
- * by positions, `bench`-like loops of the layer alone). */
+ * by positions, `bench`-like loops of the layer alone).  Stored F(6×6)
+ * filters are the engine's for any caller; tl_winograd_choose () picks
+ * 2 or 4 for every shape measured so far, so only the tests and
+ * benchmarks run them today. */
 #define TILES_PER_THREAD 24
 #define TILES_PER_THREAD_6 12
 
