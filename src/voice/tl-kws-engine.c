@@ -769,17 +769,20 @@ verify (TlKwsEngine    *self,
   gint64 end = c->end_sample + TL_KWS_VERIFIER_AFTER * TL_KWS_MEL_HOP;
   gint64 len = TL_KWS_MEL_WIN + (gint64) (TL_KWS_VERIFIER_FRAMES - 1) * TL_KWS_MEL_HOP;
   gint64 oldest = MAX (0, self->n_fed - RING_SAMPLES);
-  g_autofree gint16 *audio = g_new0 (gint16, len);
+  g_autofree gint16 *audio = NULL;
   double probs[TL_KWS_N_CLASSES];
   double best = -1;
   gint64 t0 = g_get_monotonic_time ();
   guint n_members = tl_kws_verifier_n_members (self->net);
   gboolean after = self->combine == TL_KWS_COMBINE_AFTER_WINDOWS && n_members > 1;
   /* [member][class]: each member's minimum/maximum over the windows */
-  g_autofree double *member_probs = after ? g_new (double, n_members * TL_KWS_N_CLASSES) : NULL;
+  g_autofree double *member_probs = NULL;
 
   if (tl_kws_class_from_phrase (c->search_phrase) == TL_KWS_CLASS_OTHER)
     return;
+  audio = g_new0 (gint16, len);
+  if (after)
+    member_probs = g_new (double, n_members * TL_KWS_N_CLASSES);
   for (guint o = 0; o < G_N_ELEMENTS (verify_offsets); o++)
     {
       gint64 e = end + verify_offsets[o] * TL_KWS_MEL_HOP;
