@@ -771,11 +771,11 @@ run_task (const Job *j,
       /* F(6×6) only; task t0 takes the rows of positions {0, 1, 2, 7} or
        * {3, 4, 5, 6} (POSITION_TASKS), of every tile.  The rows a task
        * leaves out are dropped from its input transform's code, which
-       * changes how the compiler fuses the multiply-adds of the rest
-       * unless the groups keep each pair of rows that share terms
-       * (input_1d ()) together: these two give the bits of all rows at
-       * once (four groups, {0, 7}, {1, 2}, {3, 4}, {5, 6}, did not, and
-       * were slower); `meson test nn-winograd` compares 1 and 2 threads. */
+       * can change how the compiler fuses the multiply-adds of the rest
+       * (likely where rows share a product, as 2.5·d3 in rows 3 to 6 of
+       * input_1d ()): these two groups give the bits of all rows at
+       * once, four ({0, 7}, {1, 2}, {3, 4}, {5, 6}) did not, and were
+       * slower; `meson test nn-winograd` compares 1 and 2 threads. */
       if (t0 == 0)
         taps_products (j, j->v, j->mm, 0, j->t.tiles, 6, 0x87);
       else
