@@ -82,7 +82,8 @@ test_forward (gconstpointer data)
 
 /* F(4×4, 3×3) and F(6×6, 3×3) from the taps, their filters transformed
  * on the way: the same as the direct convolution up to the tiles'
- * rounding, and the same bits on 1 and 2 threads. */
+ * rounding, and the same bits on 1 and 2 threads (F(6×6) splits by
+ * tiles on one, by rows of positions on two). */
 static void
 test_taps (void)
 {

@@ -11,6 +11,9 @@
  * activation) in one parallel call, so that their V and M stay in its
  * core's cache; with few tiles (small maps), three passes: input
  * transform by tiles, GEMMs by position ξ, output transform by tiles.
+ * F(6×6) from the taps on several threads runs in two: input transform,
+ * filters' transform and GEMMs by rows of positions, then the output
+ * transform by tiles, so that no two threads transform the same filters.
  */
 #include <stdlib.h>
 
@@ -344,7 +347,10 @@ tl_winograd_filter_codes (uint8_t             *u,
 
 /* ---- input and output transforms --------------------------------------------- */
 
-enum { PASS_TILES, PASS_TAPS, PASS_INPUT, PASS_OUTPUT };
+enum { PASS_TILES, PASS_TAPS, PASS_POSITIONS, PASS_INPUT, PASS_OUTPUT };
+
+/* input_block (): every row of positions */
+#define ALL_ROWS 0xff
 
 typedef struct
 {
@@ -364,7 +370,9 @@ typedef struct
  * transformed and stored at once: the block passes through the stack
  * once.  Rows [i0, i1) and columns [k0, k1) of the block lie in the
  * image; `inside` (all of them, and n = 8) lets the compiler drop every
- * test from the tiles away from the edges, most of them. */
+ * test from the tiles away from the edges, most of them.  Only the rows
+ * i of positions (i, k) in the mask `rows` (bit i; ALL_ROWS) are
+ * transformed and stored. */
 INLINE void
 input_block (float               *dst,
              size_t               plane,
@@ -379,7 +387,8 @@ input_block (float               *dst,
              int                  k0,
              int                  k1,
              const int            m,
-             const bool           inside)
+             const bool           inside,
+             const int            rows)
 {
   const int alpha = m + 2, c = s->c;
   v8sf x[8][8];
@@ -404,6 +413,8 @@ input_block (float               *dst,
     {
       v8sf v[8];
 
+      if (!(rows >> i & 1))
+        continue;
       input_1d (v, 1, &x[i][0], 1, m);
 #pragma GCC unroll 8
       for (int k = 0; k < alpha; k++)
@@ -415,14 +426,16 @@ input_block (float               *dst,
 }
 
 /* Tiles [t0, t1): V[ξ][t − t0][c] = (Bᵀ d B)[ξ] in v, ξ's plane `plane`
- * floats from the one before. */
+ * floats from the one before, for the positions in the rows `rows`
+ * (input_block ()). */
 INLINE void
 input_tiles (const Job *j,
              float     *v,
              size_t     plane,
              int        t0,
              int        t1,
-             const int  m)
+             const int  m,
+             const int  rows)
 {
   const TlConv2dShape *s = j->s;
   const int alpha = m + 2, c = s->c, per_image = j->t.th * j->t.tw;
@@ -443,9 +456,11 @@ input_tiles (const Job *j,
           const int n = c - c0 < 8 ? c - c0 : 8;
 
           if (inside && n == 8)
-            input_block (dst + c0, plane, img, s, iy0, ix0, c0, 8, 0, alpha, 0, alpha, m, true);
+            input_block (dst + c0, plane, img, s, iy0, ix0, c0, 8, 0, alpha, 0, alpha, m, true,
+                         rows);
           else
-            input_block (dst + c0, plane, img, s, iy0, ix0, c0, n, i0, i1, k0, k1, m, false);
+            input_block (dst + c0, plane, img, s, iy0, ix0, c0, n, i0, i1, k0, k1, m, false,
+                         rows);
         }
     }
 }
@@ -599,7 +614,7 @@ block_tiles (const Job *j,
   float *v = j->ws + (size_t) xi * t0 * (s->c + s->oc);
   float *mm = v + (size_t) xi * n * s->c;
 
-  input_tiles (j, v, (size_t) n * s->c, t0, t1, m);
+  input_tiles (j, v, (size_t) n * s->c, t0, t1, m, ALL_ROWS);
   for (int x = 0; x < xi; x++)
     product (j, mm + (size_t) x * n * s->oc, v + (size_t) x * n * s->c, n, x);
   output_tiles (j, mm, (size_t) n * s->oc, t0, t1, m);
@@ -685,23 +700,26 @@ filter_row (float       *buf,
       }
 }
 
-/* Tiles [t0, t1) from input to output with the filters transformed a
- * panel of 16 outputs, ROW_KC channels and one row of positions at a
- * time (their products add up over the channels in order: the same
- * bits whatever the tiles). */
+/* Tiles [t0, t1), the positions in the rows `rows` (input_block ()):
+ * V to v and M to mm (ξ's planes (t1 − t0)·c and (t1 − t0)·oc floats
+ * apart), with the filters transformed a panel of 16 outputs, ROW_KC
+ * channels and one row of positions at a time (their products add up
+ * over the channels in order, each tile's on its own: the same bits
+ * whatever the tiles and rows). */
 INLINE void
-taps_tiles (const Job *j,
-            int        t0,
-            int        t1,
-            const int  m)
+taps_products (const Job *j,
+               float     *v,
+               float     *mm,
+               int        t0,
+               int        t1,
+               const int  m,
+               const int  rows)
 {
   const TlConv2dShape *s = j->s;
-  const int alpha = m + 2, xi = alpha * alpha, c = s->c, oc = s->oc, n = t1 - t0;
-  float *v = j->ws + (size_t) xi * t0 * (c + oc);
-  float *mm = v + (size_t) xi * n * c;
+  const int alpha = m + 2, c = s->c, oc = s->oc, n = t1 - t0;
   float buf[8 * ROW_XI] __attribute__ ((aligned (64)));
 
-  input_tiles (j, v, (size_t) n * c, t0, t1, m);
+  input_tiles (j, v, (size_t) n * c, t0, t1, m, rows);
   for (int p = 0; p < oc / 16; p++)
     for (int c0 = 0; c0 < c; c0 += ROW_KC)
       {
@@ -710,6 +728,8 @@ taps_tiles (const Job *j,
 #pragma GCC unroll 8
         for (int i = 0; i < alpha; i++)
           {
+            if (!(rows >> i & 1))
+              continue;
             filter_row (buf, j->taps + (size_t) p * 9 * c * 16, c0, kc, i, m);
             for (int k = 0; k < alpha; k++)
               tl_quant_gemm_f32 (mm + (size_t) (i * alpha + k) * n * oc + p * 16, oc,
@@ -717,7 +737,23 @@ taps_tiles (const Job *j,
                                  buf + (size_t) k * ROW_XI, 16, c0 > 0);
           }
       }
-  output_tiles (j, mm, (size_t) n * oc, t0, t1, m);
+}
+
+/* Tiles [t0, t1) from input to output, their V and M in the workspace
+ * from α²·t0·(c + oc) floats on. */
+INLINE void
+taps_tiles (const Job *j,
+            int        t0,
+            int        t1,
+            const int  m)
+{
+  const TlConv2dShape *s = j->s;
+  const int alpha = m + 2, xi = alpha * alpha, n = t1 - t0;
+  float *v = j->ws + (size_t) xi * t0 * (s->c + s->oc);
+  float *mm = v + (size_t) xi * n * s->c;
+
+  taps_products (j, v, mm, t0, t1, m, ALL_ROWS);
+  output_tiles (j, mm, (size_t) n * s->oc, t0, t1, m);
 }
 
 /* Task i of a pass (Job.pass), specialised for m at compile time:
@@ -730,7 +766,22 @@ run_task (const Job *j,
 {
   const size_t tiles = j->t.tiles;
 
-  if (j->pass == PASS_TAPS && j->t.m == 6)
+  if (j->pass == PASS_POSITIONS)
+    {
+      /* F(6×6) only; task t0 takes the rows of positions {0, 1, 2, 7} or
+       * {3, 4, 5, 6} (POSITION_TASKS), of every tile.  The rows a task
+       * leaves out are dropped from its input transform's code, which
+       * can change how the compiler fuses the multiply-adds of the rest
+       * (likely where rows share a product, as 2.5·d3 in rows 3 to 6 of
+       * input_1d ()): these two groups give the bits of all rows at
+       * once, four ({0, 7}, {1, 2}, {3, 4}, {5, 6}) did not, and were
+       * slower; `meson test nn-winograd` compares 1 and 2 threads. */
+      if (t0 == 0)
+        taps_products (j, j->v, j->mm, 0, j->t.tiles, 6, 0x87);
+      else
+        taps_products (j, j->v, j->mm, 0, j->t.tiles, 6, 0x78);
+    }
+  else if (j->pass == PASS_TAPS && j->t.m == 6)
     taps_tiles (j, t0, t1, 6);
   else if (j->pass == PASS_TAPS)
     taps_tiles (j, t0, t1, 4);
@@ -744,11 +795,11 @@ run_task (const Job *j,
         block_tiles (j, t0, t1, 6);
     }
   else if (j->pass == PASS_INPUT && j->t.m == 2)
-    input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 2);
+    input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 2, ALL_ROWS);
   else if (j->pass == PASS_INPUT && j->t.m == 4)
-    input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 4);
+    input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 4, ALL_ROWS);
   else if (j->pass == PASS_INPUT)
-    input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 6);
+    input_tiles (j, j->v + (size_t) t0 * j->s->c, tiles * j->s->c, t0, t1, 6, ALL_ROWS);
   else if (j->t.m == 2)
     output_tiles (j, j->mm + (size_t) t0 * j->s->oc, tiles * j->s->oc, t0, t1, 2);
   else if (j->t.m == 4)
@@ -765,6 +816,16 @@ task_chunk (void *ctx,
   int t0 = i * j->step, t1 = t0 + j->step < j->t.tiles ? t0 + j->step : j->t.tiles;
 
   run_task (j, t0, t1);
+}
+
+/* tasks of the split by positions (PASS_POSITIONS) */
+#define POSITION_TASKS 2
+
+static void
+positions_chunk (void *ctx,
+                 int   i)
+{
+  run_task (ctx, i, i + 1);
 }
 
 static void
@@ -804,6 +865,24 @@ forward (float               *out,
   Job j = { out, ws, NULL, NULL, in, u, b, res, codes, taps, s, tiling (s, m), 0, PASS_TILES };
   int threads = tl_nn_get_threads (), xi = j.t.alpha * j.t.alpha, chunks;
 
+  /* F(6×6) from the taps on two threads or more: split by tiles, each
+   * thread would transform all the filters for its 5 or 4 of the 17×17
+   * map's 9 tiles (1.4× over one thread).  Instead the positions split
+   * in two, each task taking the input transform, the filters'
+   * transform and the products of half the rows of positions for every
+   * tile; then the output transforms, split by tiles, in a second call
+   * (README.md, "Neural engine"). */
+  if (taps != NULL && m == 6 && threads >= 2)
+    {
+      j.v = ws;
+      j.mm = ws + tl_nn_round16 ((size_t) xi * j.t.tiles * s->c);
+      j.pass = PASS_POSITIONS;
+      tl_nn_parallel_work (POSITION_TASKS, positions_chunk, &j, (double) tl_conv2d_flops (s));
+      j.step = (j.t.tiles + threads - 1) / threads;
+      j.pass = PASS_OUTPUT;
+      tl_nn_parallel ((j.t.tiles + j.step - 1) / j.step, task_chunk, &j);
+      return;
+    }
   /* from the taps: each thread transforms the filters its tiles need */
   if (taps != NULL)
     {
