@@ -80,10 +80,21 @@ test_forward (gconstpointer data)
     }
 }
 
+/* Fills the workspace with NaN, so that a path that reads a part of it
+ * it did not write first cannot pass on what an earlier run left. */
+static void
+poison (float  *ws,
+        size_t  n)
+{
+  for (size_t i = 0; i < n; i++)
+    ws[i] = NAN;
+}
+
 /* F(4×4, 3×3) and F(6×6, 3×3) from the taps, their filters transformed
  * on the way: the same as the direct convolution up to the tiles'
- * rounding, and the same bits on 1 and 2 threads (F(6×6) splits by
- * tiles on one, by rows of positions on two). */
+ * rounding, and the same bits on 1 to 4 threads (F(6×6) runs all tiles
+ * and positions in one task on one thread, splits by rows of positions
+ * on two, by tiles on three or four). */
 static void
 test_taps (void)
 {
@@ -120,12 +131,15 @@ test_taps (void)
       ref = nn_test_new (n_out, 0);
 
       tl_winograd_taps (u, w, &s);
-      tl_nn_set_threads (1);
-      tl_winograd_forward_taps (one, in, u, k % 3 ? NULL : b, &s, m, ws);
-      tl_nn_set_threads (2);
-      tl_winograd_forward_taps (two, in, u, k % 3 ? NULL : b, &s, m, ws);
+      for (int threads = 1; threads <= 4; threads++)
+        {
+          tl_nn_set_threads (threads);
+          poison (ws, tl_winograd_workspace (&s, m));
+          tl_winograd_forward_taps (threads == 1 ? one : two, in, u, k % 3 ? NULL : b, &s, m, ws);
+          if (threads > 1)
+            g_assert_cmpmem (one, n_out * sizeof (float), two, n_out * sizeof (float));
+        }
       tl_nn_set_threads (0);
-      g_assert_cmpmem (one, n_out * sizeof (float), two, n_out * sizeof (float));
       tl_conv2d_forward_ref (ref, in, w, k % 3 ? NULL : b, &s);
       d = nn_test_scaled_diff (two, ref, n_out);
       g_test_message ("F(%d×%d, 3×3) taps n%d %d×%d×%d → %d×%d×%d pad %d act %d: "
@@ -197,22 +211,24 @@ test_sum (void)
         tl_winograd_forward (plain, in, u, b, &s, m, ws);
       tl_add_forward (plain, r, plain, n_out);
       tl_relu_forward (plain, plain, n_out);
-      /* fused, on 1 and 2 threads */
+      /* fused, on 1 to 4 threads */
       s.act = TL_CONV_ACT_RELU;
-      for (int threads = 1; threads <= 2; threads++)
+      for (int threads = 1; threads <= 4; threads++)
         {
           tl_nn_set_threads (threads);
+          poison (ws, tl_winograd_workspace (&s, m));
           if (taps)
             tl_winograd_forward_taps_sum (threads == 1 ? one : two, in, u, b, r, &s, m, ws);
           else
             tl_winograd_forward_sum (threads == 1 ? one : two, in, u, b, r, &s, m, ws);
+          if (threads > 1)
+            g_assert_cmpmem (two, n_out * sizeof (float), plain, n_out * sizeof (float));
         }
       tl_nn_set_threads (0);
       g_test_message ("F(%d×%d)%s n%d %d×%d×%d → %d×%d×%d + sum + ReLU: fused vs unfused "
                       "max |diff| %.2e", m, m, taps ? " taps" : "", c->n, c->h, c->w,
                       c->c, s.oh, s.ow, c->oc, nn_test_max_diff (one, plain, n_out));
       g_assert_cmpmem (one, n_out * sizeof (float), plain, n_out * sizeof (float));
-      g_assert_cmpmem (two, n_out * sizeof (float), plain, n_out * sizeof (float));
 
       /* and the naive convolution, sum and ReLU */
       s.act = TL_CONV_ACT_NONE;

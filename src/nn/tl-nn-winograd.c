@@ -705,7 +705,7 @@ filter_row (float       *buf,
  * apart), with the filters transformed a panel of 16 outputs, ROW_KC
  * channels and one row of positions at a time (their products add up
  * over the channels in order, each tile's on its own: the same bits
- * whatever the tiles and rows). */
+ * whatever the tiles; for the rows, see PASS_POSITIONS in task_chunk ()). */
 INLINE void
 taps_products (const Job *j,
                float     *v,
@@ -865,22 +865,27 @@ forward (float               *out,
   Job j = { out, ws, NULL, NULL, in, u, b, res, codes, taps, s, tiling (s, m), 0, PASS_TILES };
   int threads = tl_nn_get_threads (), xi = j.t.alpha * j.t.alpha, chunks;
 
-  /* F(6×6) from the taps on two threads or more: split by tiles, each
-   * thread would transform all the filters for its 5 or 4 of the 17×17
-   * map's 9 tiles (1.4× over one thread).  Instead the positions split
-   * in two, each task taking the input transform, the filters'
-   * transform and the products of half the rows of positions for every
-   * tile; then the output transforms, split by tiles, in a second call
-   * (README.md, "Neural engine"). */
-  if (taps != NULL && m == 6 && threads >= 2)
+  /* F(6×6) from the taps on two threads: split by tiles, each thread
+   * would transform all the filters for its 5 or 4 of the 17×17 map's 9
+   * tiles (1.4× over one thread).  Instead the positions split in two,
+   * each task taking the input transform, the filters' transform and the
+   * products of half the rows of positions for every tile; then the
+   * output transforms, split by tiles, in a second call
+   * (docs/engine-rounds.md, "Two threads on the 17×17 layers").  Only
+   * two threads were measured: with more, the two tasks would leave the
+   * other threads idle, so they keep the split by tiles. */
+  if (taps != NULL && m == 6 && threads == 2)
     {
+      double flops = (double) tl_conv2d_flops (s);
+
       j.v = ws;
       j.mm = ws + tl_nn_round16 ((size_t) xi * j.t.tiles * s->c);
       j.pass = PASS_POSITIONS;
-      tl_nn_parallel_work (POSITION_TASKS, positions_chunk, &j, (double) tl_conv2d_flops (s));
+      tl_nn_parallel_work (POSITION_TASKS, positions_chunk, &j, flops);
       j.step = (j.t.tiles + threads - 1) / threads;
       j.pass = PASS_OUTPUT;
-      tl_nn_parallel ((j.t.tiles + j.step - 1) / j.step, task_chunk, &j);
+      /* a small layer runs both calls on the caller alone */
+      tl_nn_parallel_work ((j.t.tiles + j.step - 1) / j.step, task_chunk, &j, flops);
       return;
     }
   /* from the taps: each thread transforms the filters its tiles need */
