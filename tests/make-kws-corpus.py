@@ -3,7 +3,8 @@
 """Builds the keyword-spotting corpus that `twinlockctl kws eval` measures.
 
     tests/make-kws-corpus.py [OUTDIR] [--seed N] [--scale F] [--jobs N]
-                             [--texts eval|train] [--unlock N] [--lock N]
+                             [--texts eval|train|train2|random]
+                             [--unlock N] [--lock N]
                              [--ordinary-words N] [--confusable-scale F]
                              [--festival-share F] [--no-librivox]
                              [--spread]
@@ -44,6 +45,22 @@ own, and the same licence texts as `train` read from a shuffled start.
 pitch (a sox shift of the whole spectrum, i.e. also the formants) within
 +-350 cents, espeak-ng rates 100-230 and pitches 0-99 followed by a sox
 shift within +-250 cents; noise at 30, 20, 15, 10 or 5 dB SNR besides clean.
+`--texts random` is a third training set with random contexts instead of a
+fixed list of carriers, templates and sentences, so that a network learns
+the words rather than their contexts.  Its vocabulary is every word of the
+training licence texts (never the GPL-3 nor any sentence of the evaluation
+set) that matches no keyphrase or confusable word.  Positives: the
+keyphrase with 0-6 random words either side, each side spoken as a
+separate utterance and joined with pauses of 0-0.3 s (the keyphrase piece
+sometimes takes its nearest word with it), so that word_start/end_s is the
+extent of the keyphrase piece, not of the whole text; "lock" positives
+are half the time "and lock", "on lock" or "a lock" (one keyphrase,
+"lock").  Confusable files: one or two words or phrases of
+CONFUSABLE_WORDS and of RANDOM_CLOSE ("unlocked", "in luck", "unlike",
+"a log" ...) among random words with random punctuation, each phrase in
+about the same number of files (--confusable-scale: files per phrase / 8).
+Ordinary files: random word sequences and training licence sentences, half
+of the words each.
 """
 
 import argparse
@@ -225,6 +242,20 @@ CONFUSABLE_SENTENCES_TRAIN2 = [
     "Under the clock there is a small desk.",
 ]
 
+# Only with --texts random: phrases close to the keyphrases, besides
+# CONFUSABLE_WORDS, each spoken among random words; the second field lists
+# the keyphrase legitimately spoken in it, as in CONFUSABLE_WORDS.
+RANDOM_CLOSE = [
+    ("unlocked", ""), ("unlocking", ""), ("lockout", ""), ("clock", ""),
+    ("block", ""), ("a lock", "lock"), ("and lock", "lock"),
+    ("on lock", "lock"), ("in luck", ""), ("unlike", ""), ("unload", ""),
+    ("unless", ""), ("undo", ""), ("a log", ""), ("and look", ""),
+    ("in lock", "lock"), ("unlit", ""), ("a loch", ""), ("unplug", ""),
+    ("in log", ""), ("online", ""), ("the lock", "lock"), ("no luck", ""),
+]
+RANDOM_LOCK_PIECES = ["and lock", "on lock", "a lock"]
+RANDOM_PUNCT = [",", ",", ".", ";", "?", " -", "!"]
+
 
 def run(cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
@@ -347,15 +378,19 @@ def voice_pick(rnd, festival_share, spread=False):
     return v + ("+" + var if var else ""), rnd.randint(120, 200), rnd.randint(25, 75)
 
 
+def license_texts(files):
+    """The text of each licence file that this system has."""
+    for name in files:
+        path = os.path.join(LICENSES, name)
+        if os.path.exists(path):
+            yield open(path, encoding="utf-8", errors="replace").read()
+
+
 def license_chunks(files, words_wanted):
     bad = re.compile(r"lock|luck|clock|unload|a lot|unl|knock|flock|block",
                      re.IGNORECASE)
     sentences = []
-    for name in files:
-        path = os.path.join(LICENSES, name)
-        if not os.path.exists(path):
-            continue
-        text = open(path, encoding="utf-8", errors="replace").read()
+    for text in license_texts(files):
         text = re.sub(r"\s+", " ", text)
         for s in re.split(r"(?<=[.;:])\s+", text):
             s = re.sub(r"[^A-Za-z0-9,.;:'()\- ]", " ", s).strip()
@@ -373,6 +408,100 @@ def license_chunks(files, words_wanted):
     return chunks
 
 
+def random_vocabulary(files):
+    """Words of the training licence texts that sound like no keyphrase nor
+    confusable word: (every occurrence, each distinct word once)."""
+    bad = re.compile(r"lock|luck|clock|unload|unl|knock|flock|block|log|look|"
+                     r"long|^lot$|^lots$|allow|alarm|hello|online|unknown|undo|"
+                     r"unpack|love|ankle|^un", re.IGNORECASE)
+    tokens = []
+    for text in license_texts(files):
+        for w in re.findall(r"[A-Za-z]+(?:'[a-z]+)?", text):
+            if len(w) >= 2 or w.lower() in ("a", "i"):
+                if not bad.search(w):
+                    tokens.append(w.lower())
+    return tokens, sorted(set(tokens))
+
+
+def random_words(rnd, vocab, n, punct=0.12):
+    """n random words, half by their frequency in the texts, half uniformly
+    over the distinct words, with random punctuation between them."""
+    tokens, types = vocab
+    out = []
+    for i in range(n):
+        w = rnd.choice(tokens) if rnd.random() < 0.5 else rnd.choice(types)
+        if i + 1 < n and rnd.random() < punct:
+            w += rnd.choice(RANDOM_PUNCT)
+        out.append(w)
+    return " ".join(out)
+
+
+def random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp):
+    """The jobs of --texts random.  A job's text is "LEFT|KEY|RIGHT" where
+    the three pieces are spoken apart (positives), or plain text."""
+    nc = len(conds)
+    vocab = random_vocabulary(LICENSE_FILES_TRAIN)
+    jobs = []
+
+    def positive(key):
+        left = random_words(rnd, vocab, rnd.randint(0, 6))
+        right = random_words(rnd, vocab, rnd.randint(0, 6))
+        # the keyphrase piece may take its nearest word with it
+        if left and rnd.random() < 0.4:
+            lw = left.split(" ")
+            left, key = " ".join(lw[:-1]), lw[-1].rstrip(",.;?!-") + " " + key
+        if right and rnd.random() < 0.25:
+            rw = right.split(" ")
+            right, key = " ".join(rw[1:]), key + " " + rw[0].rstrip(",.;?!-")
+        if rnd.random() < 0.3:
+            key = key[0].upper() + key[1:]
+        if left and rnd.random() < 0.5:
+            left += rnd.choice(RANDOM_PUNCT)
+        return "|".join((left, key, right))
+
+    for i in range(n_unlock):
+        jobs.append(("positive/unlock-%04d.wav" % i, "positive", "unlock",
+                     positive("unlock"))
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+    for i in range(n_lock):
+        key = rnd.choice(RANDOM_LOCK_PIECES) if rnd.random() < 0.5 else "lock"
+        jobs.append(("positive/lock-%04d.wav" % i, "positive", "lock", positive(key))
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+
+    # ordinary: random words and licence sentences, about half of the words each
+    chunks = license_chunks(LICENSE_FILES_TRAIN, 10 ** 9)
+    rnd.shuffle(chunks)
+    texts, total = [], 0
+    while total < n_words:
+        if rnd.random() < 0.5:
+            text = random_words(rnd, vocab, rnd.randint(10, 40))
+        else:
+            text = chunks[len(texts) % len(chunks)]
+        text = text[0].upper() + text[1:] + "."
+        texts.append(text)
+        total += len(text.split())
+    for i, text in enumerate(texts):
+        jobs.append(("ordinary/text-%04d.wav" % i, "ordinary", "-", text)
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+
+    # confusable: every phrase about equally often, one or two per file
+    phrases = sorted(set(CONFUSABLE_WORDS + RANDOM_CLOSE))
+    n_conf = int(len(phrases) * 8 * conf_scale)
+    for i in range(n_conf):
+        ws = [phrases[i % len(phrases)]]
+        if rnd.random() < 0.3:
+            ws.append(rnd.choice(phrases))
+        parts = [random_words(rnd, vocab, rnd.randint(0, 6))]
+        for w, _ in ws:
+            parts += [w, random_words(rnd, vocab, rnd.randint(0, 6))]
+        text = " ".join(p for p in parts if p)
+        text = text[0].upper() + text[1:]
+        allowed = "lock" if any(a for _, a in ws) else "-"
+        jobs.append(("confusable/conf-%04d.wav" % i, "confusable", allowed, text)
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+    return jobs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("outdir", nargs="?", default="/tmp/kws-corpus")
@@ -380,9 +509,11 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply the number of files (0.1 for a quick look)")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--texts", choices=["eval", "train", "train2"], default="eval",
+    ap.add_argument("--texts", choices=["eval", "train", "train2", "random"],
+                    default="eval",
                     help="train, train2: carrier phrases, confusable sentences and "
-                    "licence texts disjoint from the default corpus")
+                    "licence texts disjoint from the default corpus; random: "
+                    "keyphrases and confusable words among random words")
     ap.add_argument("--spread", action="store_true",
                     help="wider tempo, pitch and SNR ranges (for training)")
     ap.add_argument("--unlock", type=int, help="positives of \"unlock\" (300 × scale)")
@@ -430,57 +561,78 @@ def main():
                   else 2 * args.scale)
     fs = args.festival_share
     sp = args.spread
-    unlock_texts = UNLOCK_TRAIN + (UNLOCK_TRAIN2 if train2 else []) if train else UNLOCK
-    lock_texts = LOCK_TRAIN + (LOCK_TRAIN2 if train2 else []) if train else LOCK
-    for i in range(n_unlock):
-        text = rnd.choice(unlock_texts)
-        jobs.append(("positive/unlock-%04d.wav" % i, "positive", "unlock", text)
-                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
-    for i in range(n_lock):
-        text = rnd.choice(lock_texts)
-        jobs.append(("positive/lock-%04d.wav" % i, "positive", "lock", text)
-                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
-    files = LICENSE_FILES_TRAIN if train else LICENSE_FILES
-    if train2:
-        chunks = license_chunks(files, 10 ** 9)
-        rnd.shuffle(chunks)
-        total, picked = 0, []
-        for c in chunks:
-            if total >= n_words:
-                break
-            picked.append(c)
-            total += len(c.split())
+    if args.texts == "random":
+        jobs = random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale,
+                           conds, fs, sp)
     else:
-        picked = license_chunks(files, n_words)
-    for i, text in enumerate(picked):
-        jobs.append(("ordinary/text-%04d.wav" % i, "ordinary", "-", text)
-                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
-    conf = list(CONFUSABLE_SENTENCES_TRAIN if train else CONFUSABLE_SENTENCES)
-    templates = CONFUSABLE_TEMPLATES_TRAIN if train else CONFUSABLE_TEMPLATES
-    if train2:
-        conf += CONFUSABLE_SENTENCES_TRAIN2
-        templates = templates + CONFUSABLE_TEMPLATES_TRAIN2
-    for w, _ in CONFUSABLE_WORDS:
-        for t in rnd.sample(templates, 6 if train2 else 4):
-            conf.append(t.format(w=w).capitalize() if t.startswith("{") else t.format(w=w))
-    n_conf = int(len(conf) * conf_scale)
-    for i in range(n_conf):
-        text = conf[i % len(conf)]
-        allowed = "lock" if re.search(r"\block\b", text, re.IGNORECASE) else "-"
-        jobs.append(("confusable/conf-%04d.wav" % i, "confusable", allowed, text)
-                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+        unlock_texts = UNLOCK_TRAIN + (UNLOCK_TRAIN2 if train2 else []) if train else UNLOCK
+        lock_texts = LOCK_TRAIN + (LOCK_TRAIN2 if train2 else []) if train else LOCK
+        for i in range(n_unlock):
+            text = rnd.choice(unlock_texts)
+            jobs.append(("positive/unlock-%04d.wav" % i, "positive", "unlock", text)
+                        + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+        for i in range(n_lock):
+            text = rnd.choice(lock_texts)
+            jobs.append(("positive/lock-%04d.wav" % i, "positive", "lock", text)
+                        + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+        files = LICENSE_FILES_TRAIN if train else LICENSE_FILES
+        if train2:
+            chunks = license_chunks(files, 10 ** 9)
+            rnd.shuffle(chunks)
+            total, picked = 0, []
+            for c in chunks:
+                if total >= n_words:
+                    break
+                picked.append(c)
+                total += len(c.split())
+        else:
+            picked = license_chunks(files, n_words)
+        for i, text in enumerate(picked):
+            jobs.append(("ordinary/text-%04d.wav" % i, "ordinary", "-", text)
+                        + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+        conf = list(CONFUSABLE_SENTENCES_TRAIN if train else CONFUSABLE_SENTENCES)
+        templates = CONFUSABLE_TEMPLATES_TRAIN if train else CONFUSABLE_TEMPLATES
+        if train2:
+            conf += CONFUSABLE_SENTENCES_TRAIN2
+            templates = templates + CONFUSABLE_TEMPLATES_TRAIN2
+        for w, _ in CONFUSABLE_WORDS:
+            for t in rnd.sample(templates, 6 if train2 else 4):
+                conf.append(t.format(w=w).capitalize() if t.startswith("{") else t.format(w=w))
+        n_conf = int(len(conf) * conf_scale)
+        for i in range(n_conf):
+            text = conf[i % len(conf)]
+            allowed = "lock" if re.search(r"\block\b", text, re.IGNORECASE) else "-"
+            jobs.append(("confusable/conf-%04d.wav" % i, "confusable", allowed, text)
+                        + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
 
     def build(job):
         rel, cls, phrase, text, voice, rate, pitch, cond, seed = job
         r = random.Random(seed)
         with tempfile.TemporaryDirectory() as tmp:
-            speech = say(text, voice, rate, pitch, tmp)
+            if "|" in text:
+                # LEFT|KEY|RIGHT (--texts random): spoken apart and joined
+                # with pauses; the extent is the KEY piece's
+                left, key, right = text.split("|")
+                speech = array.array("h")
+                k0 = k1 = 0
+                for j, piece in enumerate((left, None, key, None, right)):
+                    if piece is None:
+                        speech.extend([0] * int(RATE * r.uniform(0.0, 0.3)))
+                        continue
+                    k0 = len(speech) if j == 2 else k0
+                    if piece:
+                        speech.extend(say(piece, voice, rate, pitch, tmp))
+                    k1 = len(speech) if j == 2 else k1
+                text = " ".join(p for p in (left, key, right) if p)
+            else:
+                speech = say(text, voice, rate, pitch, tmp)
+                k0, k1 = 0, len(speech)
             pre = int(RATE * r.uniform(0.3, 1.0))
             post = int(RATE * r.uniform(0.5, 1.0))
             mixed = mix(speech, pre, post, cond, tmp, r, babble)
             write_wav(os.path.join(out, rel), mixed)
         return "\t".join([rel, cls, phrase, "%.3f" % (len(mixed) / RATE),
-                          "%.3f" % (pre / RATE), "%.3f" % ((pre + len(speech)) / RATE),
+                          "%.3f" % ((pre + k0) / RATE), "%.3f" % ((pre + k1) / RATE),
                           cond, voice + "/s%d/p%s" % (rate, pitch), text])
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
