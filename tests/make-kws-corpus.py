@@ -300,6 +300,11 @@ def say(text, voice, rate, pitch, tmp):
     cents, both applied by sox."""
     raw = os.path.join(tmp, "raw.wav")
     out = os.path.join(tmp, "16k.wav")
+    # a synthesiser that writes nothing must fail here, not leave the
+    # previous piece's audio to be read again
+    for path in (raw, out):
+        if os.path.exists(path):
+            os.remove(path)
     if voice.startswith("festival:"):
         txt = os.path.join(tmp, "text.txt")
         with open(txt, "w") as f:
@@ -311,7 +316,7 @@ def say(text, voice, rate, pitch, tmp):
         # pitch is an espeak-ng pitch, or "P+C": that, then a sox shift of C cents
         p = re.match(r"(\d+)([+-]\d+)?$", str(pitch))
         run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", p.group(1),
-             "-w", raw, text])
+             "-w", raw, "--", text])
         shift = ["pitch", str(int(p.group(2)))] if p.group(2) else []
         run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", out] + shift)
     samples, _ = read_wav(out)
@@ -441,6 +446,9 @@ def random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp)
     the three pieces are spoken apart (positives), or plain text."""
     nc = len(conds)
     vocab = random_vocabulary(LICENSE_FILES_TRAIN)
+    if not vocab[0]:
+        sys.exit("make-kws-corpus: --texts random needs the training licence texts "
+                 "in %s (Debian's base-files)" % LICENSES)
     jobs = []
 
     def positive(key):
@@ -452,7 +460,7 @@ def random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp)
             left, key = " ".join(lw[:-1]), lw[-1].rstrip(",.;?!-") + " " + key
         if right and rnd.random() < 0.25:
             rw = right.split(" ")
-            right, key = " ".join(rw[1:]), key + " " + rw[0].rstrip(",.;?!-")
+            right, key = " ".join(rw[1:]).lstrip(" -"), key + " " + rw[0].rstrip(",.;?!-")
         if rnd.random() < 0.3:
             key = key[0].upper() + key[1:]
         if left and rnd.random() < 0.5:
@@ -470,6 +478,9 @@ def random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp)
 
     # ordinary: random words and licence sentences, about half of the words each
     chunks = license_chunks(LICENSE_FILES_TRAIN, 10 ** 9)
+    if not chunks:
+        sys.exit("make-kws-corpus: no sentences in the training licence texts of %s"
+                 % LICENSES)
     rnd.shuffle(chunks)
     texts, total = [], 0
     while total < n_words:
