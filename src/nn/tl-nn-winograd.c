@@ -601,8 +601,24 @@ product (const Job   *j,
                j->u + (size_t) xi * s->c * s->oc, s->oc, 0.0f, mm, s->oc);
 }
 
-/* Tiles [t0, t1) from input to output on one thread, their V and M in
- * the workspace from α²·t0·(c + oc) floats on. */
+/* Where tiles [t0, t1) keep their V and M when a task takes them from
+ * input to output: the workspace from α²·t0·(c + oc) floats on. */
+INLINE void
+tiles_ws (const Job  *j,
+          int         t0,
+          int         t1,
+          const int   m,
+          float     **v,
+          float     **mm)
+{
+  const TlConv2dShape *s = j->s;
+  const int xi = (m + 2) * (m + 2);
+
+  *v = j->ws + (size_t) xi * t0 * (s->c + s->oc);
+  *mm = *v + (size_t) xi * (t1 - t0) * s->c;
+}
+
+/* Tiles [t0, t1) from input to output on one thread (tiles_ws ()). */
 INLINE void
 block_tiles (const Job *j,
              int        t0,
@@ -611,9 +627,9 @@ block_tiles (const Job *j,
 {
   const TlConv2dShape *s = j->s;
   const int xi = (m + 2) * (m + 2), n = t1 - t0;
-  float *v = j->ws + (size_t) xi * t0 * (s->c + s->oc);
-  float *mm = v + (size_t) xi * n * s->c;
+  float *v, *mm;
 
+  tiles_ws (j, t0, t1, m, &v, &mm);
   input_tiles (j, v, (size_t) n * s->c, t0, t1, m, ALL_ROWS);
   for (int x = 0; x < xi; x++)
     product (j, mm + (size_t) x * n * s->oc, v + (size_t) x * n * s->c, n, x);
@@ -739,21 +755,18 @@ taps_products (const Job *j,
       }
 }
 
-/* Tiles [t0, t1) from input to output, their V and M in the workspace
- * from α²·t0·(c + oc) floats on. */
+/* Tiles [t0, t1) from input to output (tiles_ws ()). */
 INLINE void
 taps_tiles (const Job *j,
             int        t0,
             int        t1,
             const int  m)
 {
-  const TlConv2dShape *s = j->s;
-  const int alpha = m + 2, xi = alpha * alpha, n = t1 - t0;
-  float *v = j->ws + (size_t) xi * t0 * (s->c + s->oc);
-  float *mm = v + (size_t) xi * n * s->c;
+  float *v, *mm;
 
+  tiles_ws (j, t0, t1, m, &v, &mm);
   taps_products (j, v, mm, t0, t1, m, ALL_ROWS);
-  output_tiles (j, mm, (size_t) n * s->oc, t0, t1, m);
+  output_tiles (j, mm, (size_t) (t1 - t0) * j->s->oc, t0, t1, m);
 }
 
 /* Task i of a pass (Job.pass), specialised for m at compile time:
