@@ -43,6 +43,7 @@
 #include "tl-model.h"
 #include "tl-nn-loss.h"
 #include "tl-nn-optim.h"
+#include "tl-nn.h"
 #include "tl-wav.h"
 
 /* Random shift of the window in training, frames either way. */
@@ -712,7 +713,7 @@ tl_ctl_kws_train (int    argc,
   g_autofree char *out = NULL;
   g_auto (GStrv) exclude = NULL;
   g_auto (GStrv) caches = NULL;
-  int epochs = 25, batch = 64, seed = 1, confusable_repeat = 1, noisy_repeat = 1;
+  int epochs = 25, batch = 64, seed = 1, confusable_repeat = 1, noisy_repeat = 1, threads = 0;
   double lr = 2e-3, floor_log10 = NAN;
   gboolean ok = TRUE, augment = FALSE;
   Data data;
@@ -728,6 +729,7 @@ tl_ctl_kws_train (int    argc,
     { "confusable-repeat", 0, 0, G_OPTION_ARG_INT, &confusable_repeat, N_("Show the examples of confusable files N times per epoch (default 1)"), N_("N") },
     { "noisy-repeat", 0, 0, G_OPTION_ARG_INT, &noisy_repeat, N_("Show the keyphrase examples of files at 10 dB SNR or less N times per epoch (default 1)"), N_("N") },
     { "exclude-voice", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, N_("Leave out files whose voice starts with PREFIX (repeatable)"), N_("PREFIX") },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Threads of the network's arithmetic (default: all cores)"), N_("N") },
     { NULL }
   };
 
@@ -740,6 +742,10 @@ tl_ctl_kws_train (int    argc,
     return tl_ctl_fail (_("--epochs must be ≥ 1, --batch 2…4096 and --learning-rate in (0, 1)"));
   if (confusable_repeat < 1 || confusable_repeat > 100 || noisy_repeat < 1 || noisy_repeat > 100)
     return tl_ctl_fail (_("--confusable-repeat and --noisy-repeat must be 1…100"));
+  if (threads < 0 || threads > 256)
+    return tl_ctl_fail (_("--threads must be 1…256 (0: all cores)"));
+  if (threads > 0)
+    tl_nn_set_threads (threads);
   if (caches != NULL && g_strv_length (caches) != (guint) argc - 1)
     return tl_ctl_fail (_("give one --cache per corpus (%d corpora, %u caches)"),
                         argc - 1, g_strv_length (caches));
