@@ -6,8 +6,8 @@
                              [--texts eval|train|train2|random]
                              [--unlock N] [--lock N]
                              [--ordinary-words N] [--confusable-scale F]
-                             [--festival-share F] [--no-librivox]
-                             [--spread]
+                             [--festival-share F] [--flite-share F]
+                             [--no-librivox] [--spread]
 
 OUTDIR (default /tmp/kws-corpus) receives 16 kHz mono 16-bit WAVs and
 manifest.tsv, one line per file:
@@ -24,7 +24,8 @@ positives).
 
 Speech comes from espeak-ng with many voices, variants, rates and pitches,
 and (half of the files) from Festival's American voices with sox tempo and
-pitch changes;
+pitch changes (training corpora may also take a share from Flite's voices,
+--flite-share, with the same changes);
 noise (pink, brown or white, or LibriVox babble) is mixed by sox at 20 and
 10 dB SNR; "clean" files carry only a -70 dBFS noise floor, as any real
 microphone does.  Ordinary speech is read from the licence texts in
@@ -98,6 +99,12 @@ FESTIVAL = {
     "festival:slt": "voice_cmu_us_slt_arctic_hts",
 }
 HAVE_FESTIVAL = shutil.which("text2wave") is not None
+
+# Flite's own voices (Debian flite): three speakers Festival's packages do
+# not have, or not in this synthesis (awb Scottish male, rms American male,
+# slt American female as a statistical voice instead of HTS).  Used only
+# with --flite-share, for training: the evaluation corpus has none.
+FLITE = ["flite:awb", "flite:rms", "flite:slt"]
 
 UNLOCK = ["unlock", "unlock", "unlock", "please unlock", "unlock it",
           "unlock the screen", "okay, unlock", "computer, unlock",
@@ -305,11 +312,14 @@ def say(text, voice, rate, pitch, tmp):
     for path in (raw, out):
         if os.path.exists(path):
             os.remove(path)
-    if voice.startswith("festival:"):
+    if voice.startswith(("festival:", "flite:")):
         txt = os.path.join(tmp, "text.txt")
         with open(txt, "w") as f:
             f.write(text + "\n")
-        run(["text2wave", "-eval", "(%s)" % FESTIVAL[voice], "-o", raw, txt])
+        if voice.startswith("flite:"):
+            run(["flite", "-voice", voice[len("flite:"):], "-f", txt, "-o", raw])
+        else:
+            run(["text2wave", "-eval", "(%s)" % FESTIVAL[voice], "-o", raw, txt])
         run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", out,
              "tempo", "%.2f" % (rate / 100.0), "pitch", str(pitch)])
     else:
@@ -367,12 +377,24 @@ def mix(speech, pre, post, condition, tmp, rnd, babble):
     return mixed[:n]
 
 
-def voice_pick(rnd, festival_share, spread=False):
-    if HAVE_FESTIVAL and rnd.random() < festival_share:
+def voice_pick(rnd, shares, spread=False):
+    """shares: (Festival's, Flite's) share of the files.  Without Flite the
+    draws are those of the corpora built before it was added."""
+    festival_share, flite_share = shares
+    synth = None
+    if flite_share > 0:
+        u = rnd.random()
+        if HAVE_FESTIVAL and u < festival_share:
+            synth = sorted(FESTIVAL)
+        elif u < festival_share + flite_share:
+            synth = FLITE
+    elif HAVE_FESTIVAL and rnd.random() < festival_share:
+        synth = sorted(FESTIVAL)
+    if synth is not None:
         if spread:
-            return (rnd.choice(sorted(FESTIVAL)), rnd.randint(78, 125),
+            return (rnd.choice(synth), rnd.randint(78, 125),
                     rnd.randint(-350, 350))
-        return (rnd.choice(sorted(FESTIVAL)), rnd.randint(88, 115),
+        return (rnd.choice(synth), rnd.randint(88, 115),
                 rnd.randint(-150, 150))
     v = rnd.choice(VOICES)
     var = rnd.choice(VARIANTS)
@@ -454,15 +476,21 @@ def random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp)
     def positive(key):
         left = random_words(rnd, vocab, rnd.randint(0, 6))
         right = random_words(rnd, vocab, rnd.randint(0, 6))
-        # the keyphrase piece may take its nearest word with it
+        # the keyphrase piece may take its nearest word with it (one side
+        # only); the keyphrase is then marked "[...]" in the piece, so that
+        # its extent can be told from the word's
+        bare = key
         if left and rnd.random() < 0.4:
             lw = left.split(" ")
             left, key = " ".join(lw[:-1]), lw[-1].rstrip(",.;?!-") + " " + key
-        if right and rnd.random() < 0.25:
+        if right and rnd.random() < 0.25 and key == bare:
             rw = right.split(" ")
             right, key = " ".join(rw[1:]).lstrip(" -"), key + " " + rw[0].rstrip(",.;?!-")
         if rnd.random() < 0.3:
             key = key[0].upper() + key[1:]
+        if len(key) != len(bare):
+            i = len(key) - len(bare) if key.lower().endswith(bare.lower()) else 0
+            key = key[:i] + "[" + key[i:i + len(bare)] + "]" + key[i + len(bare):]
         if left and rnd.random() < 0.5:
             left += rnd.choice(RANDOM_PUNCT)
         return "|".join((left, key, right))
@@ -535,15 +563,22 @@ def main():
                     help="confusable files per sentence (2 × scale)")
     ap.add_argument("--festival-share", type=float, default=0.5,
                     help="share of files spoken by Festival (if installed)")
+    ap.add_argument("--flite-share", type=float, default=0.0,
+                    help="share of files spoken by Flite's voices (for training; "
+                    "default none)")
     ap.add_argument("--no-librivox", action="store_true",
                     help="leave the LibriVox clips out of the corpus")
     args = ap.parse_args()
     train = args.texts in ("train", "train2")
     train2 = args.texts == "train2"
 
-    for tool in ("espeak-ng", "sox"):
+    for tool in ("espeak-ng", "sox") + (("flite",) if args.flite_share > 0 else ()):
         if shutil.which(tool) is None:
             sys.exit("make-kws-corpus: %s is missing (apt-get install %s)" % (tool, tool))
+    if not (0 <= args.festival_share <= 1 and 0 <= args.flite_share <= 1 and
+            args.festival_share + args.flite_share <= 1):
+        sys.exit("make-kws-corpus: --festival-share and --flite-share must be in "
+                 "[0, 1] and add up to at most 1")
 
     rnd = random.Random(args.seed)
     out = args.outdir
@@ -570,7 +605,7 @@ def main():
                else int(5200 * args.scale))
     conf_scale = (args.confusable_scale if args.confusable_scale is not None
                   else 2 * args.scale)
-    fs = args.festival_share
+    fs = (args.festival_share, args.flite_share)
     sp = args.spread
     if args.texts == "random":
         jobs = random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale,
@@ -632,8 +667,20 @@ def main():
                         continue
                     k0 = len(speech) if j == 2 else k0
                     if piece:
-                        speech.extend(say(piece, voice, rate, pitch, tmp))
+                        speech.extend(say(piece.replace("[", "").replace("]", ""),
+                                          voice, rate, pitch, tmp))
                     k1 = len(speech) if j == 2 else k1
+                m = re.fullmatch(r"(.*)\[(.*)\](.*)", key)
+                if m:
+                    # a neighbouring word in the piece: the keyphrase's extent
+                    # is as long as the keyphrase spoken alone, from the
+                    # piece's end (or start, with the word after it)
+                    d = len(say(m.group(2), voice, rate, pitch, tmp))
+                    if m.group(1):
+                        k0 = max(k0, k1 - d)
+                    else:
+                        k1 = min(k1, k0 + d)
+                    key = key.replace("[", "").replace("]", "")
                 text = " ".join(p for p in (left, key, right) if p)
             else:
                 speech = say(text, voice, rate, pitch, tmp)
