@@ -53,8 +53,11 @@ training licence texts (never the GPL-3 nor any sentence of the evaluation
 set) that matches no keyphrase or confusable word.  Positives: the
 keyphrase with 0-6 random words either side, each side spoken as a
 separate utterance and joined with pauses of 0-0.3 s (the keyphrase piece
-sometimes takes its nearest word with it), so that word_start/end_s is the
-extent of the keyphrase piece, not of the whole text; "lock" positives
+sometimes takes its nearest word on one side with it), so that
+word_start/end_s is the extent of the keyphrase piece, not of the whole
+text; when the piece holds a neighbouring word, the extent is cut to the
+length of the keyphrase spoken alone by the same voice, from the piece's
+end (word before) or start (word after); "lock" positives
 are half the time "and lock", "on lock" or "a lock" (one keyphrase,
 "lock").  Confusable files: one or two words or phrases of
 CONFUSABLE_WORDS and of RANDOM_CLOSE ("unlocked", "in luck", "unlike",
