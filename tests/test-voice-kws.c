@@ -123,13 +123,13 @@ check_keyword (TlKwsEngine *engine,
   g_assert_cmpuint (n_accepted, ==, 1);
 }
 
-/* The default thresholds (unlock 0.9983, lock 0.9490: the lowest with no
+/* The default thresholds (unlock 0.9980, lock 0.9310: the lowest with no
  * false alarm in the held-out training speech, README "Voice") miss both
- * clips: the verifier gives "unlock" 0.995 and "lock" 0.927 (their lowest
- * over the three windows).  The words are found and placed at
- * sensitivities a user can set. */
+ * clips: the verifier gives "unlock" 0.998 (just below) and "lock" 0.826
+ * (their lowest over the three windows).  The words are found and placed
+ * at sensitivities a user can set. */
 #define TEST_UNLOCK_THRESHOLD 0.99
-#define TEST_LOCK_THRESHOLD   0.85
+#define TEST_LOCK_THRESHOLD   0.80
 
 static void
 check_keyword_at (const char *file,

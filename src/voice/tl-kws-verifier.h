@@ -36,8 +36,8 @@ G_BEGIN_DECLS
 /* Default thresholds on the verifier's probability: the lowest with no
  * false alarm on the held-out files of the first two training corpora
  * (/tmp/kws-train-held2, README "Voice"). */
-#define TL_KWS_VERIFIER_UNLOCK_THRESHOLD 0.9983
-#define TL_KWS_VERIFIER_LOCK_THRESHOLD   0.9490
+#define TL_KWS_VERIFIER_UNLOCK_THRESHOLD 0.9980
+#define TL_KWS_VERIFIER_LOCK_THRESHOLD   0.9310
 
 typedef enum
 {
