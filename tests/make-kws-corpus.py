@@ -389,7 +389,7 @@ def voice_pick(rnd, shares, spread=False):
         u = rnd.random()
         if HAVE_FESTIVAL and u < festival_share:
             synth = sorted(FESTIVAL)
-        elif u < festival_share + flite_share:
+        elif festival_share <= u < festival_share + flite_share:
             synth = FLITE
     elif HAVE_FESTIVAL and rnd.random() < festival_share:
         synth = sorted(FESTIVAL)
