@@ -26,6 +26,9 @@
  * each time with its own random draw.  The class weights count the
  * repeats, so each class still weighs as much as the others; what moves
  * is the weight of these examples within their class.
+ *
+ * --width trains a wider or narrower network (tl-kws-verifier.h); the
+ * example caches hold features only, so they serve any width.
  */
 #include "config.h"
 
