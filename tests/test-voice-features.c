@@ -1,5 +1,6 @@
 /* test-voice-features.c — log-mel features against a direct DFT, the
- * verifier's window, the verifier model's load errors and its ensembles
+ * verifier's window, the verifier model's load errors, its widths and its
+ * ensembles
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -303,6 +304,183 @@ test_verifier_ensemble (void)
   g_rmdir (dir);
 }
 
+/* A network of @width with random weights and running statistics, saved
+ * to @path, prepared for inference unfolded: the reference. */
+static TlNet *
+random_net (int         width,
+            guint64     seed,
+            const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GRand) rng = g_rand_new_with_seed ((guint32) seed);
+  TlNet *net = tl_kws_verifier_net_new_width (width, &error);
+  TlNnError err = { 0 };
+
+  g_assert_no_error (error);
+  tl_net_init_params (net, seed);
+  for (int i = 0; i < tl_net_n_tensors (net); i++)
+    {
+      TlNnTensor *t = tl_net_tensor (net, i);
+      gboolean var = g_str_has_suffix (t->name, ".var");
+
+      /* running statistics (and biases) away from their initial values,
+       * so that folding them has something to do */
+      if (var || g_str_has_suffix (t->name, ".mean") || g_str_has_suffix (t->name, ".bias") ||
+          g_str_has_suffix (t->name, ".beta"))
+        for (size_t j = 0; j < t->count; j++)
+          t->data[j] = var ? g_rand_double_range (rng, 0.5, 2) : g_rand_double_range (rng, -0.3, 0.3);
+    }
+  g_assert_true (tl_model_save (net, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (tl_net_prepare (net, 1, false, &err));
+  return net;
+}
+
+/* A model file brings its width: a wide net saved and loaded gives the
+ * logits of the net it was saved from; an ensemble of members of
+ * different widths gives the softmax of their mean logits. */
+static void
+test_verifier_widths (void)
+{
+  g_autofree char *path = tl_kws_verifier_default_path ();
+  g_auto (GStrv) defaults = tl_kws_verifier_default_paths ();
+  g_autofree char *dir = g_dir_make_tmp ("tl-kws-widths-XXXXXX", NULL);
+  g_autofree char *wide_path = g_build_filename (dir, "wide.tlnn", NULL);
+  g_autofree char *narrow_path = g_build_filename (dir, "narrow.tlnn", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlNet) wide = random_net (32, 7, wide_path);
+  g_autoptr (TlNet) narrow = random_net (8, 8, narrow_path);
+  g_autoptr (TlNet) standard = tl_kws_verifier_net_new (&error);
+  g_autoptr (TlKwsVerifier) w = NULL, mixed = NULL;
+  g_autoptr (TlKwsMel) mel = tl_kws_mel_new ();
+  g_autofree gint16 *pcm = g_new (gint16, 24000);
+  g_autofree float *win = g_new (float, TL_KWS_VERIFIER_INPUT);
+  const char *members[] = { path, wide_path, narrow_path, NULL };
+  double max_alone = 0, max_mixed = 0, spread = 0;
+  TlNnError err = { 0 };
+
+  /* the committed members are of the default width */
+  for (guint i = 0; defaults[i] != NULL; i++)
+    {
+      g_assert_cmpint (tl_kws_verifier_file_width (defaults[i], &error), ==, TL_KWS_VERIFIER_WIDTH);
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (tl_kws_verifier_file_width (wide_path, &error), ==, 32);
+  g_assert_cmpint (tl_kws_verifier_file_width (narrow_path, &error), ==, 8);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tl_net_n_params (wide), >, 10 * tl_net_n_params (narrow));
+
+  g_assert_true (tl_model_load_params (standard, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (tl_net_prepare (standard, 1, false, &err));
+  w = tl_kws_verifier_load (wide_path, &error);
+  g_assert_no_error (error);
+  mixed = tl_kws_verifier_load_ensemble (members, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tl_kws_verifier_n_members (mixed), ==, 3);
+
+  for (guint32 seed = 1; seed <= 6; seed++)
+    {
+      double pw[TL_KWS_N_CLASSES], pm[TL_KWS_N_CLASSES], ref_w[TL_KWS_N_CLASSES];
+      double ref_m[TL_KWS_N_CLASSES];
+      float mean[TL_KWS_N_CLASSES] = { 0 };
+      TlNet *refs[] = { standard, wide, narrow };
+
+      make_signal (pcm, 24000, seed);
+      tl_kws_mel_window (mel, win, pcm, 24000, 12000 + 1000 * seed, TL_KWS_VERIFIER_FRAMES);
+      tl_kws_verifier_classify (w, win, pw);
+      tl_kws_verifier_classify (mixed, win, pm);
+      tl_kws_softmax (ref_w, tl_net_forward (wide, win, 1, false), TL_KWS_N_CLASSES);
+      for (int r = 0; r < 3; r++)
+        {
+          const float *logits = tl_net_forward (refs[r], win, 1, false);
+          for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+            mean[k] += logits[k] / 3;
+        }
+      tl_kws_softmax (ref_m, mean, TL_KWS_N_CLASSES);
+      for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+        {
+          max_alone = MAX (max_alone, fabs (pw[k] - ref_w[k]));
+          max_mixed = MAX (max_mixed, fabs (pm[k] - ref_m[k]));
+          spread = MAX (spread, fabs (pm[k] - pw[k]));
+        }
+    }
+  g_test_message ("width 32 loaded against the net it was saved from: max |Δp| = %.3g; "
+                  "ensemble of widths 16, 32 and 8 against the softmax of the three nets' "
+                  "mean logits: %.3g (the ensemble against the wide net alone: %.3g)",
+                  max_alone, max_mixed, spread);
+  g_assert_cmpfloat (max_alone, <, 1e-5);
+  g_assert_cmpfloat (max_mixed, <, 1e-5);
+  g_assert_cmpfloat (spread, >, 1e-3);
+
+  g_unlink (wide_path);
+  g_unlink (narrow_path);
+  g_rmdir (dir);
+}
+
+/* Model files whose shapes match no width the verifier supports. */
+static void
+expect_shape_error (TlNet      *net,
+                    const char *path,
+                    const char *what)
+{
+  g_autoptr (GError) error = NULL;
+  TlNnError err = { 0 };
+
+  g_assert_true (tl_net_build (net, &err));
+  g_assert_true (tl_model_save (net, path, &error));
+  g_assert_no_error (error);
+  expect_load_error (path, what);
+}
+
+static void
+test_verifier_bad_widths (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("tl-kws-widths-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "bad.tlnn", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlNet) net = NULL;
+  int x;
+
+  g_assert_null (tl_kws_verifier_net_new_width (TL_KWS_VERIFIER_MIN_WIDTH - 1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (tl_kws_verifier_net_new_width (TL_KWS_VERIFIER_MAX_WIDTH + 1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* conv1 narrower than any supported width */
+  net = tl_net_new (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1);
+  x = tl_net_conv2d (net, 0, "conv1", TL_KWS_VERIFIER_MIN_WIDTH - 1, 3, 3, 2, TL_PAD_SAME, 1, true);
+  tl_net_dense (net, x, "logits", TL_KWS_N_CLASSES, true);
+  expect_shape_error (net, path, "conv1 too narrow");
+  g_assert_cmpint (tl_kws_verifier_file_width (path, &error), ==, 0);
+  g_assert_error (error, TL_MODEL_ERROR, TL_MODEL_ERROR_SHAPE);
+  g_clear_error (&error);
+  g_clear_pointer (&net, tl_net_free);
+
+  /* conv1 5×5 */
+  net = tl_net_new (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1);
+  x = tl_net_conv2d (net, 0, "conv1", 24, 5, 5, 2, TL_PAD_SAME, 1, true);
+  tl_net_dense (net, x, "logits", TL_KWS_N_CLASSES, true);
+  expect_shape_error (net, path, "conv1 5×5");
+  g_clear_pointer (&net, tl_net_free);
+
+  /* conv1 of width 24, but conv2 not twice as wide */
+  net = tl_net_new (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1);
+  x = tl_net_conv2d (net, 0, "conv1", 24, 3, 3, 2, TL_PAD_SAME, 1, true);
+  x = tl_net_batchnorm (net, x, "bn1", 1e-5f, 0.1f);
+  x = tl_net_maxpool (net, x, 2, 2, TL_PAD_VALID);
+  x = tl_net_conv2d (net, x, "conv2", 32, 3, 3, 1, TL_PAD_SAME, 1, true);
+  tl_net_dense (net, x, "logits", TL_KWS_N_CLASSES, true);
+  expect_shape_error (net, path, "conv2 of another width");
+  /* its width is read, but the rest does not match it */
+  g_assert_cmpint (tl_kws_verifier_file_width (path, &error), ==, 24);
+  g_assert_no_error (error);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -313,5 +491,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/verifier/load-errors", test_verifier_load_errors);
   g_test_add_func ("/twinlock/voice/verifier/classify", test_verifier_classify);
   g_test_add_func ("/twinlock/voice/verifier/ensemble", test_verifier_ensemble);
+  g_test_add_func ("/twinlock/voice/verifier/widths", test_verifier_widths);
+  g_test_add_func ("/twinlock/voice/verifier/bad-widths", test_verifier_bad_widths);
   return g_test_run ();
 }

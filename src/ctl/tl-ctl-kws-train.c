@@ -26,6 +26,9 @@
  * each time with its own random draw.  The class weights count the
  * repeats, so each class still weighs as much as the others; what moves
  * is the weight of these examples within their class.
+ *
+ * --width trains a wider or narrower network (tl-kws-verifier.h); the
+ * example caches hold features only, so they serve any width.
  */
 #include "config.h"
 
@@ -538,9 +541,10 @@ train (GPtrArray     *items,
        int            batch,
        float          lr_max,
        guint32        seed,
+       int            width,
        GError       **error)
 {
-  g_autoptr (TlNet) net = tl_kws_verifier_net_new (error);
+  g_autoptr (TlNet) net = tl_kws_verifier_net_new_width (width, error);
   g_autoptr (GRand) rng = g_rand_new_with_seed (seed);
   g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autofree float *input = NULL, *dlogits = NULL, *m = NULL, *v = NULL;
@@ -714,6 +718,7 @@ tl_ctl_kws_train (int    argc,
   g_auto (GStrv) exclude = NULL;
   g_auto (GStrv) caches = NULL;
   int epochs = 25, batch = 64, seed = 1, confusable_repeat = 1, noisy_repeat = 1, threads = 0;
+  int width = TL_KWS_VERIFIER_WIDTH;
   double lr = 2e-3, floor_log10 = NAN;
   gboolean ok = TRUE, augment = FALSE;
   Data data;
@@ -730,6 +735,7 @@ tl_ctl_kws_train (int    argc,
     { "noisy-repeat", 0, 0, G_OPTION_ARG_INT, &noisy_repeat, N_("Show the keyphrase examples of files at 10 dB SNR or less N times per epoch (default 1)"), N_("N") },
     { "exclude-voice", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, N_("Leave out files whose voice starts with PREFIX (repeatable)"), N_("PREFIX") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Threads of the network's arithmetic (default: all cores)"), N_("N") },
+    { "width", 0, 0, G_OPTION_ARG_INT, &width, N_("Channels of the first convolution; the others have 2 and 4 times as many (default 16)"), N_("N") },
     { NULL }
   };
 
@@ -746,6 +752,9 @@ tl_ctl_kws_train (int    argc,
     return tl_ctl_fail (_("--threads must be 1…256 (0: all cores)"));
   if (threads > 0)
     tl_nn_set_threads (threads);
+  if (width < TL_KWS_VERIFIER_MIN_WIDTH || width > TL_KWS_VERIFIER_MAX_WIDTH)
+    return tl_ctl_fail (_("--width must be %d…%d"), TL_KWS_VERIFIER_MIN_WIDTH,
+                        TL_KWS_VERIFIER_MAX_WIDTH);
   if (caches != NULL && g_strv_length (caches) != (guint) argc - 1)
     return tl_ctl_fail (_("give one --cache per corpus (%d corpora, %u caches)"),
                         argc - 1, g_strv_length (caches));
@@ -774,7 +783,7 @@ tl_ctl_kws_train (int    argc,
     }
   if (!ok || !select_examples (items, exclude, &data, &error) ||
       !train (items, &data, held->data, augment, confusable_repeat, noisy_repeat, exclude, out,
-              epochs, batch, lr, seed, &error))
+              epochs, batch, lr, seed, width, &error))
     {
       g_array_unref (data.examples);
       g_array_unref (data.features);

@@ -50,27 +50,36 @@ tl_kws_class_phrase (TlKwsClass klass)
 }
 
 TlNet *
-tl_kws_verifier_net_new (GError **error)
+tl_kws_verifier_net_new_width (int      width,
+                               GError **error)
 {
-  TlNet *net = tl_net_new (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1);
+  TlNet *net;
   TlNnError err = { 0 };
   int x;
 
-  x = tl_net_conv2d (net, 0, "conv1", 16, 3, 3, 2, TL_PAD_SAME, 1, true);
+  if (width < TL_KWS_VERIFIER_MIN_WIDTH || width > TL_KWS_VERIFIER_MAX_WIDTH)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("The keyword verifier's width must be %d…%d, not %d"),
+                   TL_KWS_VERIFIER_MIN_WIDTH, TL_KWS_VERIFIER_MAX_WIDTH, width);
+      return NULL;
+    }
+  net = tl_net_new (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1);
+  x = tl_net_conv2d (net, 0, "conv1", width, 3, 3, 2, TL_PAD_SAME, 1, true);
   x = tl_net_batchnorm (net, x, "bn1", 1e-5f, 0.1f);
   x = tl_net_relu (net, x);
   x = tl_net_maxpool (net, x, 2, 2, TL_PAD_VALID);
-  x = tl_net_conv2d (net, x, "conv2", 32, 3, 3, 1, TL_PAD_SAME, 1, true);
+  x = tl_net_conv2d (net, x, "conv2", 2 * width, 3, 3, 1, TL_PAD_SAME, 1, true);
   x = tl_net_batchnorm (net, x, "bn2", 1e-5f, 0.1f);
   x = tl_net_relu (net, x);
   x = tl_net_maxpool (net, x, 2, 2, TL_PAD_VALID);
-  x = tl_net_conv2d (net, x, "conv3", 64, 3, 3, 1, TL_PAD_SAME, 1, true);
+  x = tl_net_conv2d (net, x, "conv3", 4 * width, 3, 3, 1, TL_PAD_SAME, 1, true);
   x = tl_net_batchnorm (net, x, "bn3", 1e-5f, 0.1f);
   x = tl_net_relu (net, x);
   /* Where a sound lies in the window matters ("lock" at its end after
    * "un", or alone): a dense layer over the whole map, not an average. */
   x = tl_net_maxpool (net, x, 2, 2, TL_PAD_VALID);
-  x = tl_net_dense (net, x, "hidden", 64, true);
+  x = tl_net_dense (net, x, "hidden", 4 * width, true);
   x = tl_net_relu (net, x);
   tl_net_dense (net, x, "logits", TL_KWS_N_CLASSES, true);
   if (!tl_net_build (net, &err))
@@ -80,6 +89,12 @@ tl_kws_verifier_net_new (GError **error)
       return NULL;
     }
   return net;
+}
+
+TlNet *
+tl_kws_verifier_net_new (GError **error)
+{
+  return tl_kws_verifier_net_new_width (TL_KWS_VERIFIER_WIDTH, error);
 }
 
 static char *
@@ -117,17 +132,42 @@ tl_kws_verifier_default_paths (void)
   return paths;
 }
 
+int
+tl_kws_verifier_file_width (const char  *path,
+                            GError     **error)
+{
+  g_autoptr (TlNet) file = tl_model_load (path, error);
+  TlNnTensor *t;
+  int width;
+
+  if (file == NULL)
+    return 0;
+  /* conv1's weights: [3][3][1][width] */
+  t = tl_net_find_tensor (file, "conv1.weight");
+  width = t != NULL && t->ndim == 4 ? t->dims[3] : 0;
+  if (t == NULL || t->ndim != 4 || t->dims[0] != 3 || t->dims[1] != 3 || t->dims[2] != 1 ||
+      width < TL_KWS_VERIFIER_MIN_WIDTH || width > TL_KWS_VERIFIER_MAX_WIDTH)
+    {
+      g_set_error (error, TL_MODEL_ERROR, TL_MODEL_ERROR_SHAPE,
+                   _("“%s” holds no keyword verifier: its first convolution (conv1) is not "
+                     "3×3 over one channel with %d…%d outputs"),
+                   path, TL_KWS_VERIFIER_MIN_WIDTH, TL_KWS_VERIFIER_MAX_WIDTH);
+      return 0;
+    }
+  return width;
+}
+
 static TlNet *
 load_net (const char  *path,
           GError     **error)
 {
   g_autoptr (TlNet) net = NULL;
   TlNnError err = { 0 };
+  int width = tl_kws_verifier_file_width (path, error);
 
-  net = tl_kws_verifier_net_new (error);
-  if (net == NULL)
-    return NULL;
-  if (!tl_model_load_params (net, path, error))
+  if (width > 0)
+    net = tl_kws_verifier_net_new_width (width, error);
+  if (net == NULL || !tl_model_load_params (net, path, error))
     {
       g_prefix_error (error, _("The keyword verifier cannot start (retrain it with “twinlockctl kws train”, see README): "));
       return NULL;

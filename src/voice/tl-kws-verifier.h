@@ -6,16 +6,19 @@
  *
  * The window: TL_KWS_VERIFIER_FRAMES frames (tl-kws-features.h) whose last
  * one ends TL_KWS_VERIFIER_AFTER frames after the end of the word the
- * keyphrase search proposed.  The network (built by
- * tl_kws_verifier_net_new(), trained by `twinlockctl kws train`):
+ * keyphrase search proposed.  The network of width w (built by
+ * tl_kws_verifier_net_new_width(), trained by `twinlockctl kws train
+ * --width`; w = 16 by default, ≈ 2.5 M multiply-adds, and for any w
+ * ≈ 9000 w + 9000 w²):
  *
- *   [100 × 40 × 1] conv 3×3/2 16, BN, ReLU → max pool 2
- *   → conv 3×3 32, BN, ReLU → max pool 2 → conv 3×3 64, BN, ReLU
- *   → max pool 2 → [6 × 2 × 64] dense 64, ReLU → dense 3 (logits:
+ *   [100 × 40 × 1] conv 3×3/2 w, BN, ReLU → max pool 2
+ *   → conv 3×3 2w, BN, ReLU → max pool 2 → conv 3×3 4w, BN, ReLU
+ *   → max pool 2 → [6 × 2 × 4w] dense 4w, ReLU → dense 3 (logits:
  *   other, unlock, lock)
  *
- * A model file brings the weights only: its tensors must match this
- * description, so a file cannot bring another architecture.
+ * A model file brings the weights only: the width is read from conv1's
+ * weights, and every tensor must then match this description at that
+ * width, so a file cannot bring another architecture.
  *
  * A verifier may be an ensemble: several such networks, trained
  * independently, whose logits are averaged before the softmax.
@@ -32,6 +35,11 @@ G_BEGIN_DECLS
 #define TL_KWS_VERIFIER_AFTER  8
 #define TL_KWS_VERIFIER_INPUT  (TL_KWS_VERIFIER_FRAMES * 40)
 #define TL_KWS_VERIFIER_FILE   "kws-verifier.tlnn"
+/* The network's width w (see above) by default, and the widths a model
+ * may have. */
+#define TL_KWS_VERIFIER_WIDTH     16
+#define TL_KWS_VERIFIER_MIN_WIDTH 4
+#define TL_KWS_VERIFIER_MAX_WIDTH 64
 
 /* Default thresholds on the verifier's probability: the lowest with no
  * false alarm on the held-out files of the first two training corpora
@@ -51,8 +59,18 @@ typedef enum
 TlKwsClass   tl_kws_class_from_phrase  (const char *phrase);
 const char  *tl_kws_class_phrase       (TlKwsClass  klass);
 
-/* The architecture, built, parameters zero (not prepared). */
+/* The architecture at the default width, built, parameters zero (not
+ * prepared). */
 TlNet       *tl_kws_verifier_net_new   (GError    **error);
+/* The same at @width (TL_KWS_VERIFIER_MIN_WIDTH…_MAX_WIDTH). */
+TlNet       *tl_kws_verifier_net_new_width (int      width,
+                                            GError **error);
+
+/* The width of the verifier network in the model file at @path, read
+ * from its first convolution's weights; 0 with @error set if the file
+ * cannot be read or holds no verifier of a supported width. */
+int          tl_kws_verifier_file_width (const char  *path,
+                                         GError     **error);
 
 /* Where the installed (or, in the source tree, the committed) model is;
  * $TWINLOCK_MODELDIR overrides. */
