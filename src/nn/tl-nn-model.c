@@ -455,18 +455,15 @@ tl_nn_model_load (const char *path,
 }
 
 bool
-tl_nn_model_load_params (TlNet      *net,
-                         const char *path,
-                         TlNnError  *err)
+tl_nn_net_copy_params (TlNet       *net,
+                       TlNet       *from,
+                       const char  *source,
+                       TlNnError   *err)
 {
-  TlNet *file = tl_nn_model_load (path, err);
-
-  if (file == NULL)
-    return false;
   for (int i = 0; i < tl_net_n_tensors (net); i++)
     {
       TlNnTensor *t = tl_net_tensor (net, i);
-      TlNnTensor *f = tl_net_find_tensor (file, t->name);
+      TlNnTensor *f = tl_net_find_tensor (from, t->name);
       bool same = f != NULL && f->ndim == t->ndim;
 
       for (int d = 0; same && d < t->ndim; d++)
@@ -475,12 +472,25 @@ tl_nn_model_load_params (TlNet      *net,
         {
           tl_nn_fail (err, f ? TL_NN_ERROR_SHAPE : TL_NN_ERROR_MISSING,
                       f ? "tensor “%s” has another shape in %s" : "%s: no tensor “%s”",
-                      f ? t->name : path, f ? path : t->name);
-          tl_net_free (file);
+                      f ? t->name : source, f ? source : t->name);
           return false;
         }
       memcpy (t->data, f->data, t->count * sizeof (float));
     }
-  tl_net_free (file);
   return true;
+}
+
+bool
+tl_nn_model_load_params (TlNet      *net,
+                         const char *path,
+                         TlNnError  *err)
+{
+  TlNet *file = tl_nn_model_load (path, err);
+  bool ok;
+
+  if (file == NULL)
+    return false;
+  ok = tl_nn_net_copy_params (net, file, path, err);
+  tl_net_free (file);
+  return ok;
 }

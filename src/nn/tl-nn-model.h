@@ -39,6 +39,9 @@ TlNet *tl_nn_model_load_memory (const void *data, size_t size, TlNnError *err);
 /* Copies the parameters of a model file into an existing, built net: every
  * tensor of net must be in the file with the same shape. */
 bool   tl_nn_model_load_params (TlNet *net, const char *path, TlNnError *err);
+/* The same from a net already read (tl_nn_model_load), which @source
+ * names in errors. */
+bool   tl_nn_net_copy_params   (TlNet *net, TlNet *from, const char *source, TlNnError *err);
 
 /* The checksum a file of `size` bytes must carry in its header (the
  * checksum covers everything after the 128-byte header).  For tools and

@@ -43,6 +43,17 @@ tl_model_load (const char  *path,
   return net;
 }
 
+static void
+params_error (GError          **error,
+              const TlNnError  *err,
+              const char       *path)
+{
+  g_autofree char *display = g_filename_display_name (path);
+  g_autofree char *context = g_strdup_printf (_("Cannot load weights from “%s”"), display);
+
+  tl_model_set_error (error, err, context);
+}
+
 gboolean
 tl_model_load_params (TlNet       *net,
                       const char  *path,
@@ -55,10 +66,27 @@ tl_model_load_params (TlNet       *net,
 
   if (!tl_nn_model_load_params (net, path, &err))
     {
-      g_autofree char *display = g_filename_display_name (path);
-      g_autofree char *context = g_strdup_printf (_("Cannot load weights from “%s”"), display);
+      params_error (error, &err, path);
+      return FALSE;
+    }
+  return TRUE;
+}
 
-      tl_model_set_error (error, &err, context);
+gboolean
+tl_model_copy_params (TlNet       *net,
+                      TlNet       *from,
+                      const char  *path,
+                      GError     **error)
+{
+  TlNnError err = { 0 };
+
+  g_return_val_if_fail (net != NULL, FALSE);
+  g_return_val_if_fail (from != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!tl_nn_net_copy_params (net, from, path, &err))
+    {
+      params_error (error, &err, path);
       return FALSE;
     }
   return TRUE;

@@ -41,6 +41,12 @@ TlNet   *tl_model_load        (const char  *path,
 gboolean tl_model_load_params (TlNet       *net,
                                const char  *path,
                                GError     **error);
+/* The parameters of @from, a model file already read from @path
+ * (tl_model_load), into @net: the same checks as tl_model_load_params. */
+gboolean tl_model_copy_params (TlNet       *net,
+                               TlNet       *from,
+                               const char  *path,
+                               GError     **error);
 gboolean tl_model_save        (TlNet       *net,
                                const char  *path,
                                GError     **error);

@@ -132,19 +132,16 @@ tl_kws_verifier_default_paths (void)
   return paths;
 }
 
-int
-tl_kws_verifier_file_width (const char  *path,
-                            GError     **error)
+/* The width of the verifier in @file, a model file read from @path. */
+static int
+net_width (TlNet       *file,
+           const char  *path,
+           GError     **error)
 {
-  g_autoptr (TlNet) file = tl_model_load (path, error);
-  TlNnTensor *t;
-  int width;
-
-  if (file == NULL)
-    return 0;
   /* conv1's weights: [3][3][1][width] */
-  t = tl_net_find_tensor (file, "conv1.weight");
-  width = t != NULL && t->ndim == 4 ? t->dims[3] : 0;
+  TlNnTensor *t = tl_net_find_tensor (file, "conv1.weight");
+  int width = t != NULL && t->ndim == 4 ? t->dims[3] : 0;
+
   if (t == NULL || t->ndim != 4 || t->dims[0] != 3 || t->dims[1] != 3 || t->dims[2] != 1 ||
       width < TL_KWS_VERIFIER_MIN_WIDTH || width > TL_KWS_VERIFIER_MAX_WIDTH)
     {
@@ -157,21 +154,34 @@ tl_kws_verifier_file_width (const char  *path,
   return width;
 }
 
+int
+tl_kws_verifier_file_width (const char  *path,
+                            GError     **error)
+{
+  g_autoptr (TlNet) file = tl_model_load (path, error);
+
+  return file != NULL ? net_width (file, path, error) : 0;
+}
+
 static TlNet *
 load_net (const char  *path,
           GError     **error)
 {
+  g_autoptr (TlNet) file = tl_model_load (path, error);
   g_autoptr (TlNet) net = NULL;
   TlNnError err = { 0 };
-  int width = tl_kws_verifier_file_width (path, error);
+  int width = file != NULL ? net_width (file, path, error) : 0;
 
+  /* the file is read once: its width, then its weights into the
+   * verifier's own architecture at that width */
   if (width > 0)
     net = tl_kws_verifier_net_new_width (width, error);
-  if (net == NULL || !tl_model_load_params (net, path, error))
+  if (net == NULL || !tl_model_copy_params (net, file, path, error))
     {
       g_prefix_error (error, _("The keyword verifier cannot start (retrain it with “twinlockctl kws train”, see README): "));
       return NULL;
     }
+  g_clear_pointer (&file, tl_net_free);
   tl_net_fold (net);
   if (!tl_net_prepare (net, 1, false, &err))
     {
