@@ -56,6 +56,12 @@ void      tl_kws_mel_window          (const TlKwsMel *mel,
                                       gint64          n_samples,
                                       gint64          end,
                                       int             n_frames);
+/* The same by tl_kws_mel_frame_reference (): its naive reference. */
+void      tl_kws_mel_window_reference (float          *out,
+                                       const gint16   *samples,
+                                       gint64          n_samples,
+                                       gint64          end,
+                                       int             n_frames);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlKwsMel, tl_kws_mel_free)
 
