@@ -14,13 +14,14 @@
 
 #include "tl-nn.h"
 
-static JsonObject *
-run_json (const char * const *args,
-          JsonParser         *parser)
+/* Runs twinlockctl with @args; its output in @out and @err; whether it
+ * exited with success. */
+static gboolean
+run_ctl (const char * const  *args,
+         char               **out,
+         char               **err)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr (GError) error = NULL;
   int status = 0;
 
@@ -29,9 +30,20 @@ run_json (const char * const *args,
     g_ptr_array_add (argv, (gpointer) *args);
   g_ptr_array_add (argv, NULL);
   g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &out, &err, &status, &error);
+                out, err, &status, &error);
   g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+static JsonObject *
+run_json (const char * const *args,
+          JsonParser         *parser)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!run_ctl (args, &out, &err))
     g_error ("twinlockctl failed: %s", err);
   json_parser_load_from_data (parser, out, -1, &error);
   g_assert_no_error (error);
@@ -81,11 +93,71 @@ test_bench_faces (void)
   g_assert_cmpfloat (json_object_get_double_member (o, "encoder_ms"), >, 0.0);
 }
 
+static void
+test_bench_kws (void)
+{
+  g_autofree char *wav = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock.wav", NULL);
+  const char *args[] = { "bench", "kws", "--json", "-n", "3", "--naive-runs", "1", "--passes", "1",
+                         "--wav", wav, NULL };
+  const char *missing_model[] = { "bench", "kws", "--wav", wav, "--verifier", "/nonexistent/v.tlnn", NULL };
+  const char *bad_wav[] = { "bench", "kws", "--wav", "/nonexistent/speech.wav", NULL };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o = run_json (args, parser);
+  JsonArray *members = json_object_get_array_member (o, "members");
+  g_autofree char *out1 = NULL, *err1 = NULL, *out2 = NULL, *err2 = NULL;
+  double sum = 0;
+
+  g_assert_cmpint (json_object_get_int_member (o, "runs"), ==, 3);
+  g_assert_cmpfloat (json_object_get_double_member (o, "audio_s"), >, 0.5);
+  g_assert_cmpfloat (json_object_get_double_member (o, "search_rtf_wall"), >, 0.0);
+  g_assert_cmpfloat (json_object_get_double_member (o, "search_rtf_cpu"), >, 0.0);
+  g_assert_cmpfloat (json_object_get_double_member (o, "pipeline_rtf_wall"), >, 0.0);
+  /* the clip says "unlock": the window is a real candidate's */
+  g_assert_cmpint (json_object_get_int_member (o, "verified"), >=, 1);
+  g_assert_true (json_object_get_boolean_member (o, "window_from_candidate"));
+  g_assert_cmpfloat (json_object_get_double_member (o, "features_ms"), >, 0.0);
+  g_assert_cmpfloat (json_object_get_double_member (o, "features_naive_ms"), >, 0.0);
+  /* the checks beside the times: fast and naive agree */
+  g_test_message ("features: max |fast - naive| %g",
+                  json_object_get_double_member (o, "features_max_abs_diff"));
+  g_assert_cmpfloat (json_object_get_double_member (o, "features_max_abs_diff"), <, 1e-2);
+  g_assert_cmpuint (json_array_get_length (members), >=, 1);
+  for (guint m = 0; m < json_array_get_length (members); m++)
+    {
+      JsonObject *n = json_array_get_object_element (members, m);
+      double macs = json_object_get_double_member (n, "multiply_adds");
+      double ms = json_object_get_double_member (n, "forward_ms");
+
+      g_test_message ("network %u: max |fast - naive| of the logits %g", m + 1,
+                      json_object_get_double_member (n, "max_abs_diff"));
+      g_assert_cmpfloat (json_object_get_double_member (n, "max_abs_diff"), <, 1e-3);
+      g_assert_cmpfloat (macs, >, 1e6);
+      g_assert_cmpfloat (ms, >, 0.0);
+      g_assert_cmpfloat (json_object_get_double_member (n, "naive_ms"), >, 0.0);
+      /* GFLOP/s is the multiply-adds over the median time */
+      g_assert_cmpfloat (fabs (json_object_get_double_member (n, "gflops") - 2 * macs / (ms * 1e6)), <,
+                         0.01 + 0.01 * json_object_get_double_member (n, "gflops"));
+      sum += macs;
+    }
+  /* a candidate: three windows through every network */
+  g_assert_cmpfloat (fabs (json_object_get_double_member (o, "candidate_multiply_adds") - 3 * sum), <, 1.0);
+  g_assert_cmpfloat (json_object_get_double_member (o, "candidate_ms"), >, 0.0);
+
+  /* bad input: a message that names it, nothing on stdout */
+  g_assert_false (run_ctl (missing_model, &out1, &err1));
+  g_assert_cmpstr (out1, ==, "");
+  g_assert_nonnull (strstr (err1, "/nonexistent/v.tlnn"));
+  g_assert_false (run_ctl (bad_wav, &out2, &err2));
+  g_assert_cmpstr (out2, ==, "");
+  g_assert_nonnull (strstr (err2, "/nonexistent/speech.wav"));
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/twinlock/ctl/bench/nn", test_bench_nn);
   g_test_add_func ("/twinlock/ctl/bench/faces", test_bench_faces);
+  g_test_add_func ("/twinlock/ctl/bench/kws", test_bench_kws);
   return g_test_run ();
 }

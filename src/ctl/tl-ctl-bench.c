@@ -12,6 +12,7 @@
 static const TlCtlBench benches[] = {
   { "nn", N_("BLIS kernels, sgemm peak, the face encoder's layers"), tl_ctl_bench_nn },
   { "faces", N_("Face detector, landmarks and encoder per face"), tl_ctl_bench_faces },
+  { "kws", N_("Keyphrase search on speech, the keyword verifier per candidate"), tl_ctl_bench_kws },
   { NULL, NULL, NULL }
 };
 

@@ -23,5 +23,6 @@ typedef struct
 int tl_ctl_bench    (int argc, char **argv);
 int tl_ctl_bench_nn (int argc, char **argv);
 int tl_ctl_bench_faces (int argc, char **argv);
+int tl_ctl_bench_kws (int argc, char **argv);
 
 G_END_DECLS

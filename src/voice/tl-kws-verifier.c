@@ -235,6 +235,14 @@ tl_kws_verifier_n_members (TlKwsVerifier *self)
   return self->nets->len;
 }
 
+TlNet *
+tl_kws_verifier_member_net (TlKwsVerifier *self,
+                            guint          member)
+{
+  g_return_val_if_fail (member < self->nets->len, NULL);
+  return self->nets->pdata[member];
+}
+
 void
 tl_kws_verifier_free (TlKwsVerifier *self)
 {

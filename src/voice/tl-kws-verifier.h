@@ -87,6 +87,10 @@ TlKwsVerifier *tl_kws_verifier_load    (const char     *path,
 TlKwsVerifier *tl_kws_verifier_load_ensemble (const char * const *paths,
                                               GError            **error);
 guint          tl_kws_verifier_n_members (TlKwsVerifier *self);
+/* Member @member's network, folded and prepared for batch 1 (owned by
+ * the verifier; for measuring it, e.g. `twinlockctl bench kws`). */
+TlNet         *tl_kws_verifier_member_net (TlKwsVerifier *self,
+                                           guint          member);
 void           tl_kws_verifier_free    (TlKwsVerifier  *self);
 /* Class probabilities (softmax of the members' mean logits) of one window
  * of [TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] features. */
