@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -826,6 +827,79 @@ test_ctl_train_repeat (void)
   remove_train_corpus (dir, files, G_N_ELEMENTS (files), made);
 }
 
+/* `twinlockctl kws eval` breaks detection down by who spoke the
+ * positives, from the manifest's voice column: Festival, Flite and
+ * espeak-ng each on their own (a Flite clip that says "lock" where the
+ * manifest promises "unlock" is Flite's miss, not espeak-ng's). */
+static void
+test_ctl_eval_sources (void)
+{
+  const char *ctl = g_getenv ("TWINLOCKCTL");
+  const char * const files[] = { "kws-unlock.wav", "kws-lock.wav", "speech-no-keyword.wav" };
+  const char *lines = "# path\tclass\tphrase\tduration_s\tword_start_s\tword_end_s\tcondition\tvoice\ttext\n"
+                      "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\tfestival:slt/s100/p0\tunlock\n"
+                      "kws-lock.wav\tpositive\tunlock\t1.8\t0.5\t1.2\tclean\tflite:awb/s100/p0\tunlock\n"
+                      "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\ten-us+m3/s150/p50\tunlock\n"
+                      "speech-no-keyword.wav\tordinary\t-\t3.4\t0\t3.4\trecorded\tlibrivox\tsome speech\n";
+  g_autofree char *dir = make_train_corpus (files, G_N_ELEMENTS (files), lines);
+  const char *argv[] = { ctl, "kws", "eval", dir, "--json", NULL };
+  const char *argv_text[] = { ctl, "kws", "eval", dir, NULL };
+  const char * const none[] = { NULL };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *out = NULL, *err = NULL, *text = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonArray *stages;
+  gboolean seen = FALSE;
+  int status = 0;
+
+  g_assert_nonnull (ctl);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("stdout: %s\nstderr: %s", out, err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  stages = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "stages");
+  for (guint i = 0; i < json_array_get_length (stages); i++)
+    {
+      JsonObject *st = json_array_get_object_element (stages, i);
+      JsonArray *by;
+      double det[3];
+      const char * const names[] = { "festival", "flite", "espeak-ng" };
+
+      if (!g_str_equal (json_object_get_string_member (st, "phrase"), "unlock"))
+        continue;
+      by = json_object_get_array_member (st, "detection_by_source");
+      g_assert_nonnull (by);
+      g_assert_cmpuint (json_array_get_length (by), ==, 3);
+      for (guint k = 0; k < 3; k++)
+        {
+          JsonObject *o = json_array_get_object_element (by, k);
+
+          g_assert_cmpstr (json_object_get_string_member (o, "source"), ==, names[k]);
+          g_assert_cmpint (json_object_get_int_member (o, "positives"), ==, 1);
+          det[k] = json_object_get_double_member (o, "detection");
+        }
+      /* the same clip for Festival and espeak-ng; Flite's says "lock" */
+      g_assert_cmpfloat (det[0], ==, det[2]);
+      g_assert_cmpfloat (det[1], ==, 0.0);
+      g_assert_cmpfloat (json_object_get_double_member (st, "detection_espeak"), ==, det[2]);
+      g_assert_cmpfloat (json_object_get_double_member (st, "detection_festival"), ==, det[0]);
+      seen |= det[0] == 100.0;
+    }
+  /* at some stage (the raw search's default at least) the "unlock" clip
+   * is detected: 100 % for espeak-ng, where Flite's miss would have made
+   * it 50 % */
+  g_assert_true (seen);
+
+  g_clear_pointer (&err, g_free);
+  g_spawn_sync (NULL, (char **) argv_text, NULL, G_SPAWN_DEFAULT, NULL, NULL, &text, &err, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (text, "Flite   0.0%, espeak-ng 100.0%)"));
+  remove_train_corpus (dir, files, G_N_ELEMENTS (files), none);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -834,6 +908,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/kws/lock", test_lock);
   g_test_add_func ("/twinlock/voice/kws/combine-after-windows", test_combine_after_windows);
   g_test_add_func ("/twinlock/voice/kws/ctl-eval-combine-options", test_ctl_eval_combine_options);
+  g_test_add_func ("/twinlock/voice/kws/ctl-eval-sources", test_ctl_eval_sources);
   g_test_add_func ("/twinlock/voice/kws/no-keyword", test_no_keyword);
   g_test_add_func ("/twinlock/voice/kws/librivox", test_librivox);
   g_test_add_func ("/twinlock/voice/kws/raw-overlap", test_raw_engine_confuses);

@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "tl-ctl-kws-corpus.h"
 
@@ -20,6 +21,26 @@ tl_kws_item_free (gpointer data)
   g_free (it->voice);
   g_clear_pointer (&it->candidates, g_ptr_array_unref);
   g_free (it);
+}
+
+const char *
+tl_kws_voice_source (const char *voice)
+{
+  const char *colon = strchr (voice, ':');
+  const char *slash = strchr (voice, '/');
+  g_autofree char *prefix = NULL;
+
+  if (colon != NULL && colon > voice && (slash == NULL || colon < slash))
+    {
+      prefix = g_strndup (voice, colon - voice);
+      for (const char *c = prefix; *c; c++)
+        if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_')
+          return g_intern_static_string ("unknown");
+      return g_intern_string (prefix);
+    }
+  if (g_str_equal (voice, "librivox"))
+    return g_intern_static_string ("librivox");
+  return g_intern_static_string ("espeak-ng");
 }
 
 GPtrArray *
@@ -71,7 +92,7 @@ tl_kws_corpus_load (const char  *dir,
       it->word_start = g_ascii_strtod (f[4], NULL);
       it->word_end = g_ascii_strtod (f[5], NULL);
       it->condition = g_strdup (f[6]);
-      it->festival = g_str_has_prefix (f[7], "festival:");
+      it->source = tl_kws_voice_source (f[7]);
       it->voice = g_strdup (f[7]);
       it->text = g_strdup (f[8]);
       g_ptr_array_add (items, it);

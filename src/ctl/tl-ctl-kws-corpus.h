@@ -20,8 +20,9 @@ typedef struct
   double     word_start;
   double     word_end;
   char      *condition;
-  gboolean   festival;    /* spoken by Festival, not espeak-ng */
-  char      *voice;       /* e.g. "festival:slt/s100/p0", "en-us+m3/s150/p50", "librivox" */
+  const char *source;     /* who spoke it: tl_kws_voice_source () of voice */
+  char      *voice;       /* e.g. "festival:slt/s100/p0", "flite:awb/s120/p0",
+                             "en-us+m3/s150/p50", "librivox" */
   char      *text;
   GPtrArray *candidates;  /* TlKwsCandidate */
 } Item;
@@ -30,6 +31,12 @@ void       tl_kws_item_free   (gpointer     data);
 /* Items of dir/manifest.tsv (element free func: tl_kws_item_free). */
 GPtrArray *tl_kws_corpus_load (const char  *dir,
                                GError     **error);
+/* Who spoke a file, from its voice column (tests/make-kws-corpus.py):
+ * "festival" and "flite" for "festival:…" and "flite:…", "librivox" for
+ * the recorded clips, "espeak-ng" for espeak-ng's voices (no prefix); any
+ * other "NAME:…" gives NAME (letters, digits, '-' and '_'; else
+ * "unknown").  Interned: compare pointers. */
+const char *tl_kws_voice_source (const char *voice);
 /* Whether a negative file legitimately speaks @phrase ("and lock the door"). */
 gboolean   tl_kws_item_allows (const Item  *it,
                                const char  *phrase);

@@ -19,18 +19,67 @@
 #include "tl-kws-engine.h"
 #include "tl-wav.h"
 
+/* Who spoke the positives (tl_kws_voice_source ()), in the order the
+ * detection is broken down by; past MAX_SOURCES - 1 of them, the rest
+ * share the last entry, "other". */
+#define MAX_SOURCES 8
+
+typedef struct
+{
+  const char *name[MAX_SOURCES];  /* interned */
+  guint       n;
+} Sources;
+
 typedef struct
 {
   int    n_pos, n_hit;        /* positives of the phrase, detected */
-  int    n_pos_f, n_hit_f;    /* the same, Festival's voices only */
+  int    n_pos_s[MAX_SOURCES], n_hit_s[MAX_SOURCES]; /* the same per source */
   int    fa_ord, fa_conf;     /* false alarms of the phrase */
   int    fa_pos;              /* false alarms inside positive files (other phrase / wrong place) */
 } Tally;
+
+static guint
+source_index (const Sources *sources,
+              const char    *source)
+{
+  for (guint i = 0; i < sources->n; i++)
+    if (sources->name[i] == source)
+      return i;
+  return MAX_SOURCES - 1;
+}
+
+/* The sources of @items' positives: Festival, Flite and espeak-ng first
+ * (in that order), then any other in the order they come. */
+static void
+find_sources (GPtrArray *items,
+              Sources   *sources)
+{
+  const char * const first[] = { "festival", "flite", "espeak-ng" };
+
+  memset (sources, 0, sizeof *sources);
+  for (guint k = 0; k <= G_N_ELEMENTS (first); k++)
+    for (guint i = 0; i < items->len; i++)
+      {
+        const Item *it = items->pdata[i];
+
+        if (it->klass != CLASS_POSITIVE ||
+            (k < G_N_ELEMENTS (first) && it->source != g_intern_static_string (first[k])) ||
+            source_index (sources, it->source) < MAX_SOURCES - 1)
+          continue;
+        if (sources->n == MAX_SOURCES - 1)
+          {
+            sources->name[sources->n++] = g_intern_static_string ("other");
+            return;
+          }
+        sources->name[sources->n++] = it->source;
+      }
+}
 
 /* Applies a decision (stages, threshold per phrase) to every file's
  * candidates, as the engine would have decided them. */
 static void
 tally (GPtrArray         *items,
+       const Sources     *sources,
        TlKwsStages        stages,
        const char        *phrase,
        double             threshold,
@@ -79,8 +128,8 @@ tally (GPtrArray         *items,
         {
           t->n_pos++;
           t->n_hit += hit;
-          t->n_pos_f += it->festival;
-          t->n_hit_f += it->festival && hit;
+          t->n_pos_s[source_index (sources, it->source)]++;
+          t->n_hit_s[source_index (sources, it->source)] += hit;
         }
     }
 }
@@ -211,6 +260,58 @@ percentile (GArray *a,
   return g_array_index (a, double, (guint) ceil (p * (a->len - 1)));
 }
 
+/* Detection (%) of the positives spoken by @source, NAN without any. */
+static double
+source_detection (const Sources *sources,
+                  const Tally   *t,
+                  const char    *source)
+{
+  guint i = source_index (sources, g_intern_static_string (source));
+
+  return sources->name[i] == g_intern_static_string (source) && t->n_pos_s[i] > 0
+           ? 100.0 * t->n_hit_s[i] / t->n_pos_s[i] : NAN;
+}
+
+/* "(Festival 53.4%, Flite 50.0%, espeak-ng 68.8%)": the sources that
+ * spoke positives of the phrase. */
+static char *
+text_by_source (const Sources *sources,
+                const Tally   *t)
+{
+  GString *out = g_string_new ("(");
+
+  for (guint i = 0; i < sources->n; i++)
+    {
+      const char *name = sources->name[i];
+
+      if (t->n_pos_s[i] == 0)
+        continue;
+      if (g_str_equal (name, "festival"))
+        name = "Festival";
+      else if (g_str_equal (name, "flite"))
+        name = "Flite";
+      g_string_append_printf (out, "%s%s %5.1f%%", out->len > 1 ? ", " : "", name,
+                              100.0 * t->n_hit_s[i] / t->n_pos_s[i]);
+    }
+  g_string_append_c (out, ')');
+  return g_string_free (out, FALSE);
+}
+
+/* The same as JSON objects: source, positives, detection. */
+static char *
+json_by_source (const Sources *sources,
+                const Tally   *t)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < sources->n; i++)
+    if (t->n_pos_s[i] > 0)
+      g_string_append_printf (out, "%s{\"source\": \"%s\", \"positives\": %d, \"detection\": %.2f}",
+                              out->len > 0 ? ", " : "", sources->name[i], t->n_pos_s[i],
+                              100.0 * t->n_hit_s[i] / t->n_pos_s[i]);
+  return g_string_free (out, FALSE);
+}
+
 static int
 report (GPtrArray  *items,
         TlKwsStages run,
@@ -232,11 +333,13 @@ report (GPtrArray  *items,
   double p50_cpu = median (latency_cpu), p95_cpu = percentile (latency_cpu, 0.95);
   g_autoptr (GArray) points = g_array_new (FALSE, FALSE, sizeof (DetPoint));
   guint last_stage = 0;
+  Sources sources;
   double p90_word = percentile (latency_word, 0.90), p90_cpu = percentile (latency_cpu, 0.90);
 
   for (guint s = 0; s < G_N_ELEMENTS (stage_table); s++)
     if (stage_was_run (&stage_table[s], run))
       last_stage = s;
+  find_sources (items, &sources);
 
   if (json)
     g_string_append_printf (out, "{\n  \"files\": %u, \"audio_s\": %.1f, \"ordinary_h\": %.4f, \"confusable_h\": %.4f,\n"
@@ -271,6 +374,7 @@ report (GPtrArray  *items,
         double thr = tl_kws_default_threshold (phrase, st->stages);
         double other_thr = tl_kws_default_threshold (other, st->stages);
         double best_thr = NAN, best_det = -1;
+        g_autofree char *by_source = NULL;
         Tally t, bt = { 0 };
 
         for (double x = st->lo; x <= st->hi + 1e-9; x = next_threshold (st, x))
@@ -278,7 +382,7 @@ report (GPtrArray  *items,
             Tally u;
             double det, fo, fc;
 
-            tally (items, st->stages, phrase, x, other_thr, &u);
+            tally (items, &sources, st->stages, phrase, x, other_thr, &u);
             det = u.n_pos ? 100.0 * u.n_hit / u.n_pos : NAN;
             fo = h_ord > 0 ? u.fa_ord / h_ord : NAN;
             fc = h_conf > 0 ? u.fa_conf / h_conf : NAN;
@@ -295,28 +399,29 @@ report (GPtrArray  *items,
                 bt = u;
               }
           }
-        tally (items, st->stages, phrase, thr, other_thr, &t);
+        tally (items, &sources, st->stages, phrase, thr, other_thr, &t);
         if (json)
           g_string_append_printf (out, "    {\"stage\": \"%s\", \"phrase\": \"%s\", \"threshold\": %.5f, "
                                   "\"positives\": %d, \"detection\": %.2f, \"detection_festival\": %.2f, "
-                                  "\"detection_espeak\": %.2f, \"fa_per_hour_ordinary\": %.2f, "
+                                  "\"detection_espeak\": %.2f, \"detection_by_source\": [%s], "
+                                  "\"fa_per_hour_ordinary\": %.2f, "
                                   "\"fa_per_hour_confusable\": %.2f, \"fa_in_positives\": %d, "
                                   "\"best_threshold\": %.5f, \"best_detection\": %.2f}%s\n",
                                   st->name, phrase, thr, t.n_pos,
                                   t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN,
-                                  t.n_pos_f ? 100.0 * t.n_hit_f / t.n_pos_f : NAN,
-                                  t.n_pos > t.n_pos_f ? 100.0 * (t.n_hit - t.n_hit_f) / (t.n_pos - t.n_pos_f) : NAN,
+                                  source_detection (&sources, &t, "festival"),
+                                  source_detection (&sources, &t, "espeak-ng"),
+                                  by_source = json_by_source (&sources, &t),
                                   h_ord > 0 ? t.fa_ord / h_ord : NAN,
                                   h_conf > 0 ? t.fa_conf / h_conf : NAN, t.fa_pos,
                                   best_thr, best_det,
                                   (s == last_stage && eval_phrases[k + 1] == NULL) ? "" : ",");
         else
           {
-            g_string_append_printf (out, "%-20s %-7s %9.5f %7.1f%% (Festival %5.1f%%, espeak-ng %5.1f%%) %9.2f %9.2f %7d   ",
+            g_string_append_printf (out, "%-20s %-7s %9.5f %7.1f%% %-38s %9.2f %9.2f %7d   ",
                                     st->name, phrase, thr,
                                     t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN,
-                                    t.n_pos_f ? 100.0 * t.n_hit_f / t.n_pos_f : NAN,
-                                    t.n_pos > t.n_pos_f ? 100.0 * (t.n_hit - t.n_hit_f) / (t.n_pos - t.n_pos_f) : NAN,
+                                    by_source = text_by_source (&sources, &t),
                                     h_ord > 0 ? t.fa_ord / h_ord : NAN,
                                     h_conf > 0 ? t.fa_conf / h_conf : NAN, t.fa_pos);
             if (best_det >= 0)
