@@ -99,15 +99,23 @@ test_bench_kws (void)
   g_autofree char *wav = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock.wav", NULL);
   const char *args[] = { "bench", "kws", "--json", "-n", "3", "--naive-runs", "1", "--passes", "1",
                          "--wav", wav, NULL };
+  /* --naive-runs not given: 10, or all the runs when fewer */
+  const char *few_runs[] = { "bench", "kws", "--json", "-n", "3", "--passes", "1", "--wav", wav, NULL };
   const char *missing_model[] = { "bench", "kws", "--wav", wav, "--verifier", "/nonexistent/v.tlnn", NULL };
   const char *bad_wav[] = { "bench", "kws", "--wav", "/nonexistent/speech.wav", NULL };
   g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) few_parser = json_parser_new ();
   JsonObject *o = run_json (args, parser);
+  JsonObject *few = run_json (few_runs, few_parser);
   JsonArray *members = json_object_get_array_member (o, "members");
   g_autofree char *out1 = NULL, *err1 = NULL, *out2 = NULL, *err2 = NULL;
   double sum = 0;
 
   g_assert_cmpint (json_object_get_int_member (o, "runs"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (o, "naive_runs"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (few, "runs"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (few, "naive_runs"), ==, 3);
+  g_assert_cmpfloat (json_object_get_double_member (few, "features_naive_ms"), >, 0.0);
   g_assert_cmpfloat (json_object_get_double_member (o, "audio_s"), >, 0.5);
   g_assert_cmpfloat (json_object_get_double_member (o, "search_rtf_wall"), >, 0.0);
   g_assert_cmpfloat (json_object_get_double_member (o, "search_rtf_cpu"), >, 0.0);

@@ -357,7 +357,7 @@ tl_ctl_bench_kws (int    argc,
   g_autoptr (TlKwsMel) mel = NULL;
   TlKwsEngine *pipeline = NULL, *search = NULL;
   gboolean json = FALSE;
-  int runs = 100, naive_runs = 10, passes = 3, threads = 0, warmup = 5;
+  int runs = 100, naive_runs = -1, passes = 3, threads = 0, warmup = 5;
   double audio_s = 0, feat_diff = 0, search_wall, search_cpu, pipe_wall, pipe_cpu;
   double net_diff[8] = { 0 }, ensemble_flops = 0;
   g_autofree double *rtf = NULL;
@@ -372,7 +372,7 @@ tl_ctl_bench_kws (int    argc,
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, N_("Timed runs of each verifier part (default 100)"), N_("N") },
-    { "naive-runs", 0, 0, G_OPTION_ARG_INT, &naive_runs, N_("Of those, runs that also time the naive references (default 10)"), N_("N") },
+    { "naive-runs", 0, 0, G_OPTION_ARG_INT, &naive_runs, N_("Of those, runs that also time the naive references (default 10, or --runs when fewer)"), N_("N") },
     { "passes", 'p', 0, G_OPTION_ARG_INT, &passes, N_("Passes of the keyphrase search over the audio (default 3)"), N_("N") },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default: all cores)"), N_("N") },
     { "wav", 'w', 0, G_OPTION_ARG_FILENAME_ARRAY, &wav_paths,
@@ -387,7 +387,10 @@ tl_ctl_bench_kws (int    argc,
     return 2;
   if (runs < 1 || runs > 100000)
     return tl_ctl_fail (_("--runs must be between 1 and 100000"));
-  if (naive_runs < 1 || naive_runs > runs)
+  /* not given: 10, fewer when --runs is */
+  if (naive_runs == -1)
+    naive_runs = MIN (10, runs);
+  else if (naive_runs < 1 || naive_runs > runs)
     return tl_ctl_fail (_("--naive-runs must be between 1 and --runs"));
   if (passes < 1 || passes > 1000)
     return tl_ctl_fail (_("--passes must be between 1 and 1000"));
