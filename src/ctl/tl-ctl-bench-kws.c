@@ -360,6 +360,7 @@ tl_ctl_bench_kws (int    argc,
   int runs = 100, naive_runs = -1, passes = 3, threads = 0, warmup = 5;
   double audio_s = 0, feat_diff = 0, search_wall, search_cpu, pipe_wall, pipe_cpu;
   double net_diff[8] = { 0 }, ensemble_flops = 0;
+  float logits[8][TL_KWS_N_CLASSES];
   g_autofree double *rtf = NULL;
   Pass first = { 0 };
   Part feat = { 0 }, feat_ref = { 0 }, cand = { 0 }, fwd[8] = { { 0 } }, fwd_ref[8] = { { 0 } };
@@ -372,7 +373,7 @@ tl_ctl_bench_kws (int    argc,
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, N_("Timed runs of each verifier part (default 100)"), N_("N") },
-    { "naive-runs", 0, 0, G_OPTION_ARG_INT, &naive_runs, N_("Of those, runs that also time the naive references (default 10, or --runs when fewer)"), N_("N") },
+    { "naive-runs", 0, 0, G_OPTION_ARG_INT, &naive_runs, N_("Runs of the naive references, after the timed runs (default 10, or --runs when fewer)"), N_("N") },
     { "passes", 'p', 0, G_OPTION_ARG_INT, &passes, N_("Passes of the keyphrase search over the audio (default 3)"), N_("N") },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default: all cores)"), N_("N") },
     { "wav", 'w', 0, G_OPTION_ARG_FILENAME_ARRAY, &wav_paths,
@@ -505,33 +506,47 @@ tl_ctl_bench_kws (int    argc,
   tl_nn_pool_stats (&s0);
   for (int r = 0; r < runs; r++)
     {
-      /* the naive references in evenly spread runs */
-      gboolean naive = (gint64) r * naive_runs / runs != ((gint64) r + 1) * naive_runs / runs;
       Start t;
 
       start (&t);
       tl_kws_mel_window (mel, v.features, v.wav->samples, v.wav->n_frames, v.end,
                          TL_KWS_VERIFIER_FRAMES);
       stop (&t, &feat);
-      if (naive)
+      for (guint m = 0; m < n_members; m++)
         {
           start (&t);
-          tl_kws_mel_window_reference (v.features_ref, v.wav->samples, v.wav->n_frames, v.end,
-                                       TL_KWS_VERIFIER_FRAMES);
-          stop (&t, &feat_ref);
-          feat_diff = MAX (feat_diff, max_abs_diff (v.features, v.features_ref, TL_KWS_VERIFIER_INPUT));
+          tl_net_forward (tl_kws_verifier_member_net (verifier, m), v.features, 1, false);
+          stop (&t, &fwd[m]);
         }
+      start (&t);
+      run_candidate (&v);
+      stop (&t, &cand);
+    }
+  tl_nn_pool_stats (&s1);
+
+  /* The naive references after all the fast runs: hundreds of
+   * milliseconds of direct DFT evict the caches, which would slow the
+   * fast run after each of them.  Compared with the fast window's
+   * features, and each network's logits on them. */
+  tl_kws_mel_window (mel, v.features, v.wav->samples, v.wav->n_frames, v.end,
+                     TL_KWS_VERIFIER_FRAMES);
+  for (guint m = 0; m < n_members; m++)
+    memcpy (logits[m], tl_net_forward (tl_kws_verifier_member_net (verifier, m), v.features, 1, false),
+            sizeof logits[m]);
+  for (int r = 0; r < naive_runs; r++)
+    {
+      Start t;
+
+      start (&t);
+      tl_kws_mel_window_reference (v.features_ref, v.wav->samples, v.wav->n_frames, v.end,
+                                   TL_KWS_VERIFIER_FRAMES);
+      stop (&t, &feat_ref);
+      feat_diff = MAX (feat_diff, max_abs_diff (v.features, v.features_ref, TL_KWS_VERIFIER_INPUT));
       for (guint m = 0; m < n_members; m++)
         {
           TlNet *net = tl_kws_verifier_member_net (verifier, m);
-          const float *logits = NULL;
-          gboolean known = TRUE;
+          gboolean known;
 
-          start (&t);
-          logits = tl_net_forward (net, v.features, 1, false);
-          stop (&t, &fwd[m]);
-          if (!naive)
-            continue;
           start (&t);
           known = net_forward_reference (net, v.features, v.acts[m]);
           stop (&t, &fwd_ref[m]);
@@ -541,14 +556,10 @@ tl_ctl_bench_kws (int    argc,
                            verifier_paths[m]);
               goto out;
             }
-          net_diff[m] = MAX (net_diff[m], max_abs_diff (logits, v.acts[m][tl_net_output (net)],
+          net_diff[m] = MAX (net_diff[m], max_abs_diff (logits[m], v.acts[m][tl_net_output (net)],
                                                        TL_KWS_N_CLASSES));
         }
-      start (&t);
-      run_candidate (&v);
-      stop (&t, &cand);
     }
-  tl_nn_pool_stats (&s1);
   if (getloadavg (load, 1) < 1)
     load[0] = -1.0;
   worker_pct = s1.chunks > s0.chunks
@@ -607,7 +618,7 @@ tl_ctl_bench_kws (int    argc,
       g_print (_("  %u candidates, %u verified, %.3f ms each on average by the engine's own clock\n"),
                first.candidates, first.verified,
                first.verified ? first.verify_us / 1e3 / first.verified : 0.0);
-      g_print (_("Verifier on one window of %s, %d runs after %d warm-up (naive references in %d of them)\n"
+      g_print (_("Verifier on one window of %s, %d runs after %d warm-up, then %d of the naive references\n"
                  "  (median wall time, 90 %% in brackets, CPU time of the calling thread after it;\n"
                  "   GFLOP/s count 2 per multiply-add of the layers' shapes)\n"),
                first.window_file >= 0 ? _("a real candidate") : _("the middle of the first file"),
