@@ -56,7 +56,9 @@ void      tl_kws_mel_window          (const TlKwsMel *mel,
                                       gint64          n_samples,
                                       gint64          end,
                                       int             n_frames);
-/* The same by tl_kws_mel_frame_reference (): its naive reference. */
+/* The same written plainly, apart from the fast window: each frame's
+ * samples cut on their own, tl_kws_mel_frame_reference () (a direct DFT),
+ * each band centred in double.  Its naive reference. */
 void      tl_kws_mel_window_reference (float          *out,
                                        const gint16   *samples,
                                        gint64          n_samples,
