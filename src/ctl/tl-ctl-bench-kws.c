@@ -32,9 +32,8 @@
 
 #define LIBRIVOX_DIR "/usr/share/pocketsphinx/test/data/librivox"
 
-/* The verifier's windows around a candidate, in frames, as the engine's
- * verify_offsets (tl-kws-engine.c). */
-static const int window_offsets[] = { 0, -3, 2 };
+/* The verifier's windows around a candidate, in frames, as the engine's. */
+static const int window_offsets[] = TL_KWS_VERIFY_OFFSETS;
 
 static double
 clock_ms (clockid_t id)

@@ -41,7 +41,7 @@
 /* The verifier also sees its window shifted by these many frames (the
  * trainer shifts by up to ±3); the latest ends no later than the search
  * settles (SETTLE_FRAMES), so deciding waits no longer. */
-static const int verify_offsets[] = { 0, -3, 2 };
+static const int verify_offsets[] = TL_KWS_VERIFY_OFFSETS;
 /* Restart the keyphrase search's utterance after this long (bounded
  * memory), preferably in a pause. */
 #define UTT_SOFT_FRAMES  2000

@@ -53,6 +53,10 @@ typedef enum
  * proposes nearly every spoken keyphrase (README, "Voice"). */
 #define TL_KWS_DEFAULT_FLOOR (-45.0)
 
+/* The verifier's windows around a candidate: shifts in frames of the
+ * window after the word (`static const int o[] = TL_KWS_VERIFY_OFFSETS;`). */
+#define TL_KWS_VERIFY_OFFSETS { 0, -3, 2 }
+
 /* One proposed detection and everything that decided its fate. */
 typedef struct
 {
