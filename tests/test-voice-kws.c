@@ -840,6 +840,8 @@ test_ctl_eval_sources (void)
                       "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\tfestival:slt/s100/p0\tunlock\n"
                       "kws-lock.wav\tpositive\tunlock\t1.8\t0.5\t1.2\tclean\tflite:awb/s100/p0\tunlock\n"
                       "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\ten-us+m3/s150/p50\tunlock\n"
+                      /* a source whose name begins like "nan" */
+                      "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\tnancy:a/s100/p0\tunlock\n"
                       "speech-no-keyword.wav\tordinary\t-\t3.4\t0\t3.4\trecorded\tlibrivox\tsome speech\n";
   g_autofree char *dir = make_train_corpus (files, G_N_ELEMENTS (files), lines);
   const char *argv[] = { ctl, "kws", "eval", dir, "--json", NULL };
@@ -864,15 +866,15 @@ test_ctl_eval_sources (void)
     {
       JsonObject *st = json_array_get_object_element (stages, i);
       JsonArray *by;
-      double det[3];
-      const char * const names[] = { "festival", "flite", "espeak-ng" };
+      double det[4];
+      const char * const names[] = { "festival", "flite", "espeak-ng", "nancy" };
 
       if (!g_str_equal (json_object_get_string_member (st, "phrase"), "unlock"))
         continue;
       by = json_object_get_array_member (st, "detection_by_source");
       g_assert_nonnull (by);
-      g_assert_cmpuint (json_array_get_length (by), ==, 3);
-      for (guint k = 0; k < 3; k++)
+      g_assert_cmpuint (json_array_get_length (by), ==, 4);
+      for (guint k = 0; k < 4; k++)
         {
           JsonObject *o = json_array_get_object_element (by, k);
 
@@ -882,6 +884,7 @@ test_ctl_eval_sources (void)
         }
       /* the same clip for Festival and espeak-ng; Flite's says "lock" */
       g_assert_cmpfloat (det[0], ==, det[2]);
+      g_assert_cmpfloat (det[0], ==, det[3]);
       g_assert_cmpfloat (det[1], ==, 0.0);
       g_assert_cmpfloat (json_object_get_double_member (st, "detection_espeak"), ==, det[2]);
       g_assert_cmpfloat (json_object_get_double_member (st, "detection_festival"), ==, det[0]);
@@ -896,7 +899,7 @@ test_ctl_eval_sources (void)
   g_spawn_sync (NULL, (char **) argv_text, NULL, G_SPAWN_DEFAULT, NULL, NULL, &text, &err, &status, &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
-  g_assert_nonnull (strstr (text, "Flite   0.0%, espeak-ng 100.0%)"));
+  g_assert_nonnull (strstr (text, "Flite   0.0%, espeak-ng 100.0%, nancy 100.0%)"));
   remove_train_corpus (dir, files, G_N_ELEMENTS (files), none);
 }
 

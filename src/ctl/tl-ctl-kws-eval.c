@@ -312,6 +312,19 @@ json_by_source (const Sources *sources,
   return g_string_free (out, FALSE);
 }
 
+/* @x with @digits decimals for JSON, where no measurement (NAN: no
+ * positives, no latency) is null; the text lives as long as @keep. */
+static const char *
+json_number (GPtrArray *keep,
+             double     x,
+             int        digits)
+{
+  char *text = isfinite (x) ? g_strdup_printf ("%.*f", digits, x) : g_strdup ("null");
+
+  g_ptr_array_add (keep, text);
+  return text;
+}
+
 static int
 report (GPtrArray  *items,
         TlKwsStages run,
@@ -327,6 +340,7 @@ report (GPtrArray  *items,
         GArray     *latency_cpu)
 {
   g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GString) csv = g_string_new ("stage,phrase,threshold,detection,fa_per_hour_ordinary,fa_per_hour_confusable,fa_in_positives\n");
   double p50_end = median (latency_end), p95_end = percentile (latency_end, 0.95);
   double p50_word = median (latency_word), p95_word = percentile (latency_word, 0.95);
@@ -342,15 +356,20 @@ report (GPtrArray  *items,
   find_sources (items, &sources);
 
   if (json)
-    g_string_append_printf (out, "{\n  \"files\": %u, \"audio_s\": %.1f, \"ordinary_h\": %.4f, \"confusable_h\": %.4f,\n"
-                            "  \"rtf_wall\": %.4f, \"rtf_cpu\": %.4f,\n"
-                            "  \"latency_ms_after_detected_end\": {\"median\": %.0f, \"p95\": %.0f, \"n\": %u},\n"
-                            "  \"latency_ms_after_spoken_word\": {\"median\": %.0f, \"p90\": %.0f, \"p95\": %.0f, \"n\": %u},\n"
-                            "  \"latency_ms_after_spoken_word_cpu\": {\"median\": %.0f, \"p90\": %.0f, \"p95\": %.0f},\n"
+    g_string_append_printf (out, "{\n  \"files\": %u, \"audio_s\": %s, \"ordinary_h\": %s, \"confusable_h\": %s,\n"
+                            "  \"rtf_wall\": %s, \"rtf_cpu\": %s,\n"
+                            "  \"latency_ms_after_detected_end\": {\"median\": %s, \"p95\": %s, \"n\": %u},\n"
+                            "  \"latency_ms_after_spoken_word\": {\"median\": %s, \"p90\": %s, \"p95\": %s, \"n\": %u},\n"
+                            "  \"latency_ms_after_spoken_word_cpu\": {\"median\": %s, \"p90\": %s, \"p95\": %s},\n"
                             "  \"stages\": [\n",
-                            items->len, audio_s, h_ord, h_conf, wall_s / audio_s, cpu_s / audio_s,
-                            p50_end, p95_end, latency_end->len, p50_word, p90_word, p95_word,
-                            latency_word->len, p50_cpu, p90_cpu, p95_cpu);
+                            items->len, json_number (keep, audio_s, 1), json_number (keep, h_ord, 4),
+                            json_number (keep, h_conf, 4), json_number (keep, wall_s / audio_s, 4),
+                            json_number (keep, cpu_s / audio_s, 4), json_number (keep, p50_end, 0),
+                            json_number (keep, p95_end, 0), latency_end->len,
+                            json_number (keep, p50_word, 0), json_number (keep, p90_word, 0),
+                            json_number (keep, p95_word, 0), latency_word->len,
+                            json_number (keep, p50_cpu, 0), json_number (keep, p90_cpu, 0),
+                            json_number (keep, p95_cpu, 0));
   else
     g_string_append_printf (out, "corpus: %u files, %.1f min audio; ordinary speech %.1f min, confusable %.1f min\n"
                             "real-time factor: %.4f (wall), %.4f (CPU)\n"
@@ -401,20 +420,20 @@ report (GPtrArray  *items,
           }
         tally (items, &sources, st->stages, phrase, thr, other_thr, &t);
         if (json)
-          g_string_append_printf (out, "    {\"stage\": \"%s\", \"phrase\": \"%s\", \"threshold\": %.5f, "
-                                  "\"positives\": %d, \"detection\": %.2f, \"detection_festival\": %.2f, "
-                                  "\"detection_espeak\": %.2f, \"detection_by_source\": [%s], "
-                                  "\"fa_per_hour_ordinary\": %.2f, "
-                                  "\"fa_per_hour_confusable\": %.2f, \"fa_in_positives\": %d, "
-                                  "\"best_threshold\": %.5f, \"best_detection\": %.2f}%s\n",
-                                  st->name, phrase, thr, t.n_pos,
-                                  t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN,
-                                  source_detection (&sources, &t, "festival"),
-                                  source_detection (&sources, &t, "espeak-ng"),
+          g_string_append_printf (out, "    {\"stage\": \"%s\", \"phrase\": \"%s\", \"threshold\": %s, "
+                                  "\"positives\": %d, \"detection\": %s, \"detection_festival\": %s, "
+                                  "\"detection_espeak\": %s, \"detection_by_source\": [%s], "
+                                  "\"fa_per_hour_ordinary\": %s, "
+                                  "\"fa_per_hour_confusable\": %s, \"fa_in_positives\": %d, "
+                                  "\"best_threshold\": %s, \"best_detection\": %s}%s\n",
+                                  st->name, phrase, json_number (keep, thr, 5), t.n_pos,
+                                  json_number (keep, t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN, 2),
+                                  json_number (keep, source_detection (&sources, &t, "festival"), 2),
+                                  json_number (keep, source_detection (&sources, &t, "espeak-ng"), 2),
                                   by_source = json_by_source (&sources, &t),
-                                  h_ord > 0 ? t.fa_ord / h_ord : NAN,
-                                  h_conf > 0 ? t.fa_conf / h_conf : NAN, t.fa_pos,
-                                  best_thr, best_det,
+                                  json_number (keep, h_ord > 0 ? t.fa_ord / h_ord : NAN, 2),
+                                  json_number (keep, h_conf > 0 ? t.fa_conf / h_conf : NAN, 2), t.fa_pos,
+                                  json_number (keep, best_thr, 5), json_number (keep, best_det, 2),
                                   (s == last_stage && eval_phrases[k + 1] == NULL) ? "" : ",");
         else
           {
@@ -432,12 +451,7 @@ report (GPtrArray  *items,
           }
       }
   if (json)
-    {
-      g_string_append (out, "  ]\n}\n");
-      /* No measurement (no positives, no latency) is null in JSON. */
-      g_string_replace (out, "-nan", "null", 0);
-      g_string_replace (out, "nan", "null", 0);
-    }
+    g_string_append (out, "  ]\n}\n");
   g_print ("%s", out->str);
 
   if (det_png)
