@@ -900,6 +900,26 @@ test_ctl_eval_sources (void)
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   g_assert_nonnull (strstr (text, "Flite   0.0%, espeak-ng 100.0%, nancy 100.0%)"));
+  /* the columns after the sources line up with the header: each row's
+   * count of false alarms in positives ends where "FA pos" does */
+  {
+    g_auto (GStrv) rows = g_strsplit (text, "\n", -1);
+    gssize end = -1;
+    guint n_rows = 0;
+
+    for (guint i = 0; rows[i] != NULL; i++)
+      if (end < 0 && g_str_has_prefix (rows[i], "stage "))
+        end = strstr (rows[i], "FA pos") + strlen ("FA pos") - rows[i];
+      else if (end >= 0 && rows[i][0] != '\0')
+        {
+          g_test_message ("%s", rows[i]);
+          g_assert_cmpint (strlen (rows[i]), >, end);
+          g_assert_true (g_ascii_isdigit (rows[i][end - 1]));
+          g_assert_cmpint (rows[i][end], ==, ' ');
+          n_rows++;
+        }
+    g_assert_cmpuint (n_rows, >=, 2);
+  }
   remove_train_corpus (dir, files, G_N_ELEMENTS (files), none);
 }
 

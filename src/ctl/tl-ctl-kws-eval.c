@@ -272,6 +272,17 @@ source_detection (const Sources *sources,
            ? 100.0 * t->n_hit_s[i] / t->n_pos_s[i] : NAN;
 }
 
+/* A source as the text names it. */
+static const char *
+source_label (const char *name)
+{
+  if (g_str_equal (name, "festival"))
+    return "Festival";
+  if (g_str_equal (name, "flite"))
+    return "Flite";
+  return name;
+}
+
 /* "(Festival 53.4%, Flite 50.0%, espeak-ng 68.8%)": the sources that
  * spoke positives of the phrase. */
 static char *
@@ -281,20 +292,25 @@ text_by_source (const Sources *sources,
   GString *out = g_string_new ("(");
 
   for (guint i = 0; i < sources->n; i++)
-    {
-      const char *name = sources->name[i];
-
-      if (t->n_pos_s[i] == 0)
-        continue;
-      if (g_str_equal (name, "festival"))
-        name = "Festival";
-      else if (g_str_equal (name, "flite"))
-        name = "Flite";
-      g_string_append_printf (out, "%s%s %5.1f%%", out->len > 1 ? ", " : "", name,
-                              100.0 * t->n_hit_s[i] / t->n_pos_s[i]);
-    }
+    if (t->n_pos_s[i] > 0)
+      g_string_append_printf (out, "%s%s %5.1f%%", out->len > 1 ? ", " : "",
+                              source_label (sources->name[i]), 100.0 * t->n_hit_s[i] / t->n_pos_s[i]);
   g_string_append_c (out, ')');
   return g_string_free (out, FALSE);
+}
+
+/* The widest text_by_source () can be, all the sources in it: the width
+ * of its column, so that the columns after it line up.  The names are
+ * ASCII (tl_kws_voice_source ()): bytes are columns. */
+static int
+by_source_width (const Sources *sources)
+{
+  int width = 2;
+
+  for (guint i = 0; i < sources->n; i++)
+    width += (int) ((i > 0 ? strlen (", ") : 0) + strlen (source_label (sources->name[i])) +
+                    strlen (" 100.0%"));
+  return width;
 }
 
 /* The same as JSON objects: source, positives, detection. */
@@ -376,12 +392,13 @@ report (GPtrArray  *items,
                             "latency, event after the detected word end: median %.0f ms, 95%% %.0f ms (n=%u)\n"
                             "latency, event after the spoken word (bare-word clips): median %.0f ms, 90%% %.0f ms, 95%% %.0f ms (n=%u)\n"
                             "  the same with the deciding thread's CPU time instead of wall time: median %.0f ms, 90%% %.0f ms, 95%% %.0f ms\n\n"
-                            "%-20s %-7s %9s %8s %-38s %9s %9s %7s   %s\n",
+                            "%-20s %-7s %9s %8s %-*s %9s %9s %7s   %s\n",
                             items->len, audio_s / 60, h_ord * 60, h_conf * 60,
                             wall_s / audio_s, cpu_s / audio_s,
                             p50_end, p95_end, latency_end->len, p50_word, p90_word, p95_word,
                             latency_word->len, p50_cpu, p90_cpu, p95_cpu,
-                            "stage", "phrase", "threshold", "detect%", "", "FA/h ord", "FA/h conf", "FA pos",
+                            "stage", "phrase", "threshold", "detect%", by_source_width (&sources), "",
+                            "FA/h ord", "FA/h conf", "FA pos",
                             "best threshold with ≤1 FA/h ordinary, ≤5 FA/h confusable");
 
   for (guint s = 0; s < G_N_ELEMENTS (stage_table); s++)
@@ -437,9 +454,10 @@ report (GPtrArray  *items,
                                   (s == last_stage && eval_phrases[k + 1] == NULL) ? "" : ",");
         else
           {
-            g_string_append_printf (out, "%-20s %-7s %9.5f %7.1f%% %-38s %9.2f %9.2f %7d   ",
+            g_string_append_printf (out, "%-20s %-7s %9.5f %7.1f%% %-*s %9.2f %9.2f %7d   ",
                                     st->name, phrase, thr,
                                     t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN,
+                                    by_source_width (&sources),
                                     by_source = text_by_source (&sources, &t),
                                     h_ord > 0 ? t.fa_ord / h_ord : NAN,
                                     h_conf > 0 ? t.fa_conf / h_conf : NAN, t.fa_pos);
