@@ -343,6 +343,16 @@ run_candidate (Verify *v)
     }
 }
 
+/* "  LABEL" padded to a column of 34 characters: by characters, not
+ * bytes, so that "×" and the translations' umlauts do not shorten it. */
+static void
+print_label (const char *label)
+{
+  int pad = 34 - (int) g_utf8_strlen (label, -1);
+
+  g_print ("  %s%*s", label, MAX (pad, 0), "");
+}
+
 int
 tl_ctl_bench_kws (int    argc,
                   char **argv)
@@ -612,8 +622,10 @@ tl_ctl_bench_kws (int    argc,
       g_print (_("Keyphrase search over %u file(s), %.1f s of speech, median of %d passes\n"
                  "  (real-time factor: wall time, and CPU time of the whole process, over the audio's length)\n"),
                wavs->len, audio_s, passes);
-      g_print ("  %-34s %8.4f (%7.4f)\n", _("search alone (gate only)"), search_wall, search_cpu);
-      g_print ("  %-34s %8.4f (%7.4f)\n", _("pipeline (gate + verifier)"), pipe_wall, pipe_cpu);
+      print_label (_("search alone (gate only)"));
+      g_print (" %8.4f (%7.4f)\n", search_wall, search_cpu);
+      print_label (_("pipeline (gate + verifier)"));
+      g_print (" %8.4f (%7.4f)\n", pipe_wall, pipe_cpu);
       g_print (_("  %u candidates, %u verified, %.3f ms each on average by the engine's own clock\n"),
                first.candidates, first.verified,
                first.verified ? first.verify_us / 1e3 / first.verified : 0.0);
@@ -622,8 +634,8 @@ tl_ctl_bench_kws (int    argc,
                  "   GFLOP/s count 2 per multiply-add of the layers' shapes)\n"),
                first.window_file >= 0 ? _("a real candidate") : _("the middle of the first file"),
                runs, warmup, naive_runs);
-      g_print ("  %-34s %8.4f ms (%8.4f) %8.4f ms\n", _("log-mel features, one window"),
-               feat_s.wall_ms, feat_s.wall_p90_ms, feat_s.cpu_ms);
+      print_label (_("log-mel features, one window"));
+      g_print (" %8.4f ms (%8.4f) %8.4f ms\n", feat_s.wall_ms, feat_s.wall_p90_ms, feat_s.cpu_ms);
       g_print (_("    naive (direct DFT) %.3f ms: fast/naive %.4f, max |difference| %.2g\n"),
                feat_ref_s.wall_ms, feat_s.wall_ms / feat_ref_s.wall_ms, feat_diff);
       for (guint m = 0; m < n_members; m++)
@@ -631,7 +643,8 @@ tl_ctl_bench_kws (int    argc,
           g_autofree char *label = g_strdup_printf (_("network %u, %.2f M multiply-adds"), m + 1,
                                                     fwd[m].flops / 2e6);
 
-          g_print ("  %-34s %8.4f ms (%8.4f) %8.4f ms %7.2f GFLOP/s\n", label, fwd_s[m].wall_ms,
+          print_label (label);
+          g_print (" %8.4f ms (%8.4f) %8.4f ms %7.2f GFLOP/s\n", fwd_s[m].wall_ms,
                    fwd_s[m].wall_p90_ms, fwd_s[m].cpu_ms, fwd_s[m].gflops);
           g_print (_("    naive (*_ref kernels) %.3f ms, %.3f GFLOP/s: fast/naive %.4f, max |difference| of the logits %.2g\n"),
                    fwd_ref_s[m].wall_ms, fwd_ref_s[m].gflops, fwd_s[m].wall_ms / fwd_ref_s[m].wall_ms,
@@ -643,8 +656,8 @@ tl_ctl_bench_kws (int    argc,
 
         /* no GFLOP/s: most of its time is the features, which the
          * multiply-adds do not count */
-        g_print ("  %-34s %8.4f ms (%8.4f) %8.4f ms\n", label, cand_s.wall_ms,
-                 cand_s.wall_p90_ms, cand_s.cpu_ms);
+        print_label (label);
+        g_print (" %8.4f ms (%8.4f) %8.4f ms\n", cand_s.wall_ms, cand_s.wall_p90_ms, cand_s.cpu_ms);
       }
       g_print (_("  (%.2f M multiply-adds per candidate; %u calls split over the threads,\n"
                  "   the workers ran %.0f %% of their chunks, CPU time that the calling thread's clock misses)\n"),
