@@ -121,7 +121,7 @@ test_bench_kws (void)
   g_assert_cmpfloat (json_object_get_double_member (o, "search_rtf_cpu"), >, 0.0);
   g_assert_cmpfloat (json_object_get_double_member (o, "pipeline_rtf_wall"), >, 0.0);
   /* the clip says "unlock": the window is a real candidate's */
-  g_assert_cmpint (json_object_get_int_member (o, "verified"), >=, 1);
+  g_assert_cmpint (json_object_get_int_member (o, "judged"), >=, 1);
   g_assert_true (json_object_get_boolean_member (o, "window_from_candidate"));
   g_assert_cmpfloat (json_object_get_double_member (o, "features_ms"), >, 0.0);
   g_assert_cmpfloat (json_object_get_double_member (o, "features_naive_ms"), >, 0.0);

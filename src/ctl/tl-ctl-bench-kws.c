@@ -118,7 +118,7 @@ part_stats (Part      *p,
 typedef struct
 {
   double   wall_s, cpu_s;
-  guint    candidates, verified;
+  guint    candidates, judged;    /* judged: went through the verifier */
   gint64   verify_us;
   /* the first candidate the verifier judged: its file and end */
   gint     window_file;
@@ -152,7 +152,7 @@ run_pass (TlKwsEngine  *engine,
           pass->candidates++;
           if (!c->verified)
             continue;
-          pass->verified++;
+          pass->judged++;
           pass->verify_us += c->verify_us;
           if (pass->window_file < 0)
             {
@@ -589,14 +589,14 @@ tl_ctl_bench_kws (int    argc,
                "\"passes\": %d, \"audio_files\": %u, \"audio_s\": %.3f, "
                "\"search_rtf_wall\": %.4f, \"search_rtf_cpu\": %.4f, "
                "\"pipeline_rtf_wall\": %.4f, \"pipeline_rtf_cpu\": %.4f, "
-               "\"candidates\": %u, \"verified\": %u, \"verify_ms_per_candidate\": %.3f, "
+               "\"candidates\": %u, \"judged\": %u, \"verify_ms_per_candidate\": %.3f, "
                "\"window_from_candidate\": %s, "
                "\"features_ms\": %.4f, \"features_p90_ms\": %.4f, \"features_cpu_ms\": %.4f, "
                "\"features_naive_ms\": %.3f, \"features_naive_ratio\": %.5f, "
                "\"features_max_abs_diff\": %.3g, \"members\": [",
                tl_nn_kernels_name (), tl_nn_get_threads (), runs, naive_runs, passes, wavs->len,
                audio_s, search_wall, search_cpu, pipe_wall, pipe_cpu, first.candidates,
-               first.verified, first.verified ? first.verify_us / 1e3 / first.verified : 0.0,
+               first.judged, first.judged ? first.verify_us / 1e3 / first.judged : 0.0,
                first.window_file >= 0 ? "true" : "false",
                feat_s.wall_ms, feat_s.wall_p90_ms, feat_s.cpu_ms, feat_ref_s.wall_ms,
                feat_s.wall_ms / feat_ref_s.wall_ms, feat_diff);
@@ -626,9 +626,8 @@ tl_ctl_bench_kws (int    argc,
       g_print (" %8.4f (%7.4f)\n", search_wall, search_cpu);
       print_label (_("pipeline (gate + verifier)"));
       g_print (" %8.4f (%7.4f)\n", pipe_wall, pipe_cpu);
-      g_print (_("  %u candidates, %u verified, %.3f ms each on average by the engine's own clock\n"),
-               first.candidates, first.verified,
-               first.verified ? first.verify_us / 1e3 / first.verified : 0.0);
+      g_print (_("  %u candidates, %u judged by the verifier, %.3f ms each on average by the engine's own clock\n"),
+               first.candidates, first.judged, first.judged ? first.verify_us / 1e3 / first.judged : 0.0);
       g_print (_("Verifier on one window of %s, %d runs after %d warm-up, then %d of the naive references\n"
                  "  (median wall time, 90 %% in brackets, CPU time of the calling thread after it;\n"
                  "   GFLOP/s count 2 per multiply-add of the layers' shapes)\n"),
