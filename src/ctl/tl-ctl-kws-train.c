@@ -84,25 +84,6 @@ crop (float       *out,
   tl_kws_mel_centre (out, TL_KWS_VERIFIER_FRAMES);
 }
 
-/* Linear interpolation of row @x [n] at position @pos, clamped to the row. */
-static inline float
-interp (const float *x,
-        int          n,
-        int          stride,
-        float        pos)
-{
-  int i;
-  float t;
-
-  if (pos <= 0)
-    return x[0];
-  if (pos >= n - 1)
-    return x[(gsize) (n - 1) * stride];
-  i = (int) pos;
-  t = pos - i;
-  return x[(gsize) i * stride] * (1 - t) + x[(gsize) (i + 1) * stride] * t;
-}
-
 /* The window at @shift frames, stretched in time by @stretch about the
  * candidate's end and warped along the mel axis by @warp, recentred: an
  * unwarped, unstretched draw is crop()'s window. */
@@ -115,18 +96,8 @@ crop_warped (float       *out,
 {
   /* the frame where the candidate ends, in the window */
   const float anchor = TL_KWS_VERIFIER_FRAMES - 1 - TL_KWS_VERIFIER_AFTER;
-  float tmp[TL_KWS_MEL_BANDS];
 
-  for (int f = 0; f < TL_KWS_VERIFIER_FRAMES; f++)
-    {
-      float src = shift + anchor + (f - anchor) * stretch;
-
-      for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
-        tmp[b] = interp (ex + b, EX_FRAMES, TL_KWS_MEL_BANDS, src);
-      for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
-        out[f * TL_KWS_MEL_BANDS + b] = interp (tmp, TL_KWS_MEL_BANDS, 1, b * warp);
-    }
-  tl_kws_mel_centre (out, TL_KWS_VERIFIER_FRAMES);
+  tl_kws_mel_resample (out, TL_KWS_VERIFIER_FRAMES, ex, EX_FRAMES, anchor, shift, stretch, warp);
 }
 
 /* Stationary noise at @level (natural log, against each band's mean) added

@@ -210,6 +210,50 @@ tl_kws_mel_centre (float *x,
       x[(gsize) f * TL_KWS_MEL_BANDS + b] -= mean[b];
 }
 
+/* Row @x [n] (elements @stride apart) at position @pos, linearly
+ * interpolated, clamped to the row. */
+static inline float
+interp (const float *x,
+        int          n,
+        int          stride,
+        float        pos)
+{
+  int i;
+  float t;
+
+  if (pos <= 0)
+    return x[0];
+  if (pos >= n - 1)
+    return x[(gsize) (n - 1) * stride];
+  i = (int) pos;
+  t = pos - i;
+  return x[(gsize) i * stride] * (1 - t) + x[(gsize) (i + 1) * stride] * t;
+}
+
+void
+tl_kws_mel_resample (float       *out,
+                     int          n_out,
+                     const float *in,
+                     int          n_in,
+                     float        anchor,
+                     float        shift,
+                     float        stretch,
+                     float        warp)
+{
+  float tmp[TL_KWS_MEL_BANDS];
+
+  for (int f = 0; f < n_out; f++)
+    {
+      float src = shift + anchor + (f - anchor) * stretch;
+
+      for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+        tmp[b] = interp (in + b, n_in, TL_KWS_MEL_BANDS, src);
+      for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+        out[(gsize) f * TL_KWS_MEL_BANDS + b] = interp (tmp, TL_KWS_MEL_BANDS, 1, b * warp);
+    }
+  tl_kws_mel_centre (out, n_out);
+}
+
 void
 tl_kws_mel_window (const TlKwsMel *mel,
                    float          *out,

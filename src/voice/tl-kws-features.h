@@ -46,6 +46,22 @@ void      tl_kws_mel_frame_reference (float          *out,
 void      tl_kws_mel_centre          (float          *x,
                                       int             n_frames);
 
+/* @in [n_in][TL_KWS_MEL_BANDS] resampled into @out [n_out][…], each band
+ * then centred (tl_kws_mel_centre ()): output frame f reads the input at
+ * frame @shift + @anchor + (f − @anchor) · @stretch (a stretch of time
+ * about frame @anchor), output band b reads band b · @warp (a warp of the
+ * mel axis, as a longer or shorter vocal tract moves the formants), by
+ * linear interpolation, positions clamped to the input.  With a whole
+ * @shift, stretch 1 and warp 1 it copies frames @shift … @shift + n_out − 1. */
+void      tl_kws_mel_resample        (float          *out,
+                                      int             n_out,
+                                      const float    *in,
+                                      int             n_in,
+                                      float           anchor,
+                                      float           shift,
+                                      float           stretch,
+                                      float           warp);
+
 /* The verifier's input: the n_frames frames whose last one ends at sample
  * @end of @samples (samples outside [0, n_samples) count as silence), each
  * band minus its mean over the window, so the level of the recording
