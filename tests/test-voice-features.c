@@ -1,6 +1,6 @@
 /* test-voice-features.c — log-mel features against a direct DFT, the
- * verifier's window, the verifier model's load errors, its widths and its
- * ensembles
+ * verifier's window, the verifier model's load errors, its widths, its
+ * ensembles and its warped views
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -511,6 +511,151 @@ test_verifier_bad_widths (void)
   g_rmdir (dir);
 }
 
+/* tl_kws_mel_resample () in double, from its definition: frame f reads
+ * the input at @shift + @anchor + (f − @anchor) · @stretch, band b at
+ * b · @warp, both clamped and linearly interpolated, then each band minus
+ * its mean. */
+static void
+resample_reference (float       *out,
+                    int          n_out,
+                    const float *in,
+                    int          n_in,
+                    double       anchor,
+                    double       shift,
+                    double       stretch,
+                    double       warp)
+{
+  g_autofree double *x = g_new (double, (gsize) n_out * TL_KWS_MEL_BANDS);
+
+  for (int f = 0; f < n_out; f++)
+    for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+      {
+        double t = CLAMP (shift + anchor + (f - anchor) * stretch, 0, n_in - 1);
+        double u = CLAMP (b * warp, 0, TL_KWS_MEL_BANDS - 1);
+        int t0 = MIN ((int) floor (t), n_in - 2), u0 = MIN ((int) floor (u), TL_KWS_MEL_BANDS - 2);
+        double v = 0;
+
+        /* bilinear: the time interpolation of both neighbouring bands */
+        for (int dt = 0; dt < 2; dt++)
+          for (int du = 0; du < 2; du++)
+            v += (dt ? t - t0 : 1 - (t - t0)) * (du ? u - u0 : 1 - (u - u0)) *
+                 in[(gsize) (t0 + dt) * TL_KWS_MEL_BANDS + u0 + du];
+        x[(gsize) f * TL_KWS_MEL_BANDS + b] = v;
+      }
+  for (int b = 0; b < TL_KWS_MEL_BANDS; b++)
+    {
+      double mean = 0;
+
+      for (int f = 0; f < n_out; f++)
+        mean += x[(gsize) f * TL_KWS_MEL_BANDS + b] / n_out;
+      for (int f = 0; f < n_out; f++)
+        out[(gsize) f * TL_KWS_MEL_BANDS + b] = x[(gsize) f * TL_KWS_MEL_BANDS + b] - mean;
+    }
+}
+
+/* The verifier's warped views: the resampling against its definition
+ * (and a copy when nothing is warped), and the views' probabilities
+ * against the members' own on the warped windows: the softmax of the mean
+ * log-probability over members and views. */
+static void
+test_verifier_views (void)
+{
+  g_auto (GStrv) paths = tl_kws_verifier_default_paths ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlKwsVerifier) v = tl_kws_verifier_load_ensemble ((const char * const *) paths, &error);
+  g_autoptr (TlKwsMel) mel = tl_kws_mel_new ();
+  g_autofree gint16 *pcm = g_new (gint16, 24000);
+  const int n_long = TL_KWS_VERIFIER_FRAMES + 6;
+  g_autofree float *longer = g_new (float, (gsize) n_long * TL_KWS_MEL_BANDS);
+  g_autofree float *win = g_new (float, TL_KWS_VERIFIER_INPUT);
+  g_autofree float *fast = g_new (float, TL_KWS_VERIFIER_INPUT);
+  g_autofree float *ref = g_new (float, TL_KWS_VERIFIER_INPUT);
+  const float warps[] = { 0.94f, 1.06f };
+  const struct { float shift, stretch, warp; } draws[] = {
+    { 2, 1, 1 }, { 0.4f, 1.13f, 0.92f }, { 5.7f, 0.86f, 1.09f }, { 0, 1, 1.06f }, { 0, 1, 0.8f },
+  };
+  const float anchor = TL_KWS_VERIFIER_FRAMES - 1 - TL_KWS_VERIFIER_AFTER;
+  double max_resample = 0, max_copy = 0, max_plain = 0, max_views = 0, max_member = 0, moved = 0;
+  guint n = tl_kws_verifier_n_members (v);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, >=, 2);
+  for (guint32 seed = 1; seed <= 4; seed++)
+    {
+      double p[TL_KWS_N_CLASSES], pv[TL_KWS_N_CLASSES], pm[TL_KWS_N_CLASSES];
+      double want[TL_KWS_N_CLASSES], want_m[TL_KWS_N_CLASSES];
+      float mean_log[TL_KWS_N_CLASSES] = { 0 }, mean_log_m[TL_KWS_N_CLASSES] = { 0 };
+
+      make_signal (pcm, 24000, seed);
+      tl_kws_mel_window (mel, longer, pcm, 24000, 14000 + 1500 * seed, n_long);
+      for (guint d = 0; d < G_N_ELEMENTS (draws); d++)
+        {
+          tl_kws_mel_resample (fast, TL_KWS_VERIFIER_FRAMES, longer, n_long, anchor,
+                               draws[d].shift, draws[d].stretch, draws[d].warp);
+          resample_reference (ref, TL_KWS_VERIFIER_FRAMES, longer, n_long, anchor,
+                              draws[d].shift, draws[d].stretch, draws[d].warp);
+          for (int i = 0; i < TL_KWS_VERIFIER_INPUT; i++)
+            max_resample = MAX (max_resample, fabs (fast[i] - ref[i]));
+        }
+      /* a whole shift, no stretch, no warp: frames 2 … 101, centred */
+      tl_kws_mel_resample (fast, TL_KWS_VERIFIER_FRAMES, longer, n_long, anchor, 2, 1, 1);
+      memcpy (ref, longer + 2 * TL_KWS_MEL_BANDS, sizeof (float) * TL_KWS_VERIFIER_INPUT);
+      tl_kws_mel_centre (ref, TL_KWS_VERIFIER_FRAMES);
+      for (int i = 0; i < TL_KWS_VERIFIER_INPUT; i++)
+        max_copy = MAX (max_copy, fabs (fast[i] - ref[i]));
+
+      memcpy (win, longer + 3 * TL_KWS_MEL_BANDS, sizeof (float) * TL_KWS_VERIFIER_INPUT);
+      tl_kws_mel_centre (win, TL_KWS_VERIFIER_FRAMES);
+      tl_kws_verifier_classify (v, win, p);
+      tl_kws_verifier_classify_views (v, -1, win, NULL, 0, pv);
+      for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+        max_plain = MAX (max_plain, fabs (p[k] - pv[k]));
+
+      tl_kws_verifier_classify_views (v, -1, win, warps, G_N_ELEMENTS (warps), pv);
+      tl_kws_verifier_classify_views (v, 1, win, warps, G_N_ELEMENTS (warps), pm);
+      for (guint view = 0; view <= G_N_ELEMENTS (warps); view++)
+        {
+          if (view == 0)
+            memcpy (ref, win, sizeof (float) * TL_KWS_VERIFIER_INPUT);
+          else
+            resample_reference (ref, TL_KWS_VERIFIER_FRAMES, win, TL_KWS_VERIFIER_FRAMES, 0, 0, 1,
+                                warps[view - 1]);
+          for (guint m = 0; m < n; m++)
+            {
+              double q[TL_KWS_N_CLASSES];
+
+              tl_kws_verifier_classify_member (v, m, ref, q);
+              for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+                {
+                  mean_log[k] += log (q[k]) / (n * (G_N_ELEMENTS (warps) + 1));
+                  if (m == 1)
+                    mean_log_m[k] += log (q[k]) / (G_N_ELEMENTS (warps) + 1);
+                }
+            }
+        }
+      tl_kws_softmax (want, mean_log, TL_KWS_N_CLASSES);
+      tl_kws_softmax (want_m, mean_log_m, TL_KWS_N_CLASSES);
+      for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+        {
+          max_views = MAX (max_views, fabs (pv[k] - want[k]));
+          max_member = MAX (max_member, fabs (pm[k] - want_m[k]));
+          moved = MAX (moved, fabs (pv[k] - p[k]));
+        }
+    }
+  g_test_message ("resampling against its definition in double: max |Δ| = %.3g; a whole shift "
+                  "against a copy: %.3g; no views against the plain ensemble: %.3g; two warped "
+                  "views against the members on the reference's windows: %.3g (member 1 alone: "
+                  "%.3g); the views move p by up to %.3g",
+                  max_resample, max_copy, max_plain, max_views, max_member, moved);
+  /* positions are computed in float: 1e-5 of a frame times the slope */
+  g_assert_cmpfloat (max_resample, <, 2e-4);
+  g_assert_cmpfloat (max_copy, <, 1e-6);
+  g_assert_cmpfloat (max_plain, ==, 0);
+  g_assert_cmpfloat (max_views, <, 1e-4);
+  g_assert_cmpfloat (max_member, <, 1e-4);
+  g_assert_cmpfloat (moved, >, 1e-4);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -524,5 +669,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/verifier/ensemble", test_verifier_ensemble);
   g_test_add_func ("/twinlock/voice/verifier/widths", test_verifier_widths);
   g_test_add_func ("/twinlock/voice/verifier/bad-widths", test_verifier_bad_widths);
+  g_test_add_func ("/twinlock/voice/verifier/views", test_verifier_views);
   return g_test_run ();
 }

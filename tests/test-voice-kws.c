@@ -397,6 +397,30 @@ test_bad_setup (void)
   engine = tl_kws_engine_new (NULL, empty, &error);
   g_assert_null (engine);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* the verifier's views: warps out of range, too many, not numbers */
+  engine = tl_kws_engine_new (NULL, NULL, &error);
+  g_assert_no_error (error);
+  {
+    const char *bad[] = { "0.5", "1.06,2", "1,1,1,1,1,1,1,1,1", "abc", "0.94,", "nan", "" };
+    const float too_many[TL_KWS_VERIFIER_MAX_WARPS + 1] = { 1 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_assert_false (tl_kws_engine_set_warps_list (engine, bad[i], &error));
+        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+        g_test_message ("warps “%s”: %s", bad[i], error->message);
+        g_clear_error (&error);
+      }
+    g_assert_false (tl_kws_engine_set_warps (engine, too_many, G_N_ELEMENTS (too_many), &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    g_assert_true (tl_kws_engine_set_warps_list (engine, "none", &error));
+    g_assert_true (tl_kws_engine_set_warps_list (engine, " 0.9 , 1.1 ", &error));
+    g_assert_no_error (error);
+  }
+  tl_kws_engine_free (engine);
 }
 
 typedef struct

@@ -502,6 +502,7 @@ tl_ctl_kws_eval (int    argc,
   g_auto (GStrv) verifier_paths = NULL;
   g_autofree char *only_voice = NULL;
   g_autofree char *combine_arg = NULL;
+  g_autofree char *warps_arg = NULL;
   TlKwsCombine combine = TL_KWS_COMBINE_LOGITS;
   gboolean no_verifier = FALSE;
   TlKwsStages run;
@@ -521,6 +522,7 @@ tl_ctl_kws_eval (int    argc,
     { "verifier", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &verifier_paths, N_("The verifier model (default: the installed one; repeated: an ensemble, the models' logits averaged)"), N_("MODEL") },
     { "no-verifier", 0, 0, G_OPTION_ARG_NONE, &no_verifier, N_("Run without the verifier"), NULL },
     { "combine", 0, 0, G_OPTION_ARG_STRING, &combine_arg, N_("How an ensemble's members are combined: logits (averaged per window, the default) or after-windows (each member's lowest keyphrase probability over the windows, highest for “other”, then their mean log-probability)"), N_("RULE") },
+    { "warps", 0, 0, G_OPTION_ARG_STRING, &warps_arg, N_("The verifier also sees each window warped along the mel axis by these factors, comma-separated (e.g. 0.94,1.06), their logits averaged (default: none, the window alone)"), N_("LIST") },
     { "only-voice", 0, 0, G_OPTION_ARG_STRING, &only_voice, N_("Measure only the files whose voice starts with PREFIX"), N_("PREFIX") },
     { NULL }
   };
@@ -557,6 +559,11 @@ tl_ctl_kws_eval (int    argc,
   if (engine == NULL)
     return tl_ctl_fail ("%s", error->message);
   tl_kws_engine_set_combine (engine, combine);
+  if (warps_arg && !tl_kws_engine_set_warps_list (engine, warps_arg, &error))
+    {
+      tl_kws_engine_free (engine);
+      return tl_ctl_fail ("%s", error->message);
+    }
   if (!isnan (floor_log10))
     tl_kws_engine_set_candidate_floor (engine, floor_log10);
   if (stages_arg)

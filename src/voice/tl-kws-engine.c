@@ -83,6 +83,8 @@ struct _TlKwsEngine
   GArray       *phrases;   /* Phrase */
   TlKwsStages   stages;
   TlKwsCombine  combine;
+  float         warps[TL_KWS_VERIFIER_MAX_WARPS];  /* the verifier's views */
+  guint         n_warps;
   double        candidate_floor;
   char         *model_dir;
 
@@ -543,6 +545,86 @@ tl_kws_engine_set_combine (TlKwsEngine  *self,
   self->combine = combine;
 }
 
+gboolean
+tl_kws_engine_set_warps (TlKwsEngine  *self,
+                         const float  *warps,
+                         guint         n_warps,
+                         GError      **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (warps != NULL || n_warps == 0, FALSE);
+
+  if (n_warps > TL_KWS_VERIFIER_MAX_WARPS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("The verifier takes at most %d warped views, not %u"),
+                   TL_KWS_VERIFIER_MAX_WARPS, n_warps);
+      return FALSE;
+    }
+  for (guint i = 0; i < n_warps; i++)
+    if (!(warps[i] >= TL_KWS_VERIFIER_MIN_WARP && warps[i] <= TL_KWS_VERIFIER_MAX_WARP))
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                     _("A warp of the verifier's view must lie between %.2f and %.2f, not %g"),
+                     TL_KWS_VERIFIER_MIN_WARP, TL_KWS_VERIFIER_MAX_WARP, warps[i]);
+        return FALSE;
+      }
+  if (n_warps > 0)
+    memcpy (self->warps, warps, n_warps * sizeof *warps);
+  self->n_warps = n_warps;
+  return TRUE;
+}
+
+gboolean
+tl_kws_engine_set_warps_list (TlKwsEngine  *self,
+                              const char   *list,
+                              GError      **error)
+{
+  g_auto (GStrv) parts = NULL;
+  float warps[TL_KWS_VERIFIER_MAX_WARPS];
+  guint n = 0;
+
+  g_return_val_if_fail (self != NULL && list != NULL, FALSE);
+
+  parts = g_strsplit (list, ",", -1);
+  if (parts[0] == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("No warp given: give numbers like 0.94,1.06, or none"));
+      return FALSE;
+    }
+  if (g_strv_length (parts) == 1 && g_str_equal (g_strstrip (parts[0]), "none"))
+    return tl_kws_engine_set_warps (self, NULL, 0, error);
+  if (g_strv_length (parts) > TL_KWS_VERIFIER_MAX_WARPS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("The verifier takes at most %d warped views, not %u"),
+                   TL_KWS_VERIFIER_MAX_WARPS, g_strv_length (parts));
+      return FALSE;
+    }
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const char *w = g_strstrip (parts[i]);
+      char *end = NULL;
+      double v = g_ascii_strtod (w, &end);
+
+      if (*w == '\0')
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("The warps “%s” have an empty entry: give numbers like 0.94,1.06, or none"), list);
+          return FALSE;
+        }
+      if (end == NULL || *end != '\0')
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("“%s” is no warp: give numbers like 0.94,1.06, or none"), w);
+          return FALSE;
+        }
+      warps[n++] = (float) v;
+    }
+  return tl_kws_engine_set_warps (self, warps, n, error);
+}
+
 void
 tl_kws_engine_set_candidate_floor (TlKwsEngine *self,
                                    double       log10_floor)
@@ -760,7 +842,9 @@ second_pass (TlKwsEngine    *self,
  * must convince the network wherever the window sits; its saturated
  * probabilities on a single window let confusable words through; an
  * ensemble's members are combined per window, or with
- * TL_KWS_COMBINE_AFTER_WINDOWS each member over the windows first).  The
+ * TL_KWS_COMBINE_AFTER_WINDOWS each member over the windows first).  If
+ * tl_kws_engine_set_warps () asked for them, each window is also seen
+ * warped along the mel axis, its views' logits averaged with its own.  The
  * more likely of the spotted keyphrases becomes the candidate's phrase. */
 static void
 verify (TlKwsEngine    *self,
@@ -803,14 +887,16 @@ verify (TlKwsEngine    *self,
             {
               double *q = member_probs + m * TL_KWS_N_CLASSES;
 
-              tl_kws_verifier_classify_member (self->net, m, self->features, p);
+              tl_kws_verifier_classify_views (self->net, (int) m, self->features,
+                                              self->warps, self->n_warps, p);
               for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
                 q[k] = o == 0 ? p[k]
                        : k == TL_KWS_CLASS_OTHER ? MAX (q[k], p[k]) : MIN (q[k], p[k]);
             }
           continue;
         }
-      tl_kws_verifier_classify (self->net, self->features, p);
+      tl_kws_verifier_classify_views (self->net, -1, self->features,
+                                      self->warps, self->n_warps, p);
       for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
         probs[k] = o == 0 ? p[k]
                    : k == TL_KWS_CLASS_OTHER ? MAX (probs[k], p[k]) : MIN (probs[k], p[k]);

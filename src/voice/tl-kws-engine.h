@@ -165,6 +165,22 @@ double       tl_kws_engine_get_threshold (TlKwsEngine   *self,
 /* The rule combining the verifier's members (default TL_KWS_COMBINE_LOGITS). */
 void         tl_kws_engine_set_combine (TlKwsEngine     *self,
                                         TlKwsCombine     combine);
+/* The verifier's views of each window besides the window itself: copies
+ * warped along the mel axis by @warps (each TL_KWS_VERIFIER_MIN_WARP…
+ * _MAX_WARP, at most TL_KWS_VERIFIER_MAX_WARPS; by default none: the
+ * window alone), their logits averaged with the window's
+ * (tl_kws_verifier_classify_views ()).  Measured, not adopted:
+ * docs/voice-rounds.md, "Warped views".  FALSE with @error set for warps
+ * out of range. */
+gboolean     tl_kws_engine_set_warps  (TlKwsEngine       *self,
+                                       const float       *warps,
+                                       guint              n_warps,
+                                       GError           **error);
+/* The same from text: "0.94,1.06", or "none" for the window alone; a
+ * word that is no number is a GError. */
+gboolean     tl_kws_engine_set_warps_list (TlKwsEngine   *self,
+                                           const char    *list,
+                                           GError       **error);
 /* The keyphrase search's floor (log10, default TL_KWS_DEFAULT_FLOOR): candidates below it
  * are never proposed.  Takes effect at the next reset. */
 void         tl_kws_engine_set_candidate_floor (TlKwsEngine *self,

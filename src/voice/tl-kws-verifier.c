@@ -272,16 +272,7 @@ tl_kws_verifier_classify (TlKwsVerifier *self,
                           const float   *features,
                           double        *probs)
 {
-  float mean[TL_KWS_N_CLASSES] = { 0 };
-
-  for (guint m = 0; m < self->nets->len; m++)
-    {
-      const float *logits = tl_net_forward (self->nets->pdata[m], features, 1, false);
-
-      for (int k = 0; k < TL_KWS_N_CLASSES; k++)
-        mean[k] += logits[k] / self->nets->len;
-    }
-  tl_kws_softmax (probs, mean, TL_KWS_N_CLASSES);
+  tl_kws_verifier_classify_views (self, -1, features, NULL, 0, probs);
 }
 
 void
@@ -291,6 +282,43 @@ tl_kws_verifier_classify_member (TlKwsVerifier *self,
                                  double        *probs)
 {
   g_return_if_fail (member < self->nets->len);
-  tl_kws_softmax (probs, tl_net_forward (self->nets->pdata[member], features, 1, false),
-                  TL_KWS_N_CLASSES);
+  tl_kws_verifier_classify_views (self, (int) member, features, NULL, 0, probs);
+}
+
+void
+tl_kws_verifier_classify_views (TlKwsVerifier *self,
+                                int            member,
+                                const float   *features,
+                                const float   *warps,
+                                guint          n_warps,
+                                double        *probs)
+{
+  float view[TL_KWS_VERIFIER_INPUT];
+  float mean[TL_KWS_N_CLASSES] = { 0 };
+  guint first = member < 0 ? 0 : (guint) member;
+  guint end = member < 0 ? self->nets->len : first + 1;
+  guint n = (end - first) * (n_warps + 1);
+
+  g_return_if_fail (member < (int) self->nets->len);
+  g_return_if_fail (n_warps <= TL_KWS_VERIFIER_MAX_WARPS);
+
+  for (guint v = 0; v <= n_warps; v++)
+    {
+      const float *x = features;
+
+      if (v > 0)
+        {
+          tl_kws_mel_resample (view, TL_KWS_VERIFIER_FRAMES, features, TL_KWS_VERIFIER_FRAMES,
+                               0, 0, 1, warps[v - 1]);
+          x = view;
+        }
+      for (guint m = first; m < end; m++)
+        {
+          const float *logits = tl_net_forward (self->nets->pdata[m], x, 1, false);
+
+          for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+            mean[k] += logits[k] / n;
+        }
+    }
+  tl_kws_softmax (probs, mean, TL_KWS_N_CLASSES);
 }

@@ -103,6 +103,23 @@ void           tl_kws_verifier_classify_member (TlKwsVerifier *self,
                                                 const float   *features,
                                                 double        *probs);
 
+/* At most this many warped views of a window (below). */
+#define TL_KWS_VERIFIER_MAX_WARPS 8
+/* Warps a view may have. */
+#define TL_KWS_VERIFIER_MIN_WARP  0.8
+#define TL_KWS_VERIFIER_MAX_WARP  1.25
+/* Class probabilities of one window seen several ways: the window itself
+ * and its copies warped along the mel axis by each of @warps (@n_warps ≤
+ * TL_KWS_VERIFIER_MAX_WARPS; tl_kws_mel_resample () with shift 0 and
+ * stretch 1): the softmax of the logits averaged over these views and
+ * over the members, or of member @member alone (-1: all). */
+void           tl_kws_verifier_classify_views (TlKwsVerifier *self,
+                                               int            member,
+                                               const float   *features,
+                                               const float   *warps,
+                                               guint          n_warps,
+                                               double        *probs);
+
 /* Softmax of k logits into probs (in double). */
 void           tl_kws_softmax          (double         *probs,
                                         const float    *logits,
