@@ -539,6 +539,8 @@ tl_ctl_kws_eval (int    argc,
   if (combine == TL_KWS_COMBINE_AFTER_WINDOWS &&
       (no_verifier || (verifier_paths != NULL && g_strv_length (verifier_paths) < 2)))
     return tl_ctl_fail (_("--combine after-windows needs an ensemble: give two or more --verifier models, or none for the installed ones"));
+  if (warps_arg && no_verifier)
+    return tl_ctl_fail (_("--warps needs the verifier: leave out --no-verifier"));
   items = tl_kws_corpus_load (argv[1], &error);
   if (items == NULL)
     return tl_ctl_fail ("%s", error->message);

@@ -620,6 +620,14 @@ tl_kws_engine_set_warps_list (TlKwsEngine  *self,
                        _("“%s” is no warp: give numbers like 0.94,1.06, or none"), w);
           return FALSE;
         }
+      /* checked before rounding to float, as written */
+      if (!(v >= TL_KWS_VERIFIER_MIN_WARP && v <= TL_KWS_VERIFIER_MAX_WARP))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("The warp “%s” is out of range: a warp of the verifier's view lies between %.2f and %.2f"),
+                       w, TL_KWS_VERIFIER_MIN_WARP, TL_KWS_VERIFIER_MAX_WARP);
+          return FALSE;
+        }
       warps[n++] = (float) v;
     }
   return tl_kws_engine_set_warps (self, warps, n, error);

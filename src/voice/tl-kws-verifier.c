@@ -295,12 +295,15 @@ tl_kws_verifier_classify_views (TlKwsVerifier *self,
 {
   float view[TL_KWS_VERIFIER_INPUT];
   float mean[TL_KWS_N_CLASSES] = { 0 };
-  guint first = member < 0 ? 0 : (guint) member;
-  guint end = member < 0 ? self->nets->len : first + 1;
-  guint n = (end - first) * (n_warps + 1);
+  guint first, end, n;
 
-  g_return_if_fail (member < (int) self->nets->len);
+  g_return_if_fail (member >= -1 && member < (int) self->nets->len);
   g_return_if_fail (n_warps <= TL_KWS_VERIFIER_MAX_WARPS);
+  g_return_if_fail (warps != NULL || n_warps == 0);
+
+  first = member < 0 ? 0 : (guint) member;
+  end = member < 0 ? self->nets->len : first + 1;
+  n = (end - first) * (n_warps + 1);
 
   for (guint v = 0; v <= n_warps; v++)
     {
