@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "tl-kws-engine.h"
 #include "tl-kws-features.h"
 #include "tl-kws-verifier.h"
 #include "tl-model.h"
@@ -172,6 +173,43 @@ expect_load_error (const char *path,
   /* The message names the file and says how to get a good one. */
   g_assert_nonnull (strstr (error->message, path));
   g_assert_nonnull (strstr (error->message, "kws train"));
+}
+
+/* A candidate's windows computed together are the windows computed one by
+ * one, bit for bit, also where the union reaches before the stream. */
+static void
+test_mel_windows (void)
+{
+  g_autoptr (TlKwsMel) mel = tl_kws_mel_new ();
+  enum { N = 24000 };
+  g_autofree gint16 *pcm = g_new (gint16, N);
+  g_autofree float *together = g_new (float, 4 * TL_KWS_VERIFIER_INPUT);
+  g_autofree float *alone = g_new (float, TL_KWS_VERIFIER_INPUT);
+  const int engine[] = TL_KWS_VERIFY_OFFSETS, others[] = { 5, -7, 0, 1 };
+  const struct { const int *offsets; guint n; } sets[] = {
+    { engine, G_N_ELEMENTS (engine) }, { others, G_N_ELEMENTS (others) }, { others + 2, 1 },
+  };
+  const gint64 ends[] = { 20000, 17000, 1200 };
+  guint n_compared = 0;
+
+  make_signal (pcm, N, 5);
+  for (guint e = 0; e < G_N_ELEMENTS (ends); e++)
+    for (guint k = 0; k < G_N_ELEMENTS (sets); k++)
+      {
+        tl_kws_mel_windows (mel, together, pcm, N, ends[e], sets[k].offsets, sets[k].n,
+                            TL_KWS_VERIFIER_FRAMES);
+        for (guint i = 0; i < sets[k].n; i++)
+          {
+            tl_kws_mel_window (mel, alone, pcm, N, ends[e] + sets[k].offsets[i] * TL_KWS_MEL_HOP,
+                               TL_KWS_VERIFIER_FRAMES);
+            g_assert_cmpmem (together + (gsize) i * TL_KWS_VERIFIER_INPUT,
+                             sizeof (float) * TL_KWS_VERIFIER_INPUT,
+                             alone, sizeof (float) * TL_KWS_VERIFIER_INPUT);
+            n_compared++;
+          }
+      }
+  g_test_message ("%u windows computed together equal the same windows alone, bit for bit",
+                  n_compared);
 }
 
 static void
@@ -663,6 +701,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/features/mel-reference", test_mel_reference);
   g_test_add_func ("/twinlock/voice/features/mel-tone", test_mel_tone);
   g_test_add_func ("/twinlock/voice/features/window", test_mel_window);
+  g_test_add_func ("/twinlock/voice/features/windows", test_mel_windows);
   g_test_add_func ("/twinlock/voice/features/window-reference", test_mel_window_reference);
   g_test_add_func ("/twinlock/voice/verifier/load-errors", test_verifier_load_errors);
   g_test_add_func ("/twinlock/voice/verifier/classify", test_verifier_classify);

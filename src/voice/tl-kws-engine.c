@@ -410,7 +410,7 @@ tl_kws_engine_new_full (const char          *model_dir,
       if (self->net == NULL)
         goto fail;
       self->mel = tl_kws_mel_new ();
-      self->features = g_new (float, TL_KWS_VERIFIER_INPUT);
+      self->features = g_new (float, G_N_ELEMENTS (verify_offsets) * TL_KWS_VERIFIER_INPUT);
     }
   self->stages = self->net ? TL_KWS_STAGE_DEFAULT
                            : TL_KWS_STAGE_ALL & ~TL_KWS_STAGE_VERIFIER;
@@ -859,7 +859,8 @@ verify (TlKwsEngine    *self,
         TlKwsCandidate *c)
 {
   gint64 end = c->end_sample + TL_KWS_VERIFIER_AFTER * TL_KWS_MEL_HOP;
-  gint64 len = TL_KWS_MEL_WIN + (gint64) (TL_KWS_VERIFIER_FRAMES - 1) * TL_KWS_MEL_HOP;
+  int lo = verify_offsets[0], hi = verify_offsets[0];
+  gint64 len, last;
   gint64 oldest = MAX (0, self->n_fed - RING_SAMPLES);
   g_autofree gint16 *audio = NULL;
   double probs[TL_KWS_N_CLASSES];
@@ -872,30 +873,38 @@ verify (TlKwsEngine    *self,
 
   if (tl_kws_class_from_phrase (c->search_phrase) == TL_KWS_CLASS_OTHER)
     return;
-  audio = g_new0 (gint16, len);
   if (after)
     member_probs = g_new (double, n_members * TL_KWS_N_CLASSES);
+  /* The audio of all the windows at once, their features computed once
+   * per frame: exactly the audio the trainer cuts from the file, samples
+   * outside the stream (before its start) silence. */
+  for (guint o = 1; o < G_N_ELEMENTS (verify_offsets); o++)
+    {
+      lo = MIN (lo, verify_offsets[o]);
+      hi = MAX (hi, verify_offsets[o]);
+    }
+  last = end + (gint64) hi * TL_KWS_MEL_HOP;
+  len = TL_KWS_MEL_WIN + (gint64) (TL_KWS_VERIFIER_FRAMES - 1 + hi - lo) * TL_KWS_MEL_HOP;
+  audio = g_new (gint16, len);
+  for (gint64 i = 0; i < len; i++)
+    {
+      gint64 s = last - len + i;
+      audio[i] = s >= oldest && s < self->n_fed ? self->ring[s % RING_SAMPLES] : 0;
+    }
+  tl_kws_mel_windows (self->mel, self->features, audio, len, len - (gint64) hi * TL_KWS_MEL_HOP,
+                      verify_offsets, G_N_ELEMENTS (verify_offsets), TL_KWS_VERIFIER_FRAMES);
   for (guint o = 0; o < G_N_ELEMENTS (verify_offsets); o++)
     {
-      gint64 e = end + verify_offsets[o] * TL_KWS_MEL_HOP;
+      const float *features = self->features + (gsize) o * TL_KWS_VERIFIER_INPUT;
       double p[TL_KWS_N_CLASSES];
 
-      /* Exactly the audio the trainer cuts from the file: samples outside
-       * the stream (before its start) are silence. */
-      for (gint64 i = 0; i < len; i++)
-        {
-          gint64 s = e - len + i;
-          audio[i] = s >= oldest && s < self->n_fed ? self->ring[s % RING_SAMPLES] : 0;
-        }
-      tl_kws_mel_window (self->mel, self->features, audio, len, len,
-                         TL_KWS_VERIFIER_FRAMES);
       if (after)
         {
           for (guint m = 0; m < n_members; m++)
             {
               double *q = member_probs + m * TL_KWS_N_CLASSES;
 
-              tl_kws_verifier_classify_views (self->net, (int) m, self->features,
+              tl_kws_verifier_classify_views (self->net, (int) m, features,
                                               self->warps, self->n_warps, p);
               for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
                 q[k] = o == 0 ? p[k]
@@ -903,7 +912,7 @@ verify (TlKwsEngine    *self,
             }
           continue;
         }
-      tl_kws_verifier_classify_views (self->net, -1, self->features,
+      tl_kws_verifier_classify_views (self->net, -1, features,
                                       self->warps, self->n_warps, p);
       for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
         probs[k] = o == 0 ? p[k]

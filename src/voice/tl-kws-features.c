@@ -254,13 +254,14 @@ tl_kws_mel_resample (float       *out,
   tl_kws_mel_centre (out, n_out);
 }
 
-void
-tl_kws_mel_window (const TlKwsMel *mel,
-                   float          *out,
-                   const gint16   *samples,
-                   gint64          n_samples,
-                   gint64          end,
-                   int             n_frames)
+/* The frames of tl_kws_mel_window (), not centred. */
+static void
+mel_frames (const TlKwsMel *mel,
+            float          *out,
+            const gint16   *samples,
+            gint64          n_samples,
+            gint64          end,
+            int             n_frames)
 {
   float frame[TL_KWS_MEL_WIN];
 
@@ -275,7 +276,54 @@ tl_kws_mel_window (const TlKwsMel *mel,
         }
       tl_kws_mel_frame (mel, out + (gsize) f * TL_KWS_MEL_BANDS, frame);
     }
+}
+
+void
+tl_kws_mel_window (const TlKwsMel *mel,
+                   float          *out,
+                   const gint16   *samples,
+                   gint64          n_samples,
+                   gint64          end,
+                   int             n_frames)
+{
+  mel_frames (mel, out, samples, n_samples, end, n_frames);
   tl_kws_mel_centre (out, n_frames);
+}
+
+void
+tl_kws_mel_windows (const TlKwsMel *mel,
+                    float          *out,
+                    const gint16   *samples,
+                    gint64          n_samples,
+                    gint64          end,
+                    const int      *offsets,
+                    guint           n_offsets,
+                    int             n_frames)
+{
+  int lo = 0, hi = 0, span;
+  g_autofree float *frames = NULL;
+
+  g_return_if_fail (n_offsets > 0);
+
+  lo = hi = offsets[0];
+  for (guint i = 1; i < n_offsets; i++)
+    {
+      lo = MIN (lo, offsets[i]);
+      hi = MAX (hi, offsets[i]);
+    }
+  /* the union of the windows: frame k starts where the window at
+   * offset lo has its frame k */
+  span = n_frames + hi - lo;
+  frames = g_new (float, (gsize) span * TL_KWS_MEL_BANDS);
+  mel_frames (mel, frames, samples, n_samples, end + (gint64) hi * TL_KWS_MEL_HOP, span);
+  for (guint i = 0; i < n_offsets; i++)
+    {
+      float *w = out + (gsize) i * n_frames * TL_KWS_MEL_BANDS;
+
+      memcpy (w, frames + (gsize) (offsets[i] - lo) * TL_KWS_MEL_BANDS,
+              sizeof (float) * n_frames * TL_KWS_MEL_BANDS);
+      tl_kws_mel_centre (w, n_frames);
+    }
 }
 
 /* Written apart from the fast window, framing and centring included, so

@@ -46,6 +46,19 @@ void      tl_kws_mel_frame_reference (float          *out,
 void      tl_kws_mel_centre          (float          *x,
                                       int             n_frames);
 
+/* The windows of tl_kws_mel_window () ending at @end + @offsets[i] ·
+ * TL_KWS_MEL_HOP for each of the @n_offsets offsets (whole frames, either
+ * way), the same numbers, but each frame of their union computed once:
+ * out [n_offsets][n_frames][TL_KWS_MEL_BANDS]. */
+void      tl_kws_mel_windows         (const TlKwsMel *mel,
+                                      float          *out,
+                                      const gint16   *samples,
+                                      gint64          n_samples,
+                                      gint64          end,
+                                      const int      *offsets,
+                                      guint           n_offsets,
+                                      int             n_frames);
+
 /* @in [n_in][TL_KWS_MEL_BANDS] resampled into @out [n_out][…], each band
  * then centred (tl_kws_mel_centre ()): output frame f reads the input at
  * frame @shift + @anchor + (f − @anchor) · @stretch (a stretch of time
