@@ -8,8 +8,10 @@
  * verifier), in interleaved passes: their real-time factors by the wall
  * clock and by the process's CPU clock.  Then the verifier's parts on the
  * window of a real candidate of that search: one window's log-mel features,
- * each network of the ensemble, and a whole candidate (three windows, each
- * through every member, as the engine's verify () does), each beside its
+ * each network of the ensemble, and a whole candidate (the three windows'
+ * features, each frame of their union once, then each window through every
+ * member, as the engine's verify () does by default: no warped views,
+ * logits averaged per window), each beside its
  * naive reference (the features by a direct DFT, the networks by the
  * engine's *_ref kernels), whose outputs are compared with the fast ones.
  */
@@ -300,6 +302,7 @@ typedef struct
   const TlWav   *wav;
   gint64         end;           /* sample just past the window */
   float         *features, *features_ref;
+  float         *windows;   /* a candidate's windows, [offsets][frames][bands] */
   float       ***acts;          /* [member][node] of the reference */
 } Verify;
 
@@ -328,19 +331,18 @@ stop (const Start *t,
   g_array_append_val (p->cpu, cpu);
 }
 
-/* A whole candidate, as the engine decides it: three windows, each its
- * features and the ensemble (logits averaged). */
+/* A whole candidate, as the engine decides it: the three windows'
+ * features (each frame of their union once), then each window through the
+ * ensemble (logits averaged). */
 static void
 run_candidate (Verify *v)
 {
   double probs[TL_KWS_N_CLASSES];
 
+  tl_kws_mel_windows (v->mel, v->windows, v->wav->samples, v->wav->n_frames, v->end,
+                      window_offsets, G_N_ELEMENTS (window_offsets), TL_KWS_VERIFIER_FRAMES);
   for (guint o = 0; o < G_N_ELEMENTS (window_offsets); o++)
-    {
-      tl_kws_mel_window (v->mel, v->features, v->wav->samples, v->wav->n_frames,
-                         v->end + window_offsets[o] * TL_KWS_MEL_HOP, TL_KWS_VERIFIER_FRAMES);
-      tl_kws_verifier_classify (v->verifier, v->features, probs);
-    }
+    tl_kws_verifier_classify (v->verifier, v->windows + (gsize) o * TL_KWS_VERIFIER_INPUT, probs);
 }
 
 /* "  LABEL" padded to a column of 34 characters: by characters, not
@@ -367,7 +369,7 @@ tl_ctl_bench_kws (int    argc,
   TlKwsEngine *pipeline = NULL, *search = NULL;
   gboolean json = FALSE;
   int runs = 100, naive_runs = -1, passes = 3, threads = 0, warmup = 5;
-  double audio_s = 0, feat_diff = 0, search_wall, search_cpu, pipe_wall, pipe_cpu;
+  double audio_s = 0, feat_diff = 0, search_wall, search_cpu, pipe_wall, pipe_cpu, judged_ms;
   double net_diff[8] = { 0 }, ensemble_flops = 0;
   float logits[8][TL_KWS_N_CLASSES];
   g_autofree double *rtf = NULL;
@@ -388,7 +390,7 @@ tl_ctl_bench_kws (int    argc,
     { "wav", 'w', 0, G_OPTION_ARG_FILENAME_ARRAY, &wav_paths,
       N_("Speech to run on, 16 kHz mono (repeatable; default: the LibriVox clips of pocketsphinx-testdata)"), N_("FILE") },
     { "verifier", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &verifier_paths,
-      N_("The verifier model (repeatable: an ensemble; default: the installed one)"), N_("MODEL") },
+      N_("The verifier model (default: the installed one; repeated: an ensemble, the models' logits averaged)"), N_("MODEL") },
     { NULL }
   };
 
@@ -457,7 +459,7 @@ tl_ctl_bench_kws (int    argc,
 
   /* The two engines in alternation, so that both see the same moments of
    * a machine that other work shares. */
-  rtf = g_new (double, 4 * passes);
+  rtf = g_new (double, 5 * passes);
   for (int p = 0; p < passes; p++)
     {
       Pass a, b;
@@ -471,6 +473,9 @@ tl_ctl_bench_kws (int    argc,
       rtf[1 * passes + p] = a.cpu_s / audio_s;
       rtf[2 * passes + p] = b.wall_s / audio_s;
       rtf[3 * passes + p] = b.cpu_s / audio_s;
+      /* the verifier's time per judged candidate by the engine's clock,
+       * the search running between candidates (caches not warm) */
+      rtf[4 * passes + p] = b.judged ? b.verify_us / 1e3 / b.judged : 0.0;
       if (p == 0)
         first = b;
     }
@@ -478,6 +483,7 @@ tl_ctl_bench_kws (int    argc,
   search_cpu = median_of (rtf + passes, passes);
   pipe_wall = median_of (rtf + 2 * passes, passes);
   pipe_cpu = median_of (rtf + 3 * passes, passes);
+  judged_ms = median_of (rtf + 4 * passes, passes);
 
   /* The window of the first candidate the verifier judged, or, without
    * one, the one that ends in the middle of the first file. */
@@ -490,6 +496,7 @@ tl_ctl_bench_kws (int    argc,
             : (gint64) v.wav->n_frames / 2;
   v.features = g_new (float, TL_KWS_VERIFIER_INPUT);
   v.features_ref = g_new (float, TL_KWS_VERIFIER_INPUT);
+  v.windows = g_new (float, G_N_ELEMENTS (window_offsets) * TL_KWS_VERIFIER_INPUT);
   v.acts = g_new0 (float **, n_members);
   part_init (&feat, 0);
   part_init (&feat_ref, 0);
@@ -596,7 +603,7 @@ tl_ctl_bench_kws (int    argc,
                "\"features_max_abs_diff\": %.3g, \"members\": [",
                tl_nn_kernels_name (), tl_nn_get_threads (), runs, naive_runs, passes, wavs->len,
                audio_s, search_wall, search_cpu, pipe_wall, pipe_cpu, first.candidates,
-               first.judged, first.judged ? first.verify_us / 1e3 / first.judged : 0.0,
+               first.judged, judged_ms,
                first.window_file >= 0 ? "true" : "false",
                feat_s.wall_ms, feat_s.wall_p90_ms, feat_s.cpu_ms, feat_ref_s.wall_ms,
                feat_s.wall_ms / feat_ref_s.wall_ms, feat_diff);
@@ -626,8 +633,9 @@ tl_ctl_bench_kws (int    argc,
       g_print (" %8.4f (%7.4f)\n", search_wall, search_cpu);
       print_label (_("pipeline (gate + verifier)"));
       g_print (" %8.4f (%7.4f)\n", pipe_wall, pipe_cpu);
-      g_print (_("  %u candidates, %u judged by the verifier, %.3f ms each on average by the engine's own clock\n"),
-               first.candidates, first.judged, first.judged ? first.verify_us / 1e3 / first.judged : 0.0);
+      g_print (_("  %u candidates, %u judged by the verifier, %.3f ms each by the engine's own clock\n"
+                 "  (mean of a pass, median of the passes; the search runs between candidates)\n"),
+               first.candidates, first.judged, judged_ms);
       g_print (_("Verifier on one window of %s, %d runs after %d warm-up, then %d of the naive references\n"
                  "  (median wall time, 90 %% in brackets, CPU time of the calling thread after it;\n"
                  "   GFLOP/s count 2 per multiply-add of the layers' shapes)\n"),
@@ -659,7 +667,7 @@ tl_ctl_bench_kws (int    argc,
         g_print (" %8.4f ms (%8.4f) %8.4f ms\n", cand_s.wall_ms, cand_s.wall_p90_ms, cand_s.cpu_ms);
       }
       g_print (_("  (%.2f M multiply-adds per candidate; %u calls split over the threads,\n"
-                 "   the workers ran %.0f %% of their chunks, CPU time that the calling thread's clock misses)\n"),
+                 "   the workers ran %.0f %% of the chunks, CPU time that the calling thread's clock misses)\n"),
                cand.flops / 2e6, (guint) (s1.calls - s0.calls), worker_pct);
     }
   status = 0;
@@ -682,6 +690,7 @@ out:
   g_free (v.acts);
   g_free (v.features);
   g_free (v.features_ref);
+  g_free (v.windows);
   tl_kws_engine_free (pipeline);
   tl_kws_engine_free (search);
   return status;
