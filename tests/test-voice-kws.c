@@ -550,6 +550,64 @@ test_ctl_file (void)
 /* `twinlockctl kws eval` refuses a combination rule it does not know,
  * and the after-windows rule without an ensemble, before it reads the
  * corpus. */
+/* The verifier's warped views in the engine: none by default, "none"
+ * the same probabilities bit for bit, two warps other ones for the same
+ * candidates.  Each run has an engine of its own and thresholds no
+ * probability reaches, so that all find the same candidates. */
+static void
+test_warped_views (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock.wav", NULL);
+  const char *lists[] = { NULL, "none", "0.94,1.06" };
+  g_autoptr (GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  g_autoptr (GError) error = NULL;
+  GPtrArray *base, *none, *warped;
+  double moved = 0;
+  guint n_verified = 0;
+
+  for (guint r = 0; r < G_N_ELEMENTS (lists); r++)
+    {
+      TlKwsEngine *engine = tl_kws_engine_new (NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (tl_kws_engine_set_threshold (engine, "unlock", 2.0));
+      g_assert_true (tl_kws_engine_set_threshold (engine, "lock", 2.0));
+      if (lists[r] != NULL)
+        {
+          g_assert_true (tl_kws_engine_set_warps_list (engine, lists[r], &error));
+          g_assert_no_error (error);
+        }
+      g_ptr_array_add (runs, spot_file (engine, path, NULL));
+      tl_kws_engine_free (engine);
+    }
+  base = runs->pdata[0];
+  none = runs->pdata[1];
+  warped = runs->pdata[2];
+  g_assert_cmpuint (base->len, >, 0);
+  g_assert_cmpuint (none->len, ==, base->len);
+  g_assert_cmpuint (warped->len, ==, base->len);
+  for (guint i = 0; i < base->len; i++)
+    {
+      TlKwsCandidate *b = base->pdata[i], *n = none->pdata[i], *w = warped->pdata[i];
+
+      g_assert_cmpint (n->end_sample, ==, b->end_sample);
+      g_assert_cmpint (w->end_sample, ==, b->end_sample);
+      g_assert_cmpint (w->verified, ==, b->verified);
+      if (!b->verified)
+        continue;
+      n_verified++;
+      g_assert_cmpfloat (n->p_unlock, ==, b->p_unlock);
+      g_assert_cmpfloat (n->p_lock, ==, b->p_lock);
+      g_assert_cmpfloat (n->p_other, ==, b->p_other);
+      moved = MAX (moved, fabs (w->p_unlock - b->p_unlock));
+      moved = MAX (moved, fabs (w->p_other - b->p_other));
+    }
+  g_test_message ("%u verified candidates: \"none\" equals the default; warps 0.94, 1.06 "
+                  "move the probabilities by up to %.3g", n_verified, moved);
+  g_assert_cmpuint (n_verified, >, 0);
+  g_assert_cmpfloat (moved, >, 1e-4);
+}
+
 static void
 test_ctl_eval_combine_options (void)
 {
@@ -558,6 +616,7 @@ test_ctl_eval_combine_options (void)
     { "--combine=bogus", NULL, "unknown --combine rule" },
     { "--combine=after-windows", "--no-verifier", "needs an ensemble" },
     { "--combine=after-windows", "--verifier=/nonexistent/one.tlnn", "needs an ensemble" },
+    { "--warps=0.94", "--no-verifier", "--warps needs the verifier" },
   };
 
   g_assert_nonnull (ctl);
@@ -954,6 +1013,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/kws/unlock", test_unlock);
   g_test_add_func ("/twinlock/voice/kws/lock", test_lock);
   g_test_add_func ("/twinlock/voice/kws/combine-after-windows", test_combine_after_windows);
+  g_test_add_func ("/twinlock/voice/kws/warped-views", test_warped_views);
   g_test_add_func ("/twinlock/voice/kws/ctl-eval-combine-options", test_ctl_eval_combine_options);
   g_test_add_func ("/twinlock/voice/kws/ctl-eval-sources", test_ctl_eval_sources);
   g_test_add_func ("/twinlock/voice/kws/no-keyword", test_no_keyword);
