@@ -3,7 +3,7 @@
 """Builds the keyword-spotting corpus that `twinlockctl kws eval` measures.
 
     tests/make-kws-corpus.py [OUTDIR] [--seed N] [--scale F] [--jobs N]
-                             [--texts eval|train|train2|random]
+                             [--texts eval|train|train2|random|held]
                              [--unlock N] [--lock N]
                              [--ordinary-words N] [--confusable-scale F]
                              [--festival-share F] [--flite-share F]
@@ -46,6 +46,12 @@ own, and the same licence texts as `train` read from a shuffled start.
 pitch (a sox shift of the whole spectrum, i.e. also the formants) within
 +-350 cents, espeak-ng rates 100-230 and pitches 0-99 followed by a sox
 shift within +-250 cents; noise at 30, 20, 15, 10 or 5 dB SNR besides clean.
+`--texts held` is a selection set, never to train on: carrier phrases,
+confusable templates and sentences and licence texts of its own (Apache
+2.0, BSD), disjoint from the evaluation and the training sets, with
+the confusable word opening a sentence as often as inside one, so that
+networks and thresholds can be chosen on confusable speech the training
+corpora never spoke.
 `--texts random` is a third training set with random contexts instead of a
 fixed list of carriers, templates and sentences, so that a network learns
 the words rather than their contexts.  Its vocabulary is every word of the
@@ -127,6 +133,13 @@ UNLOCK_TRAIN2 = ["unlock", "unlock", "unlock it now", "just unlock",
                  "now unlock"]
 LOCK_TRAIN2 = ["lock", "lock", "just lock", "lock it now", "lock, thanks",
                "alright, lock", "lock my computer", "now lock"]
+# Only with --texts held: a selection set of its own.
+UNLOCK_HELD = ["unlock", "unlock", "unlock", "unlock it please", "so, unlock",
+               "unlock the front door", "would you unlock", "unlock right now",
+               "well, unlock", "go ahead and unlock"]
+LOCK_HELD = ["lock", "lock", "lock", "lock it please", "so, lock",
+             "lock the front door", "well, lock", "go ahead and lock"]
+LICENSE_FILES_HELD = ["Apache-2.0", "BSD"]
 LICENSE_FILES_TRAIN = ["MPL-2.0", "GFDL-1.3", "LGPL-2.1", "Artistic",
                        "CC0-1.0", "MPL-1.1"]
 
@@ -208,6 +221,43 @@ CONFUSABLE_SENTENCES_TRAIN = [
     "He logged in online late at night.",
     "It was a long and unlucky trip.",
     "Unless it snows, we leave at eight.",
+]
+
+CONFUSABLE_TEMPLATES_HELD = [
+    "{w}, or so the letter claimed.",
+    "{w} was the only word I caught.",
+    "{w}, she wrote, and signed her name.",
+    "{w}, he shouted across the yard.",
+    "The last thing on the list was {w}.",
+    "I keep mixing up {w} with something else.",
+    "Could you spell {w} for me?",
+    "Her parrot learned to say {w}.",
+    "We argued about {w} until midnight.",
+    "Underline {w} twice in red.",
+    "Nobody in the room said {w}.",
+    "{w} again, that is the third time today.",
+]
+CONFUSABLE_SENTENCES_HELD = [
+    "Unlike the others, this one floats.",
+    "Unlike you, I slept well.",
+    "On lock, the bike stays put all night.",
+    "A lock this old needs oil.",
+    "And lock it when you go.",
+    "Unload the boxes, then rest a while.",
+    "Unlikely, but not impossible.",
+    "The clock tower rang at noon.",
+    "A lot of people came to the fair.",
+    "We were so lucky with the weather.",
+    "Unless he calls, we go at five.",
+    "Block the door with that chair.",
+    "Look, the kettle is boiling.",
+    "A flock of starlings turned above the field.",
+    "Knock knock, who is there?",
+    "The alarm was set too early.",
+    "Hello again, it has been a while.",
+    "Undo the knot and try once more.",
+    "It is an unknown song to me.",
+    "Unpack your bag before dinner.",
 ]
 
 CONFUSABLE_TEMPLATES_TRAIN2 = [
@@ -551,11 +601,12 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply the number of files (0.1 for a quick look)")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--texts", choices=["eval", "train", "train2", "random"],
+    ap.add_argument("--texts", choices=["eval", "train", "train2", "random", "held"],
                     default="eval",
                     help="train, train2: carrier phrases, confusable sentences and "
                     "licence texts disjoint from the default corpus; random: "
-                    "keyphrases and confusable words among random words")
+                    "keyphrases and confusable words among random words; held: "
+                    "a selection set with texts of its own")
     ap.add_argument("--spread", action="store_true",
                     help="wider tempo, pitch and SNR ranges (for training)")
     ap.add_argument("--unlock", type=int, help="positives of \"unlock\" (300 × scale)")
@@ -574,6 +625,7 @@ def main():
     args = ap.parse_args()
     train = args.texts in ("train", "train2")
     train2 = args.texts == "train2"
+    held = args.texts == "held"
 
     for tool in ("espeak-ng", "sox") + (("flite",) if args.flite_share > 0 else ()):
         if shutil.which(tool) is None:
@@ -616,6 +668,8 @@ def main():
     else:
         unlock_texts = UNLOCK_TRAIN + (UNLOCK_TRAIN2 if train2 else []) if train else UNLOCK
         lock_texts = LOCK_TRAIN + (LOCK_TRAIN2 if train2 else []) if train else LOCK
+        if held:
+            unlock_texts, lock_texts = UNLOCK_HELD, LOCK_HELD
         for i in range(n_unlock):
             text = rnd.choice(unlock_texts)
             jobs.append(("positive/unlock-%04d.wav" % i, "positive", "unlock", text)
@@ -625,6 +679,8 @@ def main():
             jobs.append(("positive/lock-%04d.wav" % i, "positive", "lock", text)
                         + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
         files = LICENSE_FILES_TRAIN if train else LICENSE_FILES
+        if held:
+            files = LICENSE_FILES_HELD
         if train2:
             chunks = license_chunks(files, 10 ** 9)
             rnd.shuffle(chunks)
@@ -644,8 +700,11 @@ def main():
         if train2:
             conf += CONFUSABLE_SENTENCES_TRAIN2
             templates = templates + CONFUSABLE_TEMPLATES_TRAIN2
+        if held:
+            conf = list(CONFUSABLE_SENTENCES_HELD)
+            templates = CONFUSABLE_TEMPLATES_HELD
         for w, _ in CONFUSABLE_WORDS:
-            for t in rnd.sample(templates, 6 if train2 else 4):
+            for t in rnd.sample(templates, 6 if train2 or held else 4):
                 conf.append(t.format(w=w).capitalize() if t.startswith("{") else t.format(w=w))
         n_conf = int(len(conf) * conf_scale)
         for i in range(n_conf):
