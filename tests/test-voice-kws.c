@@ -15,6 +15,7 @@
 
 #include "tl-keyword-spotter.h"
 #include "tl-kws-engine.h"
+#include "tl-kws-features.h"
 #include "tl-kws-verifier.h"
 #include "tl-wav.h"
 
@@ -547,9 +548,64 @@ test_ctl_file (void)
   g_assert_nonnull (strstr (err, "/nonexistent/unlock.wav"));
 }
 
-/* `twinlockctl kws eval` refuses a combination rule it does not know,
- * and the after-windows rule without an ensemble, before it reads the
- * corpus. */
+/* What the engine gives the verifier, cut from its ring of buffered audio,
+ * is the windows of the file itself: for every verified candidate the
+ * default ensemble on tl_kws_mel_window () of the WAV at the candidate's
+ * end (plus TL_KWS_VERIFIER_AFTER and each offset), keyphrases at their
+ * lowest over the windows and "other" at its highest, gives the
+ * candidate's probabilities bit for bit. */
+static void
+test_verifier_input (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock.wav", NULL);
+  g_auto (GStrv) members = tl_kws_verifier_default_paths ();
+  const int offsets[] = TL_KWS_VERIFY_OFFSETS;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlKwsVerifier) v = tl_kws_verifier_load_ensemble ((const char * const *) members, &error);
+  g_autoptr (TlKwsMel) mel = tl_kws_mel_new ();
+  g_autofree float *win = g_new (float, TL_KWS_VERIFIER_INPUT);
+  g_autoptr (GPtrArray) decided = NULL;
+  g_autoptr (TlWav) wav = NULL;
+  TlKwsEngine *engine;
+  guint n_verified = 0;
+
+  g_assert_no_error (error);
+  engine = tl_kws_engine_new (NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (tl_kws_engine_set_threshold (engine, "unlock", 2.0));
+  g_assert_true (tl_kws_engine_set_threshold (engine, "lock", 2.0));
+  decided = spot_file (engine, path, &wav);
+  tl_kws_engine_free (engine);
+
+  for (guint i = 0; i < decided->len; i++)
+    {
+      TlKwsCandidate *c = decided->pdata[i];
+      double want[TL_KWS_N_CLASSES];
+
+      if (!c->verified)
+        continue;
+      n_verified++;
+      for (guint o = 0; o < G_N_ELEMENTS (offsets); o++)
+        {
+          double p[TL_KWS_N_CLASSES];
+
+          tl_kws_mel_window (mel, win, wav->samples, wav->n_frames,
+                             c->end_sample + (TL_KWS_VERIFIER_AFTER + offsets[o]) * TL_KWS_MEL_HOP,
+                             TL_KWS_VERIFIER_FRAMES);
+          tl_kws_verifier_classify (v, win, p);
+          for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
+            want[k] = o == 0 ? p[k]
+                      : k == TL_KWS_CLASS_OTHER ? MAX (want[k], p[k]) : MIN (want[k], p[k]);
+        }
+      g_assert_cmpfloat (c->p_other, ==, want[TL_KWS_CLASS_OTHER]);
+      g_assert_cmpfloat (c->p_unlock, ==, want[TL_KWS_CLASS_UNLOCK]);
+      g_assert_cmpfloat (c->p_lock, ==, want[TL_KWS_CLASS_LOCK]);
+    }
+  g_test_message ("%u verified candidates: the engine's probabilities equal the ensemble's on "
+                  "the file's own windows", n_verified);
+  g_assert_cmpuint (n_verified, >, 0);
+}
+
 /* The verifier's warped views in the engine: none by default, "none"
  * the same probabilities bit for bit, two warps other ones for the same
  * candidates.  Each run has an engine of its own and thresholds no
@@ -608,6 +664,9 @@ test_warped_views (void)
   g_assert_cmpfloat (moved, >, 1e-4);
 }
 
+/* `twinlockctl kws eval` refuses a combination rule it does not know,
+ * the after-windows rule without an ensemble, and warped views without
+ * the verifier, before it reads the corpus. */
 static void
 test_ctl_eval_combine_options (void)
 {
@@ -1013,6 +1072,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/kws/unlock", test_unlock);
   g_test_add_func ("/twinlock/voice/kws/lock", test_lock);
   g_test_add_func ("/twinlock/voice/kws/combine-after-windows", test_combine_after_windows);
+  g_test_add_func ("/twinlock/voice/kws/verifier-input", test_verifier_input);
   g_test_add_func ("/twinlock/voice/kws/warped-views", test_warped_views);
   g_test_add_func ("/twinlock/voice/kws/ctl-eval-combine-options", test_ctl_eval_combine_options);
   g_test_add_func ("/twinlock/voice/kws/ctl-eval-sources", test_ctl_eval_sources);

@@ -77,7 +77,7 @@ struct _TlKwsEngine
   ps_decoder_t *verifier;  /* second pass: grammar and phone loop */
   TlKwsVerifier *net;      /* the neural verifier, or NULL */
   TlKwsMel     *mel;
-  float        *features;  /* [TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] */
+  float        *features;  /* [verify_offsets][TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] */
   cmd_ln_t     *config;
   cmd_ln_t     *vconfig;
   GArray       *phrases;   /* Phrase */
