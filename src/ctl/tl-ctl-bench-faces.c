@@ -18,31 +18,6 @@
 
 typedef void (*RunFunc) (gpointer net, const float *in, float *out);
 
-static int
-cmp_double (gconstpointer a,
-            gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-thread_cpu_ms (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static double
-median (double *t,
-        int     n)
-{
-  qsort (t, n, sizeof (double), (GCompareFunc) cmp_double);
-  return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-}
-
 /* How the engine's worker threads shared the timed runs (percent). */
 typedef struct
 {
@@ -75,9 +50,9 @@ time_median (RunFunc     run,
   for (int i = 0; i < runs; i++)
     {
       gint64 t0 = g_get_monotonic_time ();
-      double c0 = thread_cpu_ms ();
+      double c0 = tl_ctl_bench_clock_ms (CLOCK_THREAD_CPUTIME_ID);
       run (net, in, out);
-      c[i] = thread_cpu_ms () - c0;
+      c[i] = tl_ctl_bench_clock_ms (CLOCK_THREAD_CPUTIME_ID) - c0;
       t[i] = (g_get_monotonic_time () - t0) / 1000.0;
     }
   tl_nn_pool_stats (&s1);
@@ -85,19 +60,8 @@ time_median (RunFunc     run,
     100.0 * (s1.worker_chunks - s0.worker_chunks) / (s1.chunks - s0.chunks) : 0.0;
   share->calls_alone = s1.calls > s0.calls ?
     100.0 * (s1.calls_alone - s0.calls_alone) / (s1.calls - s0.calls) : 0.0;
-  *cpu_ms = median (c, runs);
-  return median (t, runs);
-}
-
-/* The 1-minute load average, to judge how busy the machine was. */
-static double
-load_average (void)
-{
-  g_autofree char *text = NULL;
-
-  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
-    return -1;
-  return g_ascii_strtod (text, NULL);
+  *cpu_ms = tl_ctl_bench_median (c, runs);
+  return tl_ctl_bench_median (t, runs);
 }
 
 static void
@@ -197,7 +161,7 @@ tl_ctl_bench_faces (int    argc,
              det_cpu, lm_cpu, enc_cpu, det_gf, lm_gf, enc_gf,
              det_share.worker_chunks, lm_share.worker_chunks, enc_share.worker_chunks,
              det_share.calls_alone, lm_share.calls_alone, enc_share.calls_alone,
-             load_average ());
+             tl_ctl_bench_load_average ());
   else
     {
       g_print (_("kernels: %s, %d thread(s), median of %d runs after %d warm-up\n"),
@@ -205,7 +169,7 @@ tl_ctl_bench_faces (int    argc,
       g_print (_("  (wall time; CPU time of the calling thread in brackets; load average %.2f;\n"
                  "   GFLOP/s count each network's convolutions as direct ones, 2 per multiply-add,\n"
                  "   whatever algorithm (Winograd) ran them)\n"),
-               load_average ());
+               tl_ctl_bench_load_average ());
       g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("detector (416)"), det_ms, det_cpu, det_gf);
       g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("landmarks (112)"), lm_ms, lm_cpu, lm_gf);
       g_print ("  %-22s %8.3f ms (%7.3f) %7.1f GFLOP/s\n", _("encoder (150)"), enc_ms, enc_cpu, enc_gf);

@@ -37,24 +37,6 @@
 /* The verifier's windows around a candidate, in frames, as the engine's. */
 static const int window_offsets[] = TL_KWS_VERIFY_OFFSETS;
 
-static double
-clock_ms (clockid_t id)
-{
-  struct timespec ts;
-
-  clock_gettime (id, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
 static int
 compare_paths (gconstpointer a,
                gconstpointer b)
@@ -92,7 +74,7 @@ quantile (GArray *a,
 {
   if (a->len == 0)
     return NAN;
-  qsort (a->data, a->len, sizeof (double), compare_doubles);
+  qsort (a->data, a->len, sizeof (double), tl_ctl_bench_compare_doubles);
   if (q == 0.5 && a->len % 2 == 0)
     return (g_array_index (a, double, a->len / 2 - 1) + g_array_index (a, double, a->len / 2)) / 2;
   return g_array_index (a, double, (guint) ceil (q * (a->len - 1)));
@@ -134,7 +116,8 @@ run_pass (TlKwsEngine  *engine,
           GError      **error)
 {
   g_autoptr (GPtrArray) decided = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_kws_candidate_free);
-  double w0 = clock_ms (CLOCK_MONOTONIC), c0 = clock_ms (CLOCK_PROCESS_CPUTIME_ID);
+  double w0 = tl_ctl_bench_clock_ms (CLOCK_MONOTONIC);
+  double c0 = tl_ctl_bench_clock_ms (CLOCK_PROCESS_CPUTIME_ID);
 
   memset (pass, 0, sizeof *pass);
   pass->window_file = -1;
@@ -163,19 +146,9 @@ run_pass (TlKwsEngine  *engine,
             }
         }
     }
-  pass->wall_s = (clock_ms (CLOCK_MONOTONIC) - w0) / 1e3;
-  pass->cpu_s = (clock_ms (CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e3;
+  pass->wall_s = (tl_ctl_bench_clock_ms (CLOCK_MONOTONIC) - w0) / 1e3;
+  pass->cpu_s = (tl_ctl_bench_clock_ms (CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e3;
   return TRUE;
-}
-
-static double
-median_of (const double *x,
-           int           n)
-{
-  g_autoptr (GArray) a = g_array_sized_new (FALSE, FALSE, sizeof (double), n);
-
-  g_array_append_vals (a, x, n);
-  return quantile (a, 0.5);
 }
 
 /* ---- the naive references -------------------------------------------------- */
@@ -315,8 +288,8 @@ typedef struct
 static void
 start (Start *t)
 {
-  t->wall = clock_ms (CLOCK_MONOTONIC);
-  t->cpu = clock_ms (CLOCK_THREAD_CPUTIME_ID);
+  t->wall = tl_ctl_bench_clock_ms (CLOCK_MONOTONIC);
+  t->cpu = tl_ctl_bench_clock_ms (CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* Adds the run that began at @t to @p. */
@@ -324,8 +297,8 @@ static void
 stop (const Start *t,
       Part        *p)
 {
-  double cpu = clock_ms (CLOCK_THREAD_CPUTIME_ID) - t->cpu;
-  double wall = clock_ms (CLOCK_MONOTONIC) - t->wall;
+  double cpu = tl_ctl_bench_clock_ms (CLOCK_THREAD_CPUTIME_ID) - t->cpu;
+  double wall = tl_ctl_bench_clock_ms (CLOCK_MONOTONIC) - t->wall;
 
   g_array_append_val (p->wall, wall);
   g_array_append_val (p->cpu, cpu);
@@ -377,7 +350,7 @@ tl_ctl_bench_kws (int    argc,
   Part feat = { 0 }, feat_ref = { 0 }, cand = { 0 }, fwd[8] = { { 0 } }, fwd_ref[8] = { { 0 } };
   PartStats feat_s, feat_ref_s, cand_s, fwd_s[8], fwd_ref_s[8];
   TlNnPoolStats s0, s1;
-  double load[1] = { -1.0 }, worker_pct;
+  double load, worker_pct;
   Verify v = { 0 };
   guint n_members;
   int status = 1;
@@ -479,11 +452,11 @@ tl_ctl_bench_kws (int    argc,
       if (p == 0)
         first = b;
     }
-  search_wall = median_of (rtf, passes);
-  search_cpu = median_of (rtf + passes, passes);
-  pipe_wall = median_of (rtf + 2 * passes, passes);
-  pipe_cpu = median_of (rtf + 3 * passes, passes);
-  judged_ms = median_of (rtf + 4 * passes, passes);
+  search_wall = tl_ctl_bench_median (rtf, passes);
+  search_cpu = tl_ctl_bench_median (rtf + passes, passes);
+  pipe_wall = tl_ctl_bench_median (rtf + 2 * passes, passes);
+  pipe_cpu = tl_ctl_bench_median (rtf + 3 * passes, passes);
+  judged_ms = tl_ctl_bench_median (rtf + 4 * passes, passes);
 
   /* The window of the first candidate the verifier judged, or, without
    * one, the one that ends in the middle of the first file. */
@@ -576,8 +549,7 @@ tl_ctl_bench_kws (int    argc,
                                                        TL_KWS_N_CLASSES));
         }
     }
-  if (getloadavg (load, 1) < 1)
-    load[0] = -1.0;
+  load = tl_ctl_bench_load_average ();
   worker_pct = s1.chunks > s0.chunks
                  ? 100.0 * (s1.worker_chunks - s0.worker_chunks) / (s1.chunks - s0.chunks) : 0.0;
 
@@ -620,12 +592,12 @@ tl_ctl_bench_kws (int    argc,
                "\"worker_chunks_pct\": %.1f, \"load_average\": %.2f}\n",
                (guint) G_N_ELEMENTS (window_offsets), cand.flops / 2, cand_s.wall_ms,
                cand_s.wall_p90_ms, cand_s.cpu_ms, s1.calls - s0.calls,
-               worker_pct, load[0]);
+               worker_pct, load);
     }
   else
     {
       g_print (_("kernels: %s, %d thread(s); load average %.2f\n"), tl_nn_kernels_name (),
-               tl_nn_get_threads (), load[0]);
+               tl_nn_get_threads (), load);
       g_print (_("Keyphrase search over %u file(s), %.1f s of speech, median of %d passes\n"
                  "  (real-time factor: wall time, and CPU time of the whole process, over the audio's length)\n"),
                wavs->len, audio_s, passes);

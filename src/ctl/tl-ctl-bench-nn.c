@@ -362,7 +362,7 @@ tl_ctl_bench_nn (int    argc,
   TlNnError err = { 0 };
   double peak_time = G_MAXDOUBLE, core_time = G_MAXDOUBLE, peak, core_peak, wall_peak;
   double conv_time = 0.0, conv_cpu_time = 0.0, net_time = G_MAXDOUBLE;
-  double fc_time = G_MAXDOUBLE, load[1] = { 0 };
+  double fc_time = G_MAXDOUBLE, load;
   int64_t conv_total = 0;
   ConvCtx convs[G_N_ELEMENTS (encoder_convs)];
   GemmCtx gemm;
@@ -452,8 +452,7 @@ tl_ctl_bench_nn (int    argc,
   tl_nn_free (gemm.a); tl_nn_free (gemm.b); tl_nn_free (gemm.c);
   tl_nn_free (fc.in); tl_nn_free (fc.w); tl_nn_free (fc.out);
   tl_nn_free (nc.in);
-  if (getloadavg (load, 1) < 1)
-    load[0] = -1.0;
+  load = tl_ctl_bench_load_average ();
 
   if (json)
     {
@@ -465,7 +464,7 @@ tl_ctl_bench_nn (int    argc,
                "\"threads\": %d, \"rounds\": %d, \"load_average\": %.2f, "
                "\"sgemm_peak_gflops\": %.2f, \"sgemm_peak_wall_gflops\": %.2f, "
                "\"sgemm_core_gflops\": %.2f, \"sgemm_peak_size\": %d, \"layers\": [",
-               kernels, arch, tl_nn_blis_threading (), tl_nn_get_threads (), rounds, load[0],
+               kernels, arch, tl_nn_blis_threading (), tl_nn_get_threads (), rounds, load,
                peak, wall_peak, core_peak, peak_n);
       for (guint i = 0; i < G_N_ELEMENTS (encoder_convs); i++)
         {
@@ -498,7 +497,7 @@ tl_ctl_bench_nn (int    argc,
       g_print ("%s: %.1f GFLOP/s (%d×%d×%d; all threads by the wall clock %.1f, "
                "one core by its CPU clock %.1f × %d threads)\n", _("sgemm peak"), peak,
                peak_n, peak_n, peak_n, wall_peak, core_peak, tl_nn_get_threads ());
-      g_print (_("Best times of %d interleaved rounds; load average %.2f\n"), rounds, load[0]);
+      g_print (_("Best times of %d interleaved rounds; load average %.2f\n"), rounds, load);
       g_print ("\n%s\n", _("Face encoder (ResNet-29, 150×150, batch 1), best time per layer:"));
       g_print ("  %-38s %-16s %5s %9s %9s %9s %7s %9s\n", "layer", "path", "count", "MFLOP", "ms",
                "GFLOP/s", "ratio", "cpu-ratio");

@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "tl-ctl-bench.h"
 
@@ -15,6 +17,42 @@ static const TlCtlBench benches[] = {
   { "kws", N_("Keyphrase search on speech, the keyword verifier per candidate"), tl_ctl_bench_kws },
   { NULL, NULL, NULL }
 };
+
+double
+tl_ctl_bench_clock_ms (clockid_t id)
+{
+  struct timespec ts;
+
+  clock_gettime (id, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int
+tl_ctl_bench_compare_doubles (const void *a,
+                              const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+double
+tl_ctl_bench_median (double *x,
+                     int     n)
+{
+  if (n <= 0)
+    return NAN;
+  qsort (x, n, sizeof (double), tl_ctl_bench_compare_doubles);
+  return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+}
+
+double
+tl_ctl_bench_load_average (void)
+{
+  double load[1];
+
+  return getloadavg (load, 1) < 1 ? -1.0 : load[0];
+}
 
 static void
 print_benches (FILE *out)

@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include <time.h>
+
 #include "tl-ctl.h"
 
 G_BEGIN_DECLS
@@ -19,6 +21,18 @@ typedef struct
   const char *summary;   /* untranslated; marked with N_() */
   TlCtlFunc   func;
 } TlCtlBench;
+
+/* For the suites: a clock in milliseconds (CLOCK_MONOTONIC,
+ * CLOCK_THREAD_CPUTIME_ID …); qsort's order of doubles; the median of @n
+ * values (sorts them; the mean of the middle two for an even @n); the
+ * 1-minute load average, to judge how busy the machine was (-1 if it is
+ * unknown). */
+double tl_ctl_bench_clock_ms        (clockid_t   id);
+int    tl_ctl_bench_compare_doubles (const void *a,
+                                     const void *b);
+double tl_ctl_bench_median          (double     *x,
+                                     int         n);
+double tl_ctl_bench_load_average    (void);
 
 int tl_ctl_bench    (int argc, char **argv);
 int tl_ctl_bench_nn (int argc, char **argv);
