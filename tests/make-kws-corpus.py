@@ -3,7 +3,7 @@
 """Builds the keyword-spotting corpus that `twinlockctl kws eval` measures.
 
     tests/make-kws-corpus.py [OUTDIR] [--seed N] [--scale F] [--jobs N]
-                             [--texts eval|train|train2|random|held]
+                             [--texts eval|train|train2|random|held|initial]
                              [--unlock N] [--lock N]
                              [--ordinary-words N] [--confusable-scale F]
                              [--festival-share F] [--flite-share F]
@@ -71,6 +71,18 @@ CONFUSABLE_WORDS and of RANDOM_CLOSE ("unlocked", "in luck", "unlike",
 about the same number of files (--confusable-scale: files per phrase / 8).
 Ordinary files: random word sequences and training licence sentences, half
 of the words each.
+`--texts initial` is a training set where the keyphrase or confusable word
+opens the utterance and a pause follows, as in the selection set's false
+alarms ("On lock, the bike ..."), a construction the other training sets
+hardly have.  Each positive or confusable file is the word alone, the word
+after a short word ("Okay. unlock"), the word opening a sentence spoken as
+one (for positives the extent is then cut to the keyphrase spoken alone),
+or the word and the rest of the sentence spoken apart and joined with a
+pause of 0-0.3 s.  The rest of the sentence comes from lists of its own;
+the confusable words are CONFUSABLE_WORDS and INITIAL_CLOSE ("unlocked",
+"unblock", "padlock" ...), each in about the same number of files
+(--confusable-scale: files per phrase / 8); ordinary speech is the training
+licence texts read from a shuffled start.
 """
 
 import argparse
@@ -317,6 +329,36 @@ RANDOM_LOCK_PIECES = ["and lock", "on lock", "a lock"]
 RANDOM_PUNCT = [",", ",", ".", ";", "?", " -", "!"]
 
 
+# Only with --texts initial: a keyphrase or confusable word opening the
+# utterance, then a pause, the construction that the other training sets
+# lack and the selection set's false alarms share ("On lock, ...").
+UNLOCK_INITIAL_REST = ["then wait a moment.", "and leave it open.", "I said.",
+                       "please.", "right away.", "if you can.", "thank you.",
+                       "and do it quickly."]
+LOCK_INITIAL_REST = ["then leave.", "and keep it shut.", "I said.", "please.",
+                     "right away.", "if you can.", "thank you."]
+INITIAL_LEFT = ["Okay.", "Right then.", "Now,", "Alright.", "Hey,", "Yes."]
+INITIAL_CLOSE = [
+    ("unlocked", ""), ("unlikely", ""), ("unblock", ""), ("unlatch", ""),
+    ("unplug", ""), ("no luck", ""), ("and look", ""), ("hemlock", ""),
+    ("padlock", ""), ("unlit", ""), ("the lock", "lock"), ("in lock", "lock"),
+    ("unlocking", ""), ("a loch", ""),
+]
+INITIAL_REST = [
+    "then nothing more.", "that was all he said.",
+    "she repeated, a little louder.", "and the room went quiet.",
+    "I wrote it down at once.", "or something close to it.",
+    "the voice on the tape said.", "he whispered, and left.",
+    "they called from the hallway.", "just like that.", "we heard it twice.",
+    "the man on the radio said.", "and then a long pause.",
+    "if I heard it right.", "the child kept repeating.",
+    "written in chalk on the wall.", "that is the message.",
+    "nothing else, just that.", "my neighbour said with a grin.",
+    "it said on the screen.", "then the call dropped.", "and everyone laughed.",
+    "so the story goes.", "as the guide put it.",
+]
+
+
 def run(cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
@@ -516,6 +558,16 @@ def random_words(rnd, vocab, n, punct=0.12):
     return " ".join(out)
 
 
+def shuffled_training_chunks(rnd):
+    """Every chunk of the training licence texts, in an order drawn by rnd."""
+    chunks = license_chunks(LICENSE_FILES_TRAIN, 10 ** 9)
+    if not chunks:
+        sys.exit("make-kws-corpus: no sentences in the training licence texts of %s"
+                 % LICENSES)
+    rnd.shuffle(chunks)
+    return chunks
+
+
 def random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp):
     """The jobs of --texts random.  A job's text is "LEFT|KEY|RIGHT" where
     the three pieces are spoken apart (positives), or plain text."""
@@ -558,11 +610,7 @@ def random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp)
                     + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
 
     # ordinary: random words and licence sentences, about half of the words each
-    chunks = license_chunks(LICENSE_FILES_TRAIN, 10 ** 9)
-    if not chunks:
-        sys.exit("make-kws-corpus: no sentences in the training licence texts of %s"
-                 % LICENSES)
-    rnd.shuffle(chunks)
+    chunks = shuffled_training_chunks(rnd)
     texts, total = [], 0
     while total < n_words:
         if rnd.random() < 0.5:
@@ -594,6 +642,63 @@ def random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp)
     return jobs
 
 
+def initial_jobs(rnd, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp):
+    """The jobs of --texts initial.  Positives: the keyphrase alone, or
+    opening an utterance followed by a pause, either spoken as one sentence
+    ("[Unlock], then wait." whose extent is cut to the keyphrase spoken
+    alone) or spoken apart and joined with a pause ("|Unlock,|then wait."),
+    sometimes after a short word ("Okay.|unlock|").  Confusable files: each
+    word or phrase of CONFUSABLE_WORDS and INITIAL_CLOSE the same way:
+    alone, opening a sentence, or opening it after a pause."""
+    nc = len(conds)
+    jobs = []
+
+    def cap(w):
+        return w[0].upper() + w[1:]
+
+    def opening(word, rests, bracket):
+        u = rnd.random()
+        if u < 0.25:
+            return "|%s|" % rnd.choice([word, cap(word) + ".", cap(word) + "!"])
+        if u < 0.35:
+            left = rnd.choice(INITIAL_LEFT)
+            return "%s|%s|" % (left, (cap(word) if left.endswith(".") else word)
+                               + rnd.choice([".", ""]))
+        punct = rnd.choice([",", ",", ".", "!", " -"])
+        rest = rnd.choice(rests)
+        rest = cap(rest) if punct in ".!" else rest
+        if u < 0.65:
+            head = "[%s]" % cap(word) if bracket else cap(word)
+            return "|%s%s %s|" % (head, punct, rest)
+        return "|%s%s|%s" % (cap(word), punct, rest)
+
+    for i in range(n_unlock):
+        jobs.append(("positive/unlock-%04d.wav" % i, "positive", "unlock",
+                     opening("unlock", UNLOCK_INITIAL_REST, True))
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+    for i in range(n_lock):
+        jobs.append(("positive/lock-%04d.wav" % i, "positive", "lock",
+                     opening("lock", LOCK_INITIAL_REST, True))
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+
+    chunks = shuffled_training_chunks(rnd)
+    total, i = 0, 0
+    while total < n_words and i < len(chunks):
+        jobs.append(("ordinary/text-%04d.wav" % i, "ordinary", "-", chunks[i])
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+        total += len(chunks[i].split())
+        i += 1
+
+    phrases = CONFUSABLE_WORDS + [p for p in INITIAL_CLOSE if p not in CONFUSABLE_WORDS]
+    n_conf = int(len(phrases) * 8 * conf_scale)
+    for i in range(n_conf):
+        w, allowed = phrases[i % len(phrases)]
+        text = opening(w, INITIAL_REST, False)
+        jobs.append(("confusable/conf-%04d.wav" % i, "confusable", allowed or "-", text)
+                    + voice_pick(rnd, fs, sp) + (conds[i % nc], rnd.random()))
+    return jobs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("outdir", nargs="?", default="/tmp/kws-corpus")
@@ -601,12 +706,14 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply the number of files (0.1 for a quick look)")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--texts", choices=["eval", "train", "train2", "random", "held"],
+    ap.add_argument("--texts", choices=["eval", "train", "train2", "random", "held",
+                                        "initial"],
                     default="eval",
                     help="train, train2: carrier phrases, confusable sentences and "
                     "licence texts disjoint from the default corpus; random: "
                     "keyphrases and confusable words among random words; held: "
-                    "a selection set with texts of its own")
+                    "a selection set with texts of its own; initial: keyphrases "
+                    "and confusable words opening an utterance, then a pause")
     ap.add_argument("--spread", action="store_true",
                     help="wider tempo, pitch and SNR ranges (for training)")
     ap.add_argument("--unlock", type=int, help="positives of \"unlock\" (300 × scale)")
@@ -665,6 +772,8 @@ def main():
     if args.texts == "random":
         jobs = random_jobs(rnd, args, n_unlock, n_lock, n_words, conf_scale,
                            conds, fs, sp)
+    elif args.texts == "initial":
+        jobs = initial_jobs(rnd, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp)
     else:
         unlock_texts = UNLOCK_TRAIN + (UNLOCK_TRAIN2 if train2 else []) if train else UNLOCK
         lock_texts = LOCK_TRAIN + (LOCK_TRAIN2 if train2 else []) if train else LOCK
