@@ -75,7 +75,7 @@ of the words each.
 opens the utterance and a pause follows, as in the selection set's false
 alarms ("On lock, the bike ..."), a construction the other training sets
 hardly have.  Each positive or confusable file is the word alone, the word
-after a short word ("Okay. unlock"), the word opening a sentence spoken as
+after a short word ("Hey, unlock"), the word opening a sentence spoken as
 one (for positives the extent is then cut to the keyphrase spoken alone),
 or the word and the rest of the sentence spoken apart and joined with a
 pause of 0-0.3 s.  The rest of the sentence comes from lists of its own;
@@ -333,11 +333,13 @@ RANDOM_PUNCT = [",", ",", ".", ";", "?", " -", "!"]
 # utterance, then a pause, the construction that the other training sets
 # lack and the selection set's false alarms share ("On lock, ...").
 UNLOCK_INITIAL_REST = ["then wait a moment.", "and leave it open.", "I said.",
-                       "please.", "right away.", "if you can.", "thank you.",
+                       "right away.", "if you can.", "thank you.",
                        "and do it quickly."]
-LOCK_INITIAL_REST = ["then leave.", "and keep it shut.", "I said.", "please.",
+LOCK_INITIAL_REST = ["then leave.", "and keep it shut.", "I said.",
                      "right away.", "if you can.", "thank you."]
-INITIAL_LEFT = ["Okay.", "Right then.", "Now,", "Alright.", "Hey,", "Yes."]
+# (no "please" nor "okay": the evaluation set has "unlock please" and
+# "okay, unlock")
+INITIAL_LEFT = ["Right then.", "Now,", "Alright.", "Hey,", "Yes."]
 INITIAL_CLOSE = [
     ("unlocked", ""), ("unlikely", ""), ("unblock", ""), ("unlatch", ""),
     ("unplug", ""), ("no luck", ""), ("and look", ""), ("hemlock", ""),
@@ -647,7 +649,7 @@ def initial_jobs(rnd, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp):
     opening an utterance followed by a pause, either spoken as one sentence
     ("[Unlock], then wait." whose extent is cut to the keyphrase spoken
     alone) or spoken apart and joined with a pause ("|Unlock,|then wait."),
-    sometimes after a short word ("Okay.|unlock|").  Confusable files: each
+    sometimes after a short word ("Hey,|unlock|").  Confusable files: each
     word or phrase of CONFUSABLE_WORDS and INITIAL_CLOSE the same way:
     alone, opening a sentence, or opening it after a pause."""
     nc = len(conds)
