@@ -518,6 +518,27 @@ test_verifier_bad_widths (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
+  /* windows ending before the word's end or too late to wait for */
+  g_assert_null (tl_kws_verifier_net_new_full (TL_KWS_VERIFIER_WIDTH, -1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (tl_kws_verifier_net_new_full (TL_KWS_VERIFIER_WIDTH,
+                                               TL_KWS_VERIFIER_MAX_AFTER + 1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* a file whose input says neither: the verifier's architecture
+   * otherwise (its weights would fit) */
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *names[] = { "mel-after-31", "mel-after-", "spectrogram" };
+
+      net = tl_net_new_named (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1, names[i]);
+      x = tl_net_conv2d (net, 0, "conv1", TL_KWS_VERIFIER_WIDTH, 3, 3, 2, TL_PAD_SAME, 1, true);
+      tl_net_dense (net, x, "logits", TL_KWS_N_CLASSES, true);
+      expect_shape_error (net, path, names[i]);
+      g_clear_pointer (&net, tl_net_free);
+    }
+
   /* conv1 narrower than any supported width */
   net = tl_net_new (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1);
   x = tl_net_conv2d (net, 0, "conv1", TL_KWS_VERIFIER_MIN_WIDTH - 1, 3, 3, 2, TL_PAD_SAME, 1, true);

@@ -17,6 +17,7 @@
 #include "tl-kws-engine.h"
 #include "tl-kws-features.h"
 #include "tl-kws-verifier.h"
+#include "tl-model.h"
 #include "tl-wav.h"
 
 #define LIBRIVOX "/usr/share/pocketsphinx/test/data/librivox"
@@ -548,6 +549,29 @@ test_ctl_file (void)
   g_assert_nonnull (strstr (err, "/nonexistent/unlock.wav"));
 }
 
+/* The engine's rule over a candidate's windows: the probabilities of
+ * window @o folded into @want, keyphrases at their lowest, "other" at its
+ * highest. */
+static void
+fold_window (double       *want,
+             const double *p,
+             guint         o)
+{
+  for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
+    want[k] = o == 0 ? p[k]
+              : k == TL_KWS_CLASS_OTHER ? MAX (want[k], p[k]) : MIN (want[k], p[k]);
+}
+
+/* The candidate's probabilities are @want, bit for bit. */
+static void
+assert_probs (const TlKwsCandidate *c,
+              const double         *want)
+{
+  g_assert_cmpfloat (c->p_other, ==, want[TL_KWS_CLASS_OTHER]);
+  g_assert_cmpfloat (c->p_unlock, ==, want[TL_KWS_CLASS_UNLOCK]);
+  g_assert_cmpfloat (c->p_lock, ==, want[TL_KWS_CLASS_LOCK]);
+}
+
 /* What the engine gives the verifier, cut from its ring of buffered audio,
  * is the windows of the file itself: for every verified candidate the
  * default ensemble on tl_kws_mel_window () of the WAV at the candidate's
@@ -593,17 +617,96 @@ test_verifier_input (void)
                              c->end_sample + (TL_KWS_VERIFIER_AFTER + offsets[o]) * TL_KWS_MEL_HOP,
                              TL_KWS_VERIFIER_FRAMES);
           tl_kws_verifier_classify (v, win, p);
-          for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
-            want[k] = o == 0 ? p[k]
-                      : k == TL_KWS_CLASS_OTHER ? MAX (want[k], p[k]) : MIN (want[k], p[k]);
+          fold_window (want, p, o);
         }
-      g_assert_cmpfloat (c->p_other, ==, want[TL_KWS_CLASS_OTHER]);
-      g_assert_cmpfloat (c->p_unlock, ==, want[TL_KWS_CLASS_UNLOCK]);
-      g_assert_cmpfloat (c->p_lock, ==, want[TL_KWS_CLASS_LOCK]);
+      assert_probs (c, want);
     }
   g_test_message ("%u verified candidates: the engine's probabilities equal the ensemble's on "
                   "the file's own windows", n_verified);
   g_assert_cmpuint (n_verified, >, 0);
+}
+
+/* Members whose windows sit elsewhere (`kws train --after`): an ensemble
+ * of the default's first member and the same weights in a file that says
+ * its window ends 18 frames after the word.  For every verified candidate
+ * each member gets the file's own window at its place (and each offset),
+ * their logits averaged, bit for bit; and no candidate is decided before
+ * the audio of its latest window has arrived (unless the stream ended). */
+static void
+test_verifier_windows_after (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "kws-unlock.wav", NULL);
+  g_autofree char *first = tl_kws_verifier_default_path ();
+  g_autofree char *dir = g_dir_make_tmp ("tl-kws-after-XXXXXX", NULL);
+  g_autofree char *later = g_build_filename (dir, "after-18.tlnn", NULL);
+  const char *members[] = { first, later, NULL };
+  const int offsets[] = TL_KWS_VERIFY_OFFSETS;
+  const int after[] = { TL_KWS_VERIFIER_AFTER, 18 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlNet) net = NULL;
+  g_autoptr (TlKwsVerifier) v = NULL;
+  g_autoptr (GPtrArray) decided = NULL;
+  g_autoptr (TlWav) wav = NULL;
+  g_autoptr (TlKwsMel) mel = tl_kws_mel_new ();
+  g_autofree float *win = g_new (float, TL_KWS_VERIFIER_INPUT);
+  TlKwsEngine *engine;
+  guint n_verified = 0;
+  gint64 duration_us;
+
+  net = tl_kws_verifier_net_new_full (TL_KWS_VERIFIER_WIDTH, 18, &error);
+  g_assert_no_error (error);
+  g_assert_true (tl_model_load_params (net, first, &error));
+  g_assert_true (tl_model_save (net, later, &error));
+  g_assert_no_error (error);
+  v = tl_kws_verifier_load_ensemble (members, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tl_kws_verifier_member_after (v, 0), ==, TL_KWS_VERIFIER_AFTER);
+  g_assert_cmpint (tl_kws_verifier_member_after (v, 1), ==, 18);
+  g_assert_cmpint (tl_kws_verifier_max_after (v), ==, 18);
+
+  engine = tl_kws_engine_new_full (NULL, NULL, members, &error);
+  g_assert_no_error (error);
+  g_assert_true (tl_kws_engine_set_threshold (engine, "unlock", 2.0));
+  g_assert_true (tl_kws_engine_set_threshold (engine, "lock", 2.0));
+  decided = spot_file (engine, path, &wav);
+  tl_kws_engine_free (engine);
+  duration_us = (gint64) wav->n_frames * G_USEC_PER_SEC / TL_KWS_SAMPLE_RATE;
+
+  for (guint i = 0; i < decided->len; i++)
+    {
+      TlKwsCandidate *c = decided->pdata[i];
+      double want[TL_KWS_N_CLASSES];
+      gint64 last_us = c->end_us + (gint64) (18 + 2) * TL_KWS_MEL_HOP * G_USEC_PER_SEC / TL_KWS_SAMPLE_RATE;
+
+      g_assert_cmpint (c->decided_at_us, >=, MIN (last_us, duration_us));
+      if (!c->verified)
+        continue;
+      n_verified++;
+      for (guint o = 0; o < G_N_ELEMENTS (offsets); o++)
+        {
+          float mean[TL_KWS_N_CLASSES] = { 0 };
+          double p[TL_KWS_N_CLASSES];
+
+          for (guint m = 0; m < 2; m++)
+            {
+              const float *logits;
+
+              tl_kws_mel_window (mel, win, wav->samples, wav->n_frames,
+                                 c->end_sample + (after[m] + offsets[o]) * TL_KWS_MEL_HOP,
+                                 TL_KWS_VERIFIER_FRAMES);
+              logits = tl_net_forward (tl_kws_verifier_member_net (v, m), win, 1, false);
+              for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
+                mean[k] += logits[k] / 2;
+            }
+          tl_kws_softmax (p, mean, TL_KWS_N_CLASSES);
+          fold_window (want, p, o);
+        }
+      assert_probs (c, want);
+    }
+  g_test_message ("%u verified candidates, each member on its own window", n_verified);
+  g_assert_cmpuint (n_verified, >, 0);
+  g_unlink (later);
+  g_rmdir (dir);
 }
 
 /* The verifier's warped views in the engine: none by default, "none"
@@ -1073,6 +1176,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/voice/kws/lock", test_lock);
   g_test_add_func ("/twinlock/voice/kws/combine-after-windows", test_combine_after_windows);
   g_test_add_func ("/twinlock/voice/kws/verifier-input", test_verifier_input);
+  g_test_add_func ("/twinlock/voice/kws/verifier-windows-after", test_verifier_windows_after);
   g_test_add_func ("/twinlock/voice/kws/warped-views", test_warped_views);
   g_test_add_func ("/twinlock/voice/kws/ctl-eval-combine-options", test_ctl_eval_combine_options);
   g_test_add_func ("/twinlock/voice/kws/ctl-eval-sources", test_ctl_eval_sources);

@@ -273,9 +273,15 @@ typedef struct
   TlKwsVerifier *verifier;
   TlKwsMel      *mel;
   const TlWav   *wav;
-  gint64         end;           /* sample just past the window */
+  gint64         end;           /* sample just past the (first member's) window */
+  gint64         word_end;      /* sample just past the candidate's word */
   float         *features, *features_ref;
-  float         *windows;   /* a candidate's windows, [offsets][frames][bands] */
+  /* a candidate's windows as the engine plans them (each member's at
+   * each offset, tl_kws_verifier_plan_windows ()) */
+  int            n_windows;
+  int            ends[TL_KWS_VERIFIER_MAX_MEMBERS * G_N_ELEMENTS (window_offsets)];
+  int            index[TL_KWS_VERIFIER_MAX_MEMBERS * G_N_ELEMENTS (window_offsets)];
+  float         *windows;       /* [n_windows][frames][bands] */
   float       ***acts;          /* [member][node] of the reference */
 } Verify;
 
@@ -304,18 +310,26 @@ stop (const Start *t,
   g_array_append_val (p->cpu, cpu);
 }
 
-/* A whole candidate, as the engine decides it: the three windows'
- * features (each frame of their union once), then each window through the
- * ensemble (logits averaged). */
+/* A whole candidate, as the engine decides it: the windows' features
+ * (each frame of their union once), then at each of the three offsets
+ * each member on its window (logits averaged). */
 static void
 run_candidate (Verify *v)
 {
+  guint n_members = tl_kws_verifier_n_members (v->verifier);
   double probs[TL_KWS_N_CLASSES];
 
-  tl_kws_mel_windows (v->mel, v->windows, v->wav->samples, v->wav->n_frames, v->end,
-                      window_offsets, G_N_ELEMENTS (window_offsets), TL_KWS_VERIFIER_FRAMES);
+  tl_kws_mel_windows (v->mel, v->windows, v->wav->samples, v->wav->n_frames, v->word_end,
+                      v->ends, v->n_windows, TL_KWS_VERIFIER_FRAMES);
   for (guint o = 0; o < G_N_ELEMENTS (window_offsets); o++)
-    tl_kws_verifier_classify (v->verifier, v->windows + (gsize) o * TL_KWS_VERIFIER_INPUT, probs);
+    {
+      const float *features[TL_KWS_VERIFIER_MAX_MEMBERS];
+
+      for (guint m = 0; m < n_members; m++)
+        features[m] = v->windows + (gsize) v->index[m * G_N_ELEMENTS (window_offsets) + o] *
+                                   TL_KWS_VERIFIER_INPUT;
+      tl_kws_verifier_classify_windows (v->verifier, features, NULL, 0, probs);
+    }
 }
 
 /* "  LABEL" padded to a column of 34 characters: by characters, not
@@ -464,12 +478,15 @@ tl_ctl_bench_kws (int    argc,
   v.verifier = verifier;
   v.mel = mel;
   v.wav = wavs->pdata[MAX (first.window_file, 0)];
-  v.end = first.window_file >= 0
-            ? first.window_end_sample + TL_KWS_VERIFIER_AFTER * TL_KWS_MEL_HOP
-            : (gint64) v.wav->n_frames / 2;
+  v.word_end = first.window_file >= 0
+                 ? first.window_end_sample
+                 : (gint64) v.wav->n_frames / 2 - TL_KWS_VERIFIER_AFTER * TL_KWS_MEL_HOP;
+  v.end = v.word_end + tl_kws_verifier_member_after (verifier, 0) * TL_KWS_MEL_HOP;
+  v.n_windows = (int) tl_kws_verifier_plan_windows (verifier, window_offsets,
+                                                    G_N_ELEMENTS (window_offsets), v.ends, v.index);
   v.features = g_new (float, TL_KWS_VERIFIER_INPUT);
   v.features_ref = g_new (float, TL_KWS_VERIFIER_INPUT);
-  v.windows = g_new (float, G_N_ELEMENTS (window_offsets) * TL_KWS_VERIFIER_INPUT);
+  v.windows = g_new (float, (gsize) v.n_windows * TL_KWS_VERIFIER_INPUT);
   v.acts = g_new0 (float **, n_members);
   part_init (&feat, 0);
   part_init (&feat_ref, 0);

@@ -28,7 +28,10 @@
  * is the weight of these examples within their class.
  *
  * --width trains a wider or narrower network (tl-kws-verifier.h); the
- * example caches hold features only, so they serve any width.
+ * example caches hold features only, so they serve any width.  --after
+ * moves the window: it ends that many frames after the candidate (the
+ * saved model says so, and the engine cuts its windows there); a cache
+ * holds the windows of one such position.
  */
 #include "config.h"
 
@@ -72,6 +75,10 @@ typedef struct
   GArray *features;   /* float, EX_FLOATS per example */
 } Data;
 
+/* Frames from the end of the candidate to the end of the window
+ * (--after); fixed for a run. */
+static int window_after = TL_KWS_VERIFIER_AFTER;
+
 /* The window the engine sees, cropped from an example at @shift frames
  * (SHIFT = the engine's own), each band minus its mean again: the same
  * numbers tl_kws_mel_window() gives for that window. */
@@ -95,7 +102,7 @@ crop_warped (float       *out,
              float        warp)
 {
   /* the frame where the candidate ends, in the window */
-  const float anchor = TL_KWS_VERIFIER_FRAMES - 1 - TL_KWS_VERIFIER_AFTER;
+  const float anchor = TL_KWS_VERIFIER_FRAMES - 1 - window_after;
 
   tl_kws_mel_resample (out, TL_KWS_VERIFIER_FRAMES, ex, EX_FRAMES, anchor, shift, stretch, warp);
 }
@@ -249,7 +256,7 @@ collect_examples (GPtrArray   *items,
           g_array_set_size (data->features, at + EX_FLOATS);
           tl_kws_mel_window (mel, &g_array_index (data->features, float, at),
                              wav->samples, wav->n_frames,
-                             c->end_sample + (TL_KWS_VERIFIER_AFTER + SHIFT) * TL_KWS_MEL_HOP,
+                             c->end_sample + (window_after + SHIFT) * TL_KWS_MEL_HOP,
                              EX_FRAMES);
           g_array_append_val (data->examples, ex);
         }
@@ -304,7 +311,10 @@ select_examples (GPtrArray  *items,
   return TRUE;
 }
 
-#define CACHE_MAGIC "TLKWSEX1"
+/* TLKWSEX1 caches (before --after) hold windows at TL_KWS_VERIFIER_AFTER,
+ * with the header up to floor_x1000. */
+#define CACHE_MAGIC_1 "TLKWSEX1"
+#define CACHE_MAGIC   "TLKWSEX2"
 
 typedef struct
 {
@@ -313,7 +323,10 @@ typedef struct
   guint32 n_examples;
   guint32 ex_floats;
   gint32  floor_x1000;
+  gint32  after;
 } CacheHeader;
+
+#define CACHE_HEADER_1 G_STRUCT_OFFSET (CacheHeader, after)
 
 /* The examples of a corpus, to train again without running the search:
  * a header, the Example records, the features. */
@@ -325,7 +338,7 @@ cache_save (const char  *path,
             GError     **error)
 {
   CacheHeader h = { CACHE_MAGIC, items->len, data->examples->len, EX_FLOATS,
-                    (gint32) lround (floor_log10 * 1000) };
+                    (gint32) lround (floor_log10 * 1000), window_after };
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
 
   g_byte_array_append (bytes, (const guint8 *) &h, sizeof h);
@@ -344,27 +357,36 @@ cache_load (const char  *path,
             GError     **error)
 {
   g_autofree char *contents = NULL;
-  gsize len = 0;
+  gsize len = 0, header = sizeof (CacheHeader);
   CacheHeader h;
 
   if (!g_file_get_contents (path, &contents, &len, error))
     return FALSE;
-  if (len < sizeof h)
+  if (len < CACHE_HEADER_1)
     goto bad;
-  memcpy (&h, contents, sizeof h);
-  if (memcmp (h.magic, CACHE_MAGIC, 8) != 0 || h.n_items != items->len ||
+  memcpy (&h, contents, CACHE_HEADER_1);
+  h.after = TL_KWS_VERIFIER_AFTER;
+  if (memcmp (h.magic, CACHE_MAGIC_1, 8) == 0)
+    header = CACHE_HEADER_1;
+  else if (memcmp (h.magic, CACHE_MAGIC, 8) != 0 || len < sizeof h)
+    goto bad;
+  else
+    memcpy (&h, contents, sizeof h);
+  if (h.n_items != items->len ||
       h.ex_floats != EX_FLOATS || h.floor_x1000 != (gint32) lround (floor_log10 * 1000) ||
-      len != sizeof h + (gsize) h.n_examples * (sizeof (Example) + EX_FLOATS * sizeof (float)))
+      h.after != window_after ||
+      len != header + (gsize) h.n_examples * (sizeof (Example) + EX_FLOATS * sizeof (float)))
     goto bad;
-  g_array_append_vals (data->examples, contents + sizeof h, h.n_examples);
-  g_array_append_vals (data->features, contents + sizeof h + (gsize) h.n_examples * sizeof (Example),
+  g_array_append_vals (data->examples, contents + header, h.n_examples);
+  g_array_append_vals (data->features, contents + header + (gsize) h.n_examples * sizeof (Example),
                        (gsize) h.n_examples * EX_FLOATS);
   g_printerr (_("%u examples from the cache %s\n"), h.n_examples, path);
   return TRUE;
 
 bad:
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-               _("“%s” is not an example cache of this corpus and candidate floor; remove it"), path);
+               _("“%s” is not an example cache of this corpus, candidate floor and window (--after); "
+                 "remove it"), path);
   return FALSE;
 }
 
@@ -515,7 +537,7 @@ train (GPtrArray     *items,
        int            width,
        GError       **error)
 {
-  g_autoptr (TlNet) net = tl_kws_verifier_net_new_width (width, error);
+  g_autoptr (TlNet) net = tl_kws_verifier_net_new_full (width, window_after, error);
   g_autoptr (GRand) rng = g_rand_new_with_seed (seed);
   g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autofree float *input = NULL, *dlogits = NULL, *m = NULL, *v = NULL;
@@ -689,7 +711,7 @@ tl_ctl_kws_train (int    argc,
   g_auto (GStrv) exclude = NULL;
   g_auto (GStrv) caches = NULL;
   int epochs = 25, batch = 64, seed = 1, confusable_repeat = 1, noisy_repeat = 1, threads = 0;
-  int width = TL_KWS_VERIFIER_WIDTH;
+  int width = TL_KWS_VERIFIER_WIDTH, after = TL_KWS_VERIFIER_AFTER;
   double lr = 2e-3, floor_log10 = NAN;
   gboolean ok = TRUE, augment = FALSE;
   Data data;
@@ -707,6 +729,7 @@ tl_ctl_kws_train (int    argc,
     { "exclude-voice", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, N_("Leave out files whose voice starts with PREFIX (repeatable)"), N_("PREFIX") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Threads of the network's arithmetic (default: all cores)"), N_("N") },
     { "width", 0, 0, G_OPTION_ARG_INT, &width, N_("Channels of the first convolution; the others have 2 and 4 times as many (default 16)"), N_("N") },
+    { "after", 0, 0, G_OPTION_ARG_INT, &after, N_("End the window N frames of 10 ms after the candidate's end (default 8)"), N_("N") },
     { NULL }
   };
 
@@ -726,6 +749,9 @@ tl_ctl_kws_train (int    argc,
   if (width < TL_KWS_VERIFIER_MIN_WIDTH || width > TL_KWS_VERIFIER_MAX_WIDTH)
     return tl_ctl_fail (_("--width must be %d…%d"), TL_KWS_VERIFIER_MIN_WIDTH,
                         TL_KWS_VERIFIER_MAX_WIDTH);
+  if (after < 0 || after > TL_KWS_VERIFIER_MAX_AFTER)
+    return tl_ctl_fail (_("--after must be 0…%d"), TL_KWS_VERIFIER_MAX_AFTER);
+  window_after = after;
   if (caches != NULL && g_strv_length (caches) != (guint) argc - 1)
     return tl_ctl_fail (_("give one --cache per corpus (%d corpora, %u caches)"),
                         argc - 1, g_strv_length (caches));

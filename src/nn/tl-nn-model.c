@@ -335,7 +335,13 @@ tl_nn_model_load_memory (const void *data,
               tl_nn_fail (err, TL_NN_ERROR_FORMAT, "the first layer is not a valid input");
               return NULL;
             }
-          net = tl_net_new (node.h, node.w, node.c);
+          if (memchr (node.name, 0, TL_NET_NAME_MAX) == NULL)
+            {
+              tl_nn_fail (err, TL_NN_ERROR_FORMAT, "the input layer's name is not terminated");
+              return NULL;
+            }
+          /* its name says how the input is made (e.g. tl-kws-verifier.h) */
+          net = tl_net_new_named (node.h, node.w, node.c, node.name);
           if (net == NULL)
             {
               tl_nn_fail (err, TL_NN_ERROR_NOMEM, "out of memory");

@@ -91,11 +91,24 @@ tl_net_new (int h,
             int w,
             int c)
 {
-  TlNet *net = calloc (1, sizeof *net);
-  TlNetNode input = { .op = TL_OP_INPUT, .name = "input" };
+  return tl_net_new_named (h, w, c, "input");
+}
 
+TlNet *
+tl_net_new_named (int         h,
+                  int         w,
+                  int         c,
+                  const char *input_name)
+{
+  TlNet *net;
+  TlNetNode input = { .op = TL_OP_INPUT };
+
+  if (input_name == NULL || strlen (input_name) >= TL_NET_NAME_MAX)
+    return NULL;
+  net = calloc (1, sizeof *net);
   if (net == NULL)
     return NULL;
+  strcpy (input.name, input_name);
   input.h = h; input.w = w; input.c = c;
   tl_net_add_node (net, &input);
   return net;

@@ -96,6 +96,10 @@ typedef struct
 typedef struct _TlNet TlNet;
 
 TlNet *tl_net_new      (int h, int w, int c);
+/* The same with the input node named @input_name (shorter than
+ * TL_NET_NAME_MAX; NULL if it is not): a model file keeps the name, so
+ * it can say how its input is made. */
+TlNet *tl_net_new_named (int h, int w, int c, const char *input_name);
 void   tl_net_free     (TlNet *net);
 
 /* ---- building (returns the node index or -1) ---------------------------- */

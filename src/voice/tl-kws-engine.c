@@ -34,13 +34,15 @@
 #define SAMPLES_PER_FRAME (TL_KWS_SAMPLE_RATE / 100)
 #define RING_FRAMES      (RING_SAMPLES / SAMPLES_PER_FRAME)
 /* A candidate is decided once the search is this many frames past its end:
- * late enough for the search to settle on the best end frame. */
+ * late enough for the search to settle on the best end frame (and, with a
+ * verifier, for its latest window: TlKwsEngine.settle_frames). */
 #define SETTLE_FRAMES    10
 /* Audio around the candidate the second pass also sees. */
 #define MARGIN_FRAMES    5
 /* The verifier also sees its window shifted by these many frames (the
- * trainer shifts by up to ±3); the latest ends no later than the search
- * settles (SETTLE_FRAMES), so deciding waits no longer. */
+ * trainer shifts by up to ±3); with the default window (ending
+ * TL_KWS_VERIFIER_AFTER frames after the word) the latest ends no later
+ * than the search settles (SETTLE_FRAMES), so deciding waits no longer. */
 static const int verify_offsets[] = TL_KWS_VERIFY_OFFSETS;
 /* Restart the keyphrase search's utterance after this long (bounded
  * memory), preferably in a pause. */
@@ -77,7 +79,14 @@ struct _TlKwsEngine
   ps_decoder_t *verifier;  /* second pass: grammar and phone loop */
   TlKwsVerifier *net;      /* the neural verifier, or NULL */
   TlKwsMel     *mel;
-  float        *features;  /* [verify_offsets][TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] */
+  /* The verifier's windows of a candidate: each member's window (ending
+   * its tl_kws_verifier_member_after () frames after the word) shifted by
+   * verify_offsets, each distinct window once. */
+  int           n_windows;
+  int          *window_ends;    /* [n_windows]: frames from the word's end to the window's */
+  int          *member_window;  /* [member][verify_offsets]: index into window_ends */
+  float        *features;       /* [n_windows][TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] */
+  int           settle_frames;  /* a candidate is decided this many frames after its end */
   cmd_ln_t     *config;
   cmd_ln_t     *vconfig;
   GArray       *phrases;   /* Phrase */
@@ -376,6 +385,24 @@ tl_kws_engine_has_verifier (TlKwsEngine *self)
   return self->net != NULL;
 }
 
+/* The verifier's windows (TlKwsEngine.window_ends …) and how long a
+ * candidate waits for the latest of them. */
+static void
+plan_windows (TlKwsEngine *self)
+{
+  guint n_members = tl_kws_verifier_n_members (self->net);
+  guint n_offsets = G_N_ELEMENTS (verify_offsets);
+
+  self->window_ends = g_new (int, n_members * n_offsets);
+  self->member_window = g_new (int, n_members * n_offsets);
+  self->n_windows = (int) tl_kws_verifier_plan_windows (self->net, verify_offsets, n_offsets,
+                                                        self->window_ends, self->member_window);
+  self->settle_frames = SETTLE_FRAMES;
+  for (int w = 0; w < self->n_windows; w++)
+    self->settle_frames = MAX (self->settle_frames, self->window_ends[w]);
+  self->features = g_new (float, (gsize) self->n_windows * TL_KWS_VERIFIER_INPUT);
+}
+
 TlKwsEngine *
 tl_kws_engine_new_full (const char          *model_dir,
                         const char * const  *phrases,
@@ -410,8 +437,10 @@ tl_kws_engine_new_full (const char          *model_dir,
       if (self->net == NULL)
         goto fail;
       self->mel = tl_kws_mel_new ();
-      self->features = g_new (float, G_N_ELEMENTS (verify_offsets) * TL_KWS_VERIFIER_INPUT);
+      plan_windows (self);
     }
+  else
+    self->settle_frames = SETTLE_FRAMES;
   self->stages = self->net ? TL_KWS_STAGE_DEFAULT
                            : TL_KWS_STAGE_ALL & ~TL_KWS_STAGE_VERIFIER;
   self->phrases = g_array_new (FALSE, TRUE, sizeof (Phrase));
@@ -474,6 +503,8 @@ tl_kws_engine_free (TlKwsEngine *self)
   g_clear_pointer (&self->net, tl_kws_verifier_free);
   g_clear_pointer (&self->mel, tl_kws_mel_free);
   g_free (self->features);
+  g_free (self->window_ends);
+  g_free (self->member_window);
   g_clear_pointer (&self->config, cmd_ln_free_r);
   g_clear_pointer (&self->vconfig, cmd_ln_free_r);
   for (guint i = 0; self->phrases && i < self->phrases->len; i++)
@@ -844,8 +875,9 @@ second_pass (TlKwsEngine    *self,
 }
 
 /* The verifier: probabilities of the classes from the features of the
- * window that ends TL_KWS_VERIFIER_AFTER frames after the word, and of
- * the windows shifted by verify_offsets; the keyphrases keep their
+ * window that ends TL_KWS_VERIFIER_AFTER frames after the word (or each
+ * member's own, tl_kws_verifier_member_after ()), and of the windows
+ * shifted by verify_offsets; the keyphrases keep their
  * lowest probability over the windows, "other" its highest (a keyword
  * must convince the network wherever the window sits; its saturated
  * probabilities on a single window let confusable words through; an
@@ -858,8 +890,7 @@ static void
 verify (TlKwsEngine    *self,
         TlKwsCandidate *c)
 {
-  gint64 end = c->end_sample + TL_KWS_VERIFIER_AFTER * TL_KWS_MEL_HOP;
-  int lo = verify_offsets[0], hi = verify_offsets[0];
+  int lo = self->window_ends[0], hi = self->window_ends[0];
   gint64 len, last;
   gint64 oldest = MAX (0, self->n_fed - RING_SAMPLES);
   g_autofree gint16 *audio = NULL;
@@ -878,12 +909,12 @@ verify (TlKwsEngine    *self,
   /* The audio of all the windows at once, their features computed once
    * per frame: exactly the audio the trainer cuts from the file, samples
    * outside the stream (before its start) silence. */
-  for (guint o = 1; o < G_N_ELEMENTS (verify_offsets); o++)
+  for (int w = 1; w < self->n_windows; w++)
     {
-      lo = MIN (lo, verify_offsets[o]);
-      hi = MAX (hi, verify_offsets[o]);
+      lo = MIN (lo, self->window_ends[w]);
+      hi = MAX (hi, self->window_ends[w]);
     }
-  last = end + (gint64) hi * TL_KWS_MEL_HOP;
+  last = c->end_sample + (gint64) hi * TL_KWS_MEL_HOP;
   len = TL_KWS_MEL_WIN + (gint64) (TL_KWS_VERIFIER_FRAMES - 1 + hi - lo) * TL_KWS_MEL_HOP;
   audio = g_new (gint16, len);
   for (gint64 i = 0; i < len; i++)
@@ -892,19 +923,24 @@ verify (TlKwsEngine    *self,
       audio[i] = s >= oldest && s < self->n_fed ? self->ring[s % RING_SAMPLES] : 0;
     }
   tl_kws_mel_windows (self->mel, self->features, audio, len, len - (gint64) hi * TL_KWS_MEL_HOP,
-                      verify_offsets, G_N_ELEMENTS (verify_offsets), TL_KWS_VERIFIER_FRAMES);
+                      self->window_ends, self->n_windows, TL_KWS_VERIFIER_FRAMES);
   for (guint o = 0; o < G_N_ELEMENTS (verify_offsets); o++)
     {
-      const float *features = self->features + (gsize) o * TL_KWS_VERIFIER_INPUT;
+      /* each member's window at this offset */
+      const float *features[TL_KWS_VERIFIER_MAX_MEMBERS];
       double p[TL_KWS_N_CLASSES];
 
+      for (guint m = 0; m < n_members; m++)
+        features[m] = self->features +
+                      (gsize) self->member_window[m * G_N_ELEMENTS (verify_offsets) + o] *
+                      TL_KWS_VERIFIER_INPUT;
       if (after)
         {
           for (guint m = 0; m < n_members; m++)
             {
               double *q = member_probs + m * TL_KWS_N_CLASSES;
 
-              tl_kws_verifier_classify_views (self->net, (int) m, features,
+              tl_kws_verifier_classify_views (self->net, (int) m, features[m],
                                               self->warps, self->n_warps, p);
               for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
                 q[k] = o == 0 ? p[k]
@@ -912,8 +948,7 @@ verify (TlKwsEngine    *self,
             }
           continue;
         }
-      tl_kws_verifier_classify_views (self->net, -1, features,
-                                      self->warps, self->n_warps, p);
+      tl_kws_verifier_classify_windows (self->net, features, self->warps, self->n_warps, p);
       for (guint k = 0; k < TL_KWS_N_CLASSES; k++)
         probs[k] = o == 0 ? p[k]
                    : k == TL_KWS_CLASS_OTHER ? MAX (probs[k], p[k]) : MIN (probs[k], p[k]);
@@ -1131,7 +1166,7 @@ collect (TlKwsEngine *self,
         }
       d.prob = ps_seg_prob (seg, NULL, NULL, NULL);
       g_array_append_val (fresh, d);
-      if (final || d.ef + SETTLE_FRAMES <= n_frames)
+      if (final || d.ef + self->settle_frames <= n_frames)
         {
           settled_lo = MIN (settled_lo, d.sf);
           settled_hi = MAX (settled_hi, d.ef);

@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 #include "tl-kws-features.h"
 #include "tl-model.h"
@@ -20,8 +21,18 @@ static const char * const default_files[] = { TL_KWS_VERIFIER_FILE, "kws-verifie
 
 struct _TlKwsVerifier
 {
-  GPtrArray *nets;  /* TlNet */
+  GPtrArray *nets;   /* TlNet */
+  GArray    *after;  /* int per member: frames from the word's end to its window's end */
 };
+
+/* The name of the input node of a network for windows @after frames past
+ * the word; "input" for TL_KWS_VERIFIER_AFTER, as files without it say. */
+static char *
+input_name (int after)
+{
+  return after == TL_KWS_VERIFIER_AFTER ? g_strdup ("input")
+                                        : g_strdup_printf ("mel-after-%d", after);
+}
 
 TlKwsClass
 tl_kws_class_from_phrase (const char *phrase)
@@ -50,9 +61,11 @@ tl_kws_class_phrase (TlKwsClass klass)
 }
 
 TlNet *
-tl_kws_verifier_net_new_width (int      width,
-                               GError **error)
+tl_kws_verifier_net_new_full (int      width,
+                              int      after,
+                              GError **error)
 {
+  g_autofree char *name = NULL;
   TlNet *net;
   TlNnError err = { 0 };
   int x;
@@ -64,7 +77,15 @@ tl_kws_verifier_net_new_width (int      width,
                    TL_KWS_VERIFIER_MIN_WIDTH, TL_KWS_VERIFIER_MAX_WIDTH, width);
       return NULL;
     }
-  net = tl_net_new (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1);
+  if (after < 0 || after > TL_KWS_VERIFIER_MAX_AFTER)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("The keyword verifier's window must end 0…%d frames after the word, not %d"),
+                   TL_KWS_VERIFIER_MAX_AFTER, after);
+      return NULL;
+    }
+  name = input_name (after);
+  net = tl_net_new_named (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1, name);
   x = tl_net_conv2d (net, 0, "conv1", width, 3, 3, 2, TL_PAD_SAME, 1, true);
   x = tl_net_batchnorm (net, x, "bn1", 1e-5f, 0.1f);
   x = tl_net_relu (net, x);
@@ -89,6 +110,13 @@ tl_kws_verifier_net_new_width (int      width,
       return NULL;
     }
   return net;
+}
+
+TlNet *
+tl_kws_verifier_net_new_width (int      width,
+                               GError **error)
+{
+  return tl_kws_verifier_net_new_full (width, TL_KWS_VERIFIER_AFTER, error);
 }
 
 TlNet *
@@ -154,6 +182,32 @@ net_width (TlNet       *file,
   return width;
 }
 
+/* Where the window of the verifier in @file ends, from the name of its
+ * input node. */
+static int
+net_after (TlNet       *file,
+           const char  *path,
+           GError     **error)
+{
+  const TlNetNode *input = tl_net_node (file, 0);
+  const char *name = input != NULL && input->op == TL_OP_INPUT ? input->name : "";
+  guint64 after = 0;
+
+  if (g_str_equal (name, "input"))
+    return TL_KWS_VERIFIER_AFTER;
+  if (!g_str_has_prefix (name, "mel-after-") ||
+      !g_ascii_string_to_unsigned (name + strlen ("mel-after-"), 10, 0,
+                                   TL_KWS_VERIFIER_MAX_AFTER, &after, NULL))
+    {
+      g_set_error (error, TL_MODEL_ERROR, TL_MODEL_ERROR_SHAPE,
+                   _("“%s” holds no keyword verifier: its input is “%s”, not a window that ends "
+                     "0…%d frames after the word (“mel-after-N”)"),
+                   path, name, TL_KWS_VERIFIER_MAX_AFTER);
+      return -1;
+    }
+  return (int) after;
+}
+
 int
 tl_kws_verifier_file_width (const char  *path,
                             GError     **error)
@@ -165,6 +219,7 @@ tl_kws_verifier_file_width (const char  *path,
 
 static TlNet *
 load_net (const char  *path,
+          int         *after,
           GError     **error)
 {
   g_autoptr (TlNet) file = tl_model_load (path, error);
@@ -172,10 +227,11 @@ load_net (const char  *path,
   TlNnError err = { 0 };
   int width = file != NULL ? net_width (file, path, error) : 0;
 
-  /* the file is read once: its width, then its weights into the
-   * verifier's own architecture at that width */
-  if (width > 0)
-    net = tl_kws_verifier_net_new_width (width, error);
+  *after = width > 0 ? net_after (file, path, error) : -1;
+  /* the file is read once: its width and window, then its weights into
+   * the verifier's own architecture at that width */
+  if (*after >= 0)
+    net = tl_kws_verifier_net_new_full (width, *after, error);
   if (net == NULL || !tl_model_copy_params (net, file, path, error))
     {
       g_prefix_error (error, _("The keyword verifier cannot start (retrain it with “twinlockctl kws train”, see README): "));
@@ -196,17 +252,29 @@ tl_kws_verifier_load_ensemble (const char * const  *paths,
                                GError             **error)
 {
   g_autoptr (GPtrArray) nets = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_net_free);
+  g_autoptr (GArray) afters = g_array_new (FALSE, FALSE, sizeof (int));
   TlKwsVerifier *self;
 
   g_return_val_if_fail (paths != NULL, NULL);
 
   for (guint i = 0; paths[i] != NULL; i++)
     {
-      TlNet *net = load_net (paths[i], error);
+      int after;
+      TlNet *net;
+
+      if (i == TL_KWS_VERIFIER_MAX_MEMBERS)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("The keyword verifier takes at most %d model files"),
+                       TL_KWS_VERIFIER_MAX_MEMBERS);
+          return NULL;
+        }
+      net = load_net (paths[i], &after, error);
 
       if (net == NULL)
         return NULL;
       g_ptr_array_add (nets, net);
+      g_array_append_val (afters, after);
     }
   if (nets->len == 0)
     {
@@ -216,6 +284,7 @@ tl_kws_verifier_load_ensemble (const char * const  *paths,
     }
   self = g_new0 (TlKwsVerifier, 1);
   self->nets = g_steal_pointer (&nets);
+  self->after = g_steal_pointer (&afters);
   return self;
 }
 
@@ -235,6 +304,48 @@ tl_kws_verifier_n_members (TlKwsVerifier *self)
   return self->nets->len;
 }
 
+int
+tl_kws_verifier_member_after (TlKwsVerifier *self,
+                              guint          member)
+{
+  g_return_val_if_fail (member < self->after->len, TL_KWS_VERIFIER_AFTER);
+  return g_array_index (self->after, int, member);
+}
+
+int
+tl_kws_verifier_max_after (TlKwsVerifier *self)
+{
+  int after = 0;
+
+  for (guint m = 0; m < self->after->len; m++)
+    after = MAX (after, g_array_index (self->after, int, m));
+  return after;
+}
+
+guint
+tl_kws_verifier_plan_windows (TlKwsVerifier *self,
+                              const int     *offsets,
+                              guint          n_offsets,
+                              int           *ends,
+                              int           *index)
+{
+  guint n = 0;
+
+  for (guint m = 0; m < self->after->len; m++)
+    for (guint o = 0; o < n_offsets; o++)
+      {
+        int end = g_array_index (self->after, int, m) + offsets[o];
+        guint w = 0;
+
+        while (w < n && ends[w] != end)
+          w++;
+        if (w == n)
+          ends[n++] = end;
+        index[m * n_offsets + o] = (int) w;
+      }
+  return n;
+}
+
 TlNet *
 tl_kws_verifier_member_net (TlKwsVerifier *self,
                             guint          member)
@@ -249,6 +360,7 @@ tl_kws_verifier_free (TlKwsVerifier *self)
   if (self == NULL)
     return;
   g_clear_pointer (&self->nets, g_ptr_array_unref);
+  g_clear_pointer (&self->after, g_array_unref);
   g_free (self);
 }
 
@@ -285,6 +397,45 @@ tl_kws_verifier_classify_member (TlKwsVerifier *self,
   tl_kws_verifier_classify_views (self, (int) member, features, NULL, 0, probs);
 }
 
+/* Members @first…@end - 1, member m on @features[m - @first], each
+ * window also warped by @warps: the softmax of their mean logits. */
+static void
+classify (TlKwsVerifier       *self,
+          guint                first,
+          guint                end,
+          const float * const *features,
+          const float         *warps,
+          guint                n_warps,
+          double              *probs)
+{
+  float view[TL_KWS_VERIFIER_INPUT];
+  float mean[TL_KWS_N_CLASSES] = { 0 };
+  guint n = (end - first) * (n_warps + 1);
+
+  g_return_if_fail (n_warps <= TL_KWS_VERIFIER_MAX_WARPS);
+  g_return_if_fail (warps != NULL || n_warps == 0);
+
+  /* views outer, members inner: the members' sums in the order they had
+   * when all the members saw one window */
+  for (guint v = 0; v <= n_warps; v++)
+    for (guint m = first; m < end; m++)
+      {
+        const float *x = features[m - first];
+        const float *logits;
+
+        /* members on one window share its warped views */
+        if (v > 0 && (m == first || features[m - first] != features[m - first - 1]))
+          tl_kws_mel_resample (view, TL_KWS_VERIFIER_FRAMES, x, TL_KWS_VERIFIER_FRAMES,
+                               0, 0, 1, warps[v - 1]);
+        if (v > 0)
+          x = view;
+        logits = tl_net_forward (self->nets->pdata[m], x, 1, false);
+        for (int k = 0; k < TL_KWS_N_CLASSES; k++)
+          mean[k] += logits[k] / n;
+      }
+  tl_kws_softmax (probs, mean, TL_KWS_N_CLASSES);
+}
+
 void
 tl_kws_verifier_classify_views (TlKwsVerifier *self,
                                 int            member,
@@ -293,35 +444,25 @@ tl_kws_verifier_classify_views (TlKwsVerifier *self,
                                 guint          n_warps,
                                 double        *probs)
 {
-  float view[TL_KWS_VERIFIER_INPUT];
-  float mean[TL_KWS_N_CLASSES] = { 0 };
-  guint first, end, n;
+  const float *same[TL_KWS_VERIFIER_MAX_MEMBERS];
+  guint first, end;
 
   g_return_if_fail (member >= -1 && member < (int) self->nets->len);
-  g_return_if_fail (n_warps <= TL_KWS_VERIFIER_MAX_WARPS);
-  g_return_if_fail (warps != NULL || n_warps == 0);
+  g_return_if_fail (self->nets->len <= G_N_ELEMENTS (same));
 
   first = member < 0 ? 0 : (guint) member;
   end = member < 0 ? self->nets->len : first + 1;
-  n = (end - first) * (n_warps + 1);
+  for (guint m = 0; m < end - first; m++)
+    same[m] = features;
+  classify (self, first, end, same, warps, n_warps, probs);
+}
 
-  for (guint v = 0; v <= n_warps; v++)
-    {
-      const float *x = features;
-
-      if (v > 0)
-        {
-          tl_kws_mel_resample (view, TL_KWS_VERIFIER_FRAMES, features, TL_KWS_VERIFIER_FRAMES,
-                               0, 0, 1, warps[v - 1]);
-          x = view;
-        }
-      for (guint m = first; m < end; m++)
-        {
-          const float *logits = tl_net_forward (self->nets->pdata[m], x, 1, false);
-
-          for (int k = 0; k < TL_KWS_N_CLASSES; k++)
-            mean[k] += logits[k] / n;
-        }
-    }
-  tl_kws_softmax (probs, mean, TL_KWS_N_CLASSES);
+void
+tl_kws_verifier_classify_windows (TlKwsVerifier       *self,
+                                  const float * const *features,
+                                  const float         *warps,
+                                  guint                n_warps,
+                                  double              *probs)
+{
+  classify (self, 0, self->nets->len, features, warps, n_warps, probs);
 }

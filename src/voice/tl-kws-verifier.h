@@ -5,8 +5,11 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The window: TL_KWS_VERIFIER_FRAMES frames (tl-kws-features.h) whose last
- * one ends TL_KWS_VERIFIER_AFTER frames after the end of the word the
- * keyphrase search proposed.  The network of width w (built by
+ * one ends a network's "after" frames after the end of the word the
+ * keyphrase search proposed: TL_KWS_VERIFIER_AFTER unless the network
+ * was trained for another (`twinlockctl kws train --after`).  A model
+ * file says which in the name of its input node: "input" (files without
+ * it) is TL_KWS_VERIFIER_AFTER, "mel-after-N" is N frames.  The network of width w (built by
  * tl_kws_verifier_net_new_width(), trained by `twinlockctl kws train
  * --width`; w = 16 by default, ≈ 2.5 M multiply-adds, and for any w
  * ≈ 9000 w + 9000 w²):
@@ -33,6 +36,9 @@ G_BEGIN_DECLS
 
 #define TL_KWS_VERIFIER_FRAMES 100
 #define TL_KWS_VERIFIER_AFTER  8
+/* The latest a window may end: 300 ms after the word, the longest the
+ * spotter may keep a speaker waiting. */
+#define TL_KWS_VERIFIER_MAX_AFTER 30
 #define TL_KWS_VERIFIER_INPUT  (TL_KWS_VERIFIER_FRAMES * 40)
 #define TL_KWS_VERIFIER_FILE   "kws-verifier.tlnn"
 /* The network's width w (see above) by default, and the widths a model
@@ -65,6 +71,11 @@ TlNet       *tl_kws_verifier_net_new   (GError    **error);
 /* The same at @width (TL_KWS_VERIFIER_MIN_WIDTH…_MAX_WIDTH). */
 TlNet       *tl_kws_verifier_net_new_width (int      width,
                                             GError **error);
+/* The same for a window that ends @after frames after the word
+ * (0…TL_KWS_VERIFIER_MAX_AFTER), which a saved model file then keeps. */
+TlNet       *tl_kws_verifier_net_new_full (int      width,
+                                           int      after,
+                                           GError **error);
 
 /* The width of the verifier network in the model file at @path, read
  * from its first convolution's weights; 0 with @error set if the file
@@ -83,10 +94,27 @@ typedef struct _TlKwsVerifier TlKwsVerifier;
 
 TlKwsVerifier *tl_kws_verifier_load    (const char     *path,
                                         GError        **error);
-/* An ensemble of the models in @paths (NULL-terminated, at least one). */
+/* An ensemble of the models in @paths (NULL-terminated, at least one,
+ * at most TL_KWS_VERIFIER_MAX_MEMBERS). */
+#define TL_KWS_VERIFIER_MAX_MEMBERS 16
 TlKwsVerifier *tl_kws_verifier_load_ensemble (const char * const *paths,
                                               GError            **error);
 guint          tl_kws_verifier_n_members (TlKwsVerifier *self);
+/* Frames between the end of the word and the end of member @member's
+ * window, and the largest of them over the members. */
+int            tl_kws_verifier_member_after (TlKwsVerifier *self,
+                                             guint          member);
+int            tl_kws_verifier_max_after (TlKwsVerifier *self);
+/* A candidate's windows: each member's window shifted by each of the
+ * @n_offsets @offsets (frames), each distinct window once.  Fills @ends
+ * (frames from the word's end to each window's end) and @index
+ * ([member][offset]: the window in @ends), both of n_members · @n_offsets
+ * entries, and returns the number of distinct windows. */
+guint          tl_kws_verifier_plan_windows (TlKwsVerifier *self,
+                                             const int     *offsets,
+                                             guint          n_offsets,
+                                             int           *ends,
+                                             int           *index);
 /* Member @member's network, folded and prepared for batch 1 (owned by
  * the verifier; for measuring it, e.g. `twinlockctl bench kws`). */
 TlNet         *tl_kws_verifier_member_net (TlKwsVerifier *self,
@@ -119,6 +147,15 @@ void           tl_kws_verifier_classify_views (TlKwsVerifier *self,
                                                const float   *warps,
                                                guint          n_warps,
                                                double        *probs);
+
+/* The same as tl_kws_verifier_classify_views () with all the members,
+ * each member m on its own window @features[m] (the members' windows may
+ * sit at different places, tl_kws_verifier_member_after ()). */
+void           tl_kws_verifier_classify_windows (TlKwsVerifier       *self,
+                                                 const float * const *features,
+                                                 const float         *warps,
+                                                 guint                n_warps,
+                                                 double              *probs);
 
 /* Softmax of k logits into probs (in double). */
 void           tl_kws_softmax          (double         *probs,
