@@ -526,16 +526,23 @@ test_verifier_bad_widths (void)
                                                TL_KWS_VERIFIER_MAX_AFTER + 1, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  /* a file whose input says neither: the verifier's architecture
-   * otherwise (its weights would fit) */
-  for (guint i = 0; i < 3; i++)
+  /* a file whose input names no window this code writes: refused for
+   * its input, which the message names */
+  for (guint i = 0; i < 6; i++)
     {
-      const char *names[] = { "mel-after-31", "mel-after-", "spectrogram" };
+      const char *names[] = { "mel-after-31", "mel-after-", "spectrogram", "mel-after-05",
+                              "mel-after-+5", "mel-after-8 " };
+      g_autofree char *said = g_strdup_printf ("its input is “%s”", names[i]);
+      g_autoptr (TlKwsVerifier) v = NULL;
 
       net = tl_net_new_named (TL_KWS_VERIFIER_FRAMES, TL_KWS_MEL_BANDS, 1, names[i]);
       x = tl_net_conv2d (net, 0, "conv1", TL_KWS_VERIFIER_WIDTH, 3, 3, 2, TL_PAD_SAME, 1, true);
       tl_net_dense (net, x, "logits", TL_KWS_N_CLASSES, true);
       expect_shape_error (net, path, names[i]);
+      v = tl_kws_verifier_load (path, &error);
+      g_assert_null (v);
+      g_assert_nonnull (strstr (error->message, said));
+      g_clear_error (&error);
       g_clear_pointer (&net, tl_net_free);
     }
 

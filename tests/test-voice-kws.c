@@ -630,8 +630,9 @@ test_verifier_input (void)
  * of the default's first member and the same weights in a file that says
  * its window ends 18 frames after the word.  For every verified candidate
  * each member gets the file's own window at its place (and each offset),
- * their logits averaged, bit for bit; and no candidate is decided before
- * the audio of its latest window has arrived (unless the stream ended). */
+ * their logits averaged, bit for bit; and no candidate the verifier
+ * judged is decided before the audio of its latest window has arrived
+ * (unless the stream ended). */
 static void
 test_verifier_windows_after (void)
 {
@@ -678,7 +679,9 @@ test_verifier_windows_after (void)
       double want[TL_KWS_N_CLASSES];
       gint64 last_us = c->end_us + (gint64) (18 + 2) * TL_KWS_MEL_HOP * G_USEC_PER_SEC / TL_KWS_SAMPLE_RATE;
 
-      g_assert_cmpint (c->decided_at_us, >=, MIN (last_us, duration_us));
+      /* what went to the verifier waited for its windows */
+      if (!isnan (c->p_unlock))
+        g_assert_cmpint (c->decided_at_us, >=, MIN (last_us, duration_us));
       if (!c->verified)
         continue;
       n_verified++;

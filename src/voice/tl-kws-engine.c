@@ -33,16 +33,17 @@
 #define RING_SAMPLES     (RING_SECONDS * TL_KWS_SAMPLE_RATE)
 #define SAMPLES_PER_FRAME (TL_KWS_SAMPLE_RATE / 100)
 #define RING_FRAMES      (RING_SAMPLES / SAMPLES_PER_FRAME)
-/* A candidate is decided once the search is this many frames past its end:
- * late enough for the search to settle on the best end frame (and, with a
- * verifier, for its latest window: TlKwsEngine.settle_frames). */
+/* A candidate is proposed once the search is this many frames past its
+ * end: late enough for the search to settle on the best end frame.  (The
+ * verifier may then wait longer for its windows: TlKwsEngine.pending.) */
 #define SETTLE_FRAMES    10
 /* Audio around the candidate the second pass also sees. */
 #define MARGIN_FRAMES    5
 /* The verifier also sees its window shifted by these many frames (the
  * trainer shifts by up to ±3); with the default window (ending
  * TL_KWS_VERIFIER_AFTER frames after the word) the latest ends no later
- * than the search settles (SETTLE_FRAMES), so deciding waits no longer. */
+ * than the search settles (SETTLE_FRAMES), so deciding waits no longer;
+ * later windows make their candidates wait for their audio. */
 static const int verify_offsets[] = TL_KWS_VERIFY_OFFSETS;
 /* Restart the keyphrase search's utterance after this long (bounded
  * memory), preferably in a pause. */
@@ -65,6 +66,25 @@ typedef struct
   int         sf, ef;
 } Span;
 
+/* Candidates proposed together (their overlaps are resolved together),
+ * waiting until the verifier can see all their windows. */
+typedef struct
+{
+  GPtrArray *cands;    /* TlKwsCandidate */
+  gint64     need;     /* samples fed by then */
+  gint64     us;       /* wall and CPU time spent on them so far */
+  gint64     cpu_us;
+} Batch;
+
+static void
+batch_free (gpointer data)
+{
+  Batch *b = data;
+
+  g_ptr_array_unref (b->cands);
+  g_free (b);
+}
+
 typedef struct
 {
   char   *phrase;
@@ -86,7 +106,7 @@ struct _TlKwsEngine
   int          *window_ends;    /* [n_windows]: frames from the word's end to the window's */
   int          *member_window;  /* [member][verify_offsets]: index into window_ends */
   float        *features;       /* [n_windows][TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] */
-  int           settle_frames;  /* a candidate is decided this many frames after its end */
+  GQueue       *pending;        /* Batch: proposed, waiting for the verifier's audio */
   cmd_ln_t     *config;
   cmd_ln_t     *vconfig;
   GArray       *phrases;   /* Phrase */
@@ -397,9 +417,6 @@ plan_windows (TlKwsEngine *self)
   self->member_window = g_new (int, n_members * n_offsets);
   self->n_windows = (int) tl_kws_verifier_plan_windows (self->net, verify_offsets, n_offsets,
                                                         self->window_ends, self->member_window);
-  self->settle_frames = SETTLE_FRAMES;
-  for (int w = 0; w < self->n_windows; w++)
-    self->settle_frames = MAX (self->settle_frames, self->window_ends[w]);
   self->features = g_new (float, (gsize) self->n_windows * TL_KWS_VERIFIER_INPUT);
 }
 
@@ -439,12 +456,11 @@ tl_kws_engine_new_full (const char          *model_dir,
       self->mel = tl_kws_mel_new ();
       plan_windows (self);
     }
-  else
-    self->settle_frames = SETTLE_FRAMES;
   self->stages = self->net ? TL_KWS_STAGE_DEFAULT
                            : TL_KWS_STAGE_ALL & ~TL_KWS_STAGE_VERIFIER;
   self->phrases = g_array_new (FALSE, TRUE, sizeof (Phrase));
   self->handled = g_array_new (FALSE, FALSE, sizeof (Span));
+  self->pending = g_queue_new ();
   self->ring = g_new0 (gint16, RING_SAMPLES);
   self->frame_db = g_new0 (float, RING_FRAMES);
   self->frame_floor = g_new0 (float, RING_FRAMES);
@@ -511,6 +527,8 @@ tl_kws_engine_free (TlKwsEngine *self)
     g_free (g_array_index (self->phrases, Phrase, i).phrase);
   g_clear_pointer (&self->phrases, g_array_unref);
   g_clear_pointer (&self->handled, g_array_unref);
+  if (self->pending)
+    g_queue_free_full (g_steal_pointer (&self->pending), batch_free);
   g_free (self->ring);
   g_free (self->frame_db);
   g_free (self->frame_floor);
@@ -695,6 +713,8 @@ tl_kws_engine_reset (TlKwsEngine  *self,
   self->floor_db = NAN;
   memset (self->ring, 0, RING_SAMPLES * sizeof (gint16));
   g_array_set_size (self->handled, 0);
+  /* what was still waiting belonged to the old stream */
+  g_queue_clear_full (self->pending, batch_free);
   /* Frame numbers count from the start of the stream, not the utterance. */
   if (ps_start_stream (self->ps) < 0 || ps_start_utt (self->ps) < 0)
     {
@@ -1135,15 +1155,71 @@ already_handled (TlKwsEngine *self,
   return FALSE;
 }
 
-/* Looks at the keyphrase search's detections; decides those that have
- * settled (and anything overlapping them) once. */
+/* Whether @c goes to the verifier: it is on, and the gate (if on) let @c by. */
+static gboolean
+needs_verifier (TlKwsEngine          *self,
+                const TlKwsCandidate *c)
+{
+  return self->net != NULL && (self->stages & TL_KWS_STAGE_VERIFIER) &&
+         (c->gate_ok || !(self->stages & TL_KWS_STAGE_GATE));
+}
+
+/* Verifies and decides the batches whose windows' audio has arrived (all
+ * of them with @all: the stream ended; what it lacks is silence), oldest
+ * first, and hands their candidates to @decided. */
+static void
+finish_ready (TlKwsEngine *self,
+              gboolean     all,
+              GPtrArray   *decided)
+{
+  while (!g_queue_is_empty (self->pending))
+    {
+      Batch *b = g_queue_peek_head (self->pending);
+      gint64 t0 = g_get_monotonic_time ();
+      gint64 cpu0 = thread_cpu_us ();
+
+      if (!all && b->need > self->n_fed)
+        return;
+      g_queue_pop_head (self->pending);
+      for (guint i = 0; i < b->cands->len; i++)
+        {
+          TlKwsCandidate *c = b->cands->pdata[i];
+          const Phrase *p = find_phrase (self, c->search_phrase);
+
+          if (p != NULL && needs_verifier (self, c))
+            {
+              verify (self, c);
+              decide (self, c, p);
+            }
+        }
+      tl_kws_resolve_overlaps (b->cands);
+      for (guint i = 0; i < b->cands->len; i++)
+        {
+          TlKwsCandidate *c = b->cands->pdata[i];
+
+          c->decided_at_us = tl_kws_engine_get_stream_time (self);
+          c->decide_us = b->us + g_get_monotonic_time () - t0;
+          c->decide_cpu_us = b->cpu_us + thread_cpu_us () - cpu0;
+          log_candidate (c);
+          g_ptr_array_add (decided, c);
+        }
+      /* the candidates are @decided's now */
+      g_ptr_array_set_free_func (b->cands, NULL);
+      batch_free (b);
+    }
+}
+
+/* Looks at the keyphrase search's detections; proposes those that have
+ * settled (and anything overlapping them) once, and decides them as soon
+ * as the verifier can see their windows. */
 static void
 collect (TlKwsEngine *self,
          gboolean     final,
          GPtrArray   *decided)
 {
   g_autoptr (GArray) fresh = g_array_new (FALSE, TRUE, sizeof (Detection));
-  g_autoptr (GPtrArray) batch = g_ptr_array_new ();
+  Batch *batch;
+  int window_end = 0;
   logmath_t *lmath = ps_get_logmath (self->ps);
   int n_frames = ps_get_n_frames (self->ps);
   int settled_lo = G_MAXINT, settled_hi = G_MININT;
@@ -1166,14 +1242,21 @@ collect (TlKwsEngine *self,
         }
       d.prob = ps_seg_prob (seg, NULL, NULL, NULL);
       g_array_append_val (fresh, d);
-      if (final || d.ef + self->settle_frames <= n_frames)
+      if (final || d.ef + SETTLE_FRAMES <= n_frames)
         {
           settled_lo = MIN (settled_lo, d.sf);
           settled_hi = MAX (settled_hi, d.ef);
         }
     }
   if (settled_lo > settled_hi)
-    return;
+    {
+      finish_ready (self, FALSE, decided);
+      return;
+    }
+  batch = g_new0 (Batch, 1);
+  batch->cands = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_kws_candidate_free);
+  for (int w = 0; w < self->n_windows; w++)
+    window_end = MAX (window_end, self->window_ends[w]);
 
   for (guint i = 0; i < fresh->len; i++)
     {
@@ -1208,22 +1291,17 @@ collect (TlKwsEngine *self,
         {
           if (self->stages & (TL_KWS_STAGE_COMPETITORS | TL_KWS_STAGE_LLR))
             second_pass (self, c, s0, s1);
-          if (self->stages & TL_KWS_STAGE_VERIFIER)
-            verify (self, c);
           decide (self, c, p);
+          /* the verifier's latest window ends window_end frames after the word */
+          if (needs_verifier (self, c))
+            batch->need = MAX (batch->need, s1 + (gint64) window_end * TL_KWS_MEL_HOP);
         }
-      g_ptr_array_add (batch, c);
+      g_ptr_array_add (batch->cands, c);
     }
-  tl_kws_resolve_overlaps (batch);
-  for (guint i = 0; i < batch->len; i++)
-    {
-      TlKwsCandidate *c = batch->pdata[i];
-      c->decided_at_us = tl_kws_engine_get_stream_time (self);
-      c->decide_us = g_get_monotonic_time () - t0;
-      c->decide_cpu_us = thread_cpu_us () - cpu0;
-      log_candidate (c);
-      g_ptr_array_add (decided, c);
-    }
+  batch->us = g_get_monotonic_time () - t0;
+  batch->cpu_us = thread_cpu_us () - cpu0;
+  g_queue_push_tail (self->pending, g_steal_pointer (&batch));
+  finish_ready (self, FALSE, decided);
 }
 
 static gboolean
@@ -1301,10 +1379,12 @@ tl_kws_engine_finish (TlKwsEngine  *self,
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  if (!self->in_utt)
-    return TRUE;
-  ps_end_utt (self->ps);
-  self->in_utt = FALSE;
-  collect (self, TRUE, decided);
+  if (self->in_utt)
+    {
+      ps_end_utt (self->ps);
+      self->in_utt = FALSE;
+      collect (self, TRUE, decided);
+    }
+  finish_ready (self, TRUE, decided);
   return TRUE;
 }

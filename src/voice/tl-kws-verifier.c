@@ -193,16 +193,23 @@ net_after (TlNet       *file,
   const char *name = input != NULL && input->op == TL_OP_INPUT ? input->name : "";
   guint64 after = 0;
 
+  g_autofree char *canonical = NULL;
+  g_autofree char *shown = NULL;
+
   if (g_str_equal (name, "input"))
     return TL_KWS_VERIFIER_AFTER;
-  if (!g_str_has_prefix (name, "mel-after-") ||
-      !g_ascii_string_to_unsigned (name + strlen ("mel-after-"), 10, 0,
-                                   TL_KWS_VERIFIER_MAX_AFTER, &after, NULL))
+  /* digits as written by this code only: no sign, no leading zero */
+  if (g_str_has_prefix (name, "mel-after-") &&
+      g_ascii_string_to_unsigned (name + strlen ("mel-after-"), 10, 0,
+                                  TL_KWS_VERIFIER_MAX_AFTER, &after, NULL))
+    canonical = g_strdup_printf ("mel-after-%d", (int) after);
+  if (canonical == NULL || !g_str_equal (name, canonical))
     {
+      shown = g_utf8_make_valid (name, -1);
       g_set_error (error, TL_MODEL_ERROR, TL_MODEL_ERROR_SHAPE,
                    _("“%s” holds no keyword verifier: its input is “%s”, not a window that ends "
                      "0…%d frames after the word (“mel-after-N”)"),
-                   path, name, TL_KWS_VERIFIER_MAX_AFTER);
+                   path, shown, TL_KWS_VERIFIER_MAX_AFTER);
       return -1;
     }
   return (int) after;

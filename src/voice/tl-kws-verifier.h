@@ -19,9 +19,9 @@
  *   → max pool 2 → [6 × 2 × 4w] dense 4w, ReLU → dense 3 (logits:
  *   other, unlock, lock)
  *
- * A model file brings the weights only: the width is read from conv1's
- * weights, and every tensor must then match this description at that
- * width, so a file cannot bring another architecture.
+ * A model file brings the weights and the window's place only: the width
+ * is read from conv1's weights, and every tensor must then match this
+ * description at that width, so a file cannot bring another architecture.
  *
  * A verifier may be an ensemble: several such networks, trained
  * independently, whose logits are averaged before the softmax.
@@ -36,8 +36,9 @@ G_BEGIN_DECLS
 
 #define TL_KWS_VERIFIER_FRAMES 100
 #define TL_KWS_VERIFIER_AFTER  8
-/* The latest a window may end: 300 ms after the word, the longest the
- * spotter may keep a speaker waiting. */
+/* The latest a network's window may end: 300 ms after the word (the
+ * engine's latest offset adds 20 ms), about the longest the spotter may
+ * keep a speaker waiting. */
 #define TL_KWS_VERIFIER_MAX_AFTER 30
 #define TL_KWS_VERIFIER_INPUT  (TL_KWS_VERIFIER_FRAMES * 40)
 #define TL_KWS_VERIFIER_FILE   "kws-verifier.tlnn"
@@ -121,7 +122,9 @@ TlNet         *tl_kws_verifier_member_net (TlKwsVerifier *self,
                                            guint          member);
 void           tl_kws_verifier_free    (TlKwsVerifier  *self);
 /* Class probabilities (softmax of the members' mean logits) of one window
- * of [TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] features. */
+ * of [TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] features: every member on
+ * that window, wherever its own would be (for members whose windows sit
+ * at different places, tl_kws_verifier_classify_windows ()). */
 void           tl_kws_verifier_classify (TlKwsVerifier *self,
                                          const float   *features,
                                          double        *probs);
