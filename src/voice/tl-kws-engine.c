@@ -71,6 +71,9 @@ typedef struct
 typedef struct
 {
   GPtrArray *cands;    /* TlKwsCandidate */
+  GArray    *verify;   /* gboolean per candidate: it goes to the verifier
+                          (decided when proposed, whatever the stages are
+                          by the time its audio is in) */
   gint64     need;     /* samples fed by then */
   gint64     us;       /* wall and CPU time spent on them so far */
   gint64     cpu_us;
@@ -82,6 +85,7 @@ batch_free (gpointer data)
   Batch *b = data;
 
   g_ptr_array_unref (b->cands);
+  g_array_unref (b->verify);
   g_free (b);
 }
 
@@ -405,8 +409,7 @@ tl_kws_engine_has_verifier (TlKwsEngine *self)
   return self->net != NULL;
 }
 
-/* The verifier's windows (TlKwsEngine.window_ends …) and how long a
- * candidate waits for the latest of them. */
+/* The verifier's windows (TlKwsEngine.window_ends …). */
 static void
 plan_windows (TlKwsEngine *self)
 {
@@ -1172,11 +1175,12 @@ finish_ready (TlKwsEngine *self,
               gboolean     all,
               GPtrArray   *decided)
 {
+  gint64 t0 = g_get_monotonic_time ();
+  gint64 cpu0 = thread_cpu_us ();
+
   while (!g_queue_is_empty (self->pending))
     {
       Batch *b = g_queue_peek_head (self->pending);
-      gint64 t0 = g_get_monotonic_time ();
-      gint64 cpu0 = thread_cpu_us ();
 
       if (!all && b->need > self->n_fed)
         return;
@@ -1186,7 +1190,7 @@ finish_ready (TlKwsEngine *self,
           TlKwsCandidate *c = b->cands->pdata[i];
           const Phrase *p = find_phrase (self, c->search_phrase);
 
-          if (p != NULL && needs_verifier (self, c))
+          if (p != NULL && g_array_index (b->verify, gboolean, i))
             {
               verify (self, c);
               decide (self, c, p);
@@ -1255,6 +1259,7 @@ collect (TlKwsEngine *self,
     }
   batch = g_new0 (Batch, 1);
   batch->cands = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_kws_candidate_free);
+  batch->verify = g_array_new (FALSE, FALSE, sizeof (gboolean));
   for (int w = 0; w < self->n_windows; w++)
     window_end = MAX (window_end, self->window_ends[w]);
 
@@ -1265,6 +1270,7 @@ collect (TlKwsEngine *self,
       TlKwsCandidate *c;
       Span span;
       gint64 s0, s1;
+      gboolean verify_it;
 
       if (d->ef < settled_lo || d->sf > settled_hi || p == NULL)
         continue;
@@ -1292,11 +1298,13 @@ collect (TlKwsEngine *self,
           if (self->stages & (TL_KWS_STAGE_COMPETITORS | TL_KWS_STAGE_LLR))
             second_pass (self, c, s0, s1);
           decide (self, c, p);
-          /* the verifier's latest window ends window_end frames after the word */
-          if (needs_verifier (self, c))
-            batch->need = MAX (batch->need, s1 + (gint64) window_end * TL_KWS_MEL_HOP);
         }
+      /* the verifier's latest window ends window_end frames after the word */
+      verify_it = needs_verifier (self, c);
+      if (verify_it)
+        batch->need = MAX (batch->need, s1 + (gint64) window_end * TL_KWS_MEL_HOP);
       g_ptr_array_add (batch->cands, c);
+      g_array_append_val (batch->verify, verify_it);
     }
   batch->us = g_get_monotonic_time () - t0;
   batch->cpu_us = thread_cpu_us () - cpu0;

@@ -82,7 +82,10 @@ typedef struct
   double   score;         /* the score the threshold was compared with */
   gint64   decided_at_us; /* stream time of the audio consumed at decision */
   gint64   verify_us;     /* wall time of the second pass */
-  gint64   decide_us;     /* wall time from seeing the detection to deciding */
+  gint64   decide_us;     /* wall time of the work of deciding it (its batch's
+                             share of proposing and verifying, and what was
+                             finished before it in the same call; a wait for
+                             the verifier's audio shows in decided_at_us) */
   gint64   decide_cpu_us; /* the same in CPU time of the deciding thread */
 } TlKwsCandidate;
 
