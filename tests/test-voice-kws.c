@@ -901,19 +901,22 @@ remove_train_corpus (const char          *dir,
   g_rmdir (dir);
 }
 
+/* The small training corpus of the `kws train` tests: every fifth file
+ * from the first is held out, the keyword-free one. */
+static const char * const train_files[] = { "speech-no-keyword.wav", "kws-unlock.wav", "kws-lock.wav" };
+static const char *train_lines =
+  "# path\tclass\tphrase\tduration_s\tword_start_s\tword_end_s\tcondition\tvoice\ttext\n"
+  "speech-no-keyword.wav\tordinary\t-\t0\t0\t0\tclean\ten-us\tsome speech\n"
+  "kws-unlock.wav\tpositive\tunlock\t0\t0.72\t1.10\tclean\ten-us\tunlock\n"
+  "kws-lock.wav\tpositive\tlock\t0\t0.5\t1.2\tclean\ten-us\tlock\n";
+
 /* `twinlockctl kws train` on a corpus of the three test clips: it runs,
  * says what it learnt from, and writes a model the verifier loads. */
 static void
 test_ctl_train (void)
 {
   const char *ctl = g_getenv ("TWINLOCKCTL");
-  /* Every fifth file from the first is held out: the keyword-free one. */
-  const char * const files[] = { "speech-no-keyword.wav", "kws-unlock.wav", "kws-lock.wav" };
-  const char *lines = "# path\tclass\tphrase\tduration_s\tword_start_s\tword_end_s\tcondition\tvoice\ttext\n"
-                      "speech-no-keyword.wav\tordinary\t-\t0\t0\t0\tclean\ten-us\tsome speech\n"
-                      "kws-unlock.wav\tpositive\tunlock\t0\t0.72\t1.10\tclean\ten-us\tunlock\n"
-                      "kws-lock.wav\tpositive\tlock\t0\t0.5\t1.2\tclean\ten-us\tlock\n";
-  g_autofree char *dir = make_train_corpus (files, G_N_ELEMENTS (files), lines);
+  g_autofree char *dir = make_train_corpus (train_files, G_N_ELEMENTS (train_files), train_lines);
   g_autofree char *model = g_build_filename (dir, "verifier.tlnn", NULL);
   const char *argv[] = { ctl, "kws", "train", dir, "-o", model, "--epochs", "2", "--batch", "4", NULL };
   const char *argv_bad[] = { ctl, "kws", "train", "/nonexistent/corpus", "-o", model, NULL };
@@ -975,7 +978,53 @@ test_ctl_train (void)
 
   {
     const char * const made[] = { model, cache1, cache2, NULL };
-    remove_train_corpus (dir, files, G_N_ELEMENTS (files), made);
+    remove_train_corpus (dir, train_files, G_N_ELEMENTS (train_files), made);
+  }
+}
+
+/* `kws train --after`: the model says its window, its cache is refused
+ * for another window, and a window past TL_KWS_VERIFIER_MAX_AFTER is an
+ * error that names the option. */
+static void
+test_ctl_train_after (void)
+{
+  const char *ctl = g_getenv ("TWINLOCKCTL");
+  g_autofree char *dir = make_train_corpus (train_files, G_N_ELEMENTS (train_files), train_lines);
+  g_autofree char *model = g_build_filename (dir, "after.tlnn", NULL);
+  g_autofree char *cache = g_build_filename (dir, "after.bin", NULL);
+  const char *runs[][16] = {
+    { ctl, "kws", "train", dir, "-o", model, "--epochs", "1", "--batch", "4", "--after", "16", "--cache", cache, NULL },
+    { ctl, "kws", "train", dir, "-o", model, "--epochs", "1", "--batch", "4", "--cache", cache, NULL },
+    { ctl, "kws", "train", dir, "-o", model, "--after", "31", NULL },
+  };
+  const char *said[] = { NULL, "--after", "--after must be" };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlKwsVerifier) v = NULL;
+
+  g_assert_nonnull (ctl);
+  for (guint r = 0; r < G_N_ELEMENTS (runs); r++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status = 0;
+
+      g_spawn_sync (NULL, (char **) runs[r], NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                    &out, &err, &status, &error);
+      g_assert_no_error (error);
+      g_test_message ("run %u: stderr: %s", r, err);
+      g_assert_true (g_spawn_check_wait_status (status, NULL) == (said[r] == NULL));
+      if (said[r] != NULL)
+        g_assert_nonnull (strstr (err, said[r]));
+      if (r == 0)
+        {
+          v = tl_kws_verifier_load (model, &error);
+          g_assert_no_error (error);
+          g_assert_cmpint (tl_kws_verifier_member_after (v, 0), ==, 16);
+        }
+    }
+  {
+    const char * const made[] = { model, cache, NULL };
+    remove_train_corpus (dir, train_files, G_N_ELEMENTS (train_files), made);
   }
 }
 
@@ -1072,7 +1121,7 @@ test_ctl_train_repeat (void)
   /* the rest (the noisy file's "other" candidates) once */
   g_assert_cmpuint (n1, >, c1 + p1);
   g_assert_cmpuint (n2, ==, n1 + 2 * c2 + p2);
-  remove_train_corpus (dir, files, G_N_ELEMENTS (files), made);
+  remove_train_corpus (dir, train_files, G_N_ELEMENTS (train_files), made);
 }
 
 /* `twinlockctl kws eval` breaks detection down by who spoke the
@@ -1194,5 +1243,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/twinlock/ctl/kws/settings", test_ctl_settings);
   g_test_add_func ("/twinlock/ctl/kws/train", test_ctl_train);
   g_test_add_func ("/twinlock/ctl/kws/train-repeat", test_ctl_train_repeat);
+  g_test_add_func ("/twinlock/ctl/kws/train-after", test_ctl_train_after);
   return g_test_run ();
 }
