@@ -401,9 +401,13 @@ test_bad_setup (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  /* the verifier's views: warps out of range, too many, not numbers */
+  /* the verifier's views: warps out of range, too many, not numbers;
+   * settle times out of range */
   engine = tl_kws_engine_new (NULL, NULL, &error);
   g_assert_no_error (error);
+  g_assert_false (tl_kws_engine_set_settle_frames (engine, TL_KWS_MIN_SETTLE_FRAMES - 1));
+  g_assert_false (tl_kws_engine_set_settle_frames (engine, TL_KWS_MAX_SETTLE_FRAMES + 1));
+  g_assert_true (tl_kws_engine_set_settle_frames (engine, TL_KWS_SETTLE_FRAMES));
   {
     const char *bad[] = { "0.5", "1.06,2", "1,1,1,1,1,1,1,1,1", "abc", "0.94,", "nan", "" };
     const float too_many[TL_KWS_VERIFIER_MAX_WARPS + 1] = { 1 };
@@ -771,8 +775,8 @@ test_warped_views (void)
 }
 
 /* `twinlockctl kws eval` refuses a combination rule it does not know,
- * the after-windows rule without an ensemble, and warped views without
- * the verifier, before it reads the corpus. */
+ * the after-windows rule without an ensemble, warped views without the
+ * verifier and a settle time out of range, before it reads the corpus. */
 static void
 test_ctl_eval_combine_options (void)
 {
@@ -782,6 +786,8 @@ test_ctl_eval_combine_options (void)
     { "--combine=after-windows", "--no-verifier", "needs an ensemble" },
     { "--combine=after-windows", "--verifier=/nonexistent/one.tlnn", "needs an ensemble" },
     { "--warps=0.94", "--no-verifier", "--warps needs the verifier" },
+    { "--settle-frames=4", NULL, "--settle-frames must be" },
+    { "--settle-frames=31", NULL, "--settle-frames must be" },
   };
 
   g_assert_nonnull (ctl);

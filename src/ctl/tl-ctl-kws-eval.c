@@ -498,6 +498,7 @@ tl_ctl_kws_eval (int    argc,
   g_autofree char *dump = NULL;
   gboolean json = FALSE;
   double floor_log10 = NAN;
+  int settle = TL_KWS_SETTLE_FRAMES;
   g_autofree char *stages_arg = NULL;
   g_auto (GStrv) verifier_paths = NULL;
   g_autofree char *only_voice = NULL;
@@ -518,6 +519,7 @@ tl_ctl_kws_eval (int    argc,
     { "det", 0, 0, G_OPTION_ARG_FILENAME, &det_png, N_("Write the DET curves to OUT.png (and OUT.csv)"), N_("OUT.png") },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &dump, N_("Write every candidate with its scores to a TSV file"), N_("FILE") },
     { "candidate-floor", 0, 0, G_OPTION_ARG_DOUBLE, &floor_log10, N_("The keyphrase search proposes candidates above 10^EXP (default −45)"), N_("EXP") },
+    { "settle-frames", 0, 0, G_OPTION_ARG_INT, &settle, N_("The keyphrase search proposes a detection N frames of 10 ms after its end (default 10)"), N_("N") },
     { "stages", 0, 0, G_OPTION_ARG_STRING, &stages_arg, N_("Stages the engine runs, comma-separated: gate, competitors, llr, verifier (default: gate, verifier)"), N_("LIST") },
     { "verifier", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &verifier_paths, N_("The verifier model (default: the installed one; repeated: an ensemble, the models' logits averaged)"), N_("MODEL") },
     { "no-verifier", 0, 0, G_OPTION_ARG_NONE, &no_verifier, N_("Run without the verifier"), NULL },
@@ -539,6 +541,9 @@ tl_ctl_kws_eval (int    argc,
   if (combine == TL_KWS_COMBINE_AFTER_WINDOWS &&
       (no_verifier || (verifier_paths != NULL && g_strv_length (verifier_paths) < 2)))
     return tl_ctl_fail (_("--combine after-windows needs an ensemble: give two or more --verifier models, or none for the installed ones"));
+  if (settle < TL_KWS_MIN_SETTLE_FRAMES || settle > TL_KWS_MAX_SETTLE_FRAMES)
+    return tl_ctl_fail (_("--settle-frames must be %d…%d"), TL_KWS_MIN_SETTLE_FRAMES,
+                        TL_KWS_MAX_SETTLE_FRAMES);
   if (warps_arg && no_verifier)
     return tl_ctl_fail (_("--warps needs the verifier: leave out --no-verifier"));
   items = tl_kws_corpus_load (argv[1], &error);
@@ -568,6 +573,7 @@ tl_ctl_kws_eval (int    argc,
     }
   if (!isnan (floor_log10))
     tl_kws_engine_set_candidate_floor (engine, floor_log10);
+  tl_kws_engine_set_settle_frames (engine, settle);  /* in range: checked above */
   if (stages_arg)
     {
       TlKwsStages stages;

@@ -36,7 +36,7 @@
 /* A candidate is proposed once the search is this many frames past its
  * end: late enough for the search to settle on the best end frame.  (The
  * verifier may then wait longer for its windows: TlKwsEngine.pending.) */
-#define SETTLE_FRAMES    10
+#define SETTLE_FRAMES    TL_KWS_SETTLE_FRAMES
 /* Audio around the candidate the second pass also sees. */
 #define MARGIN_FRAMES    5
 /* The verifier also sees its window shifted by these many frames (the
@@ -111,6 +111,7 @@ struct _TlKwsEngine
   int          *member_window;  /* [member][verify_offsets]: index into window_ends */
   float        *features;       /* [n_windows][TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] */
   GQueue       *pending;        /* Batch: proposed, waiting for the verifier's audio */
+  int           settle_frames;  /* SETTLE_FRAMES unless set */
   cmd_ln_t     *config;
   cmd_ln_t     *vconfig;
   GArray       *phrases;   /* Phrase */
@@ -451,6 +452,7 @@ tl_kws_engine_new_full (const char          *model_dir,
   self = g_new0 (TlKwsEngine, 1);
   self->model_dir = g_strdup (model_dir ? model_dir : DEFAULT_MODEL_DIR);
   self->candidate_floor = TL_KWS_DEFAULT_FLOOR;
+  self->settle_frames = SETTLE_FRAMES;
   if (verifier_paths != NULL)
     {
       self->net = tl_kws_verifier_load_ensemble (verifier_paths, error);
@@ -691,6 +693,17 @@ tl_kws_engine_set_candidate_floor (TlKwsEngine *self,
 {
   g_return_if_fail (self != NULL);
   self->candidate_floor = CLAMP (log10_floor, -80, 0);
+}
+
+gboolean
+tl_kws_engine_set_settle_frames (TlKwsEngine *self,
+                                 int          frames)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  if (frames < TL_KWS_MIN_SETTLE_FRAMES || frames > TL_KWS_MAX_SETTLE_FRAMES)
+    return FALSE;
+  self->settle_frames = frames;
+  return TRUE;
 }
 
 gint64
@@ -1246,7 +1259,7 @@ collect (TlKwsEngine *self,
         }
       d.prob = ps_seg_prob (seg, NULL, NULL, NULL);
       g_array_append_val (fresh, d);
-      if (final || d.ef + SETTLE_FRAMES <= n_frames)
+      if (final || d.ef + self->settle_frames <= n_frames)
         {
           settled_lo = MIN (settled_lo, d.sf);
           settled_hi = MAX (settled_hi, d.ef);

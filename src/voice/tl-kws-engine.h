@@ -189,6 +189,16 @@ gboolean     tl_kws_engine_set_warps_list (TlKwsEngine   *self,
 void         tl_kws_engine_set_candidate_floor (TlKwsEngine *self,
                                                 double       log10_floor);
 
+/* Frames past a detection's end before the search proposes it (default
+ * TL_KWS_SETTLE_FRAMES; TL_KWS_MIN_SETTLE_FRAMES…TL_KWS_MAX_SETTLE_FRAMES):
+ * later, the search has settled further on where the word ends, and the
+ * event comes later.  FALSE, nothing changed, outside that range. */
+#define TL_KWS_SETTLE_FRAMES     10
+#define TL_KWS_MIN_SETTLE_FRAMES 5
+#define TL_KWS_MAX_SETTLE_FRAMES 30
+gboolean     tl_kws_engine_set_settle_frames (TlKwsEngine *self,
+                                              int          frames);
+
 /* Feeds samples; appends every candidate decided so far (accepted or not)
  * to @decided (element free func: tl_kws_candidate_free). */
 gboolean     tl_kws_engine_process    (TlKwsEngine       *self,
