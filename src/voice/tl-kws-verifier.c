@@ -319,16 +319,6 @@ tl_kws_verifier_member_after (TlKwsVerifier *self,
   return g_array_index (self->after, int, member);
 }
 
-int
-tl_kws_verifier_max_after (TlKwsVerifier *self)
-{
-  int after = 0;
-
-  for (guint m = 0; m < self->after->len; m++)
-    after = MAX (after, g_array_index (self->after, int, m));
-  return after;
-}
-
 guint
 tl_kws_verifier_plan_windows (TlKwsVerifier *self,
                               const int     *offsets,

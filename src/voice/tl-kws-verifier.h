@@ -102,10 +102,9 @@ TlKwsVerifier *tl_kws_verifier_load_ensemble (const char * const *paths,
                                               GError            **error);
 guint          tl_kws_verifier_n_members (TlKwsVerifier *self);
 /* Frames between the end of the word and the end of member @member's
- * window, and the largest of them over the members. */
+ * window. */
 int            tl_kws_verifier_member_after (TlKwsVerifier *self,
                                              guint          member);
-int            tl_kws_verifier_max_after (TlKwsVerifier *self);
 /* A candidate's windows: each member's window shifted by each of the
  * @n_offsets @offsets (frames), each distinct window once.  Fills @ends
  * (frames from the word's end to each window's end) and @index
