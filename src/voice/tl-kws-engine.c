@@ -33,16 +33,12 @@
 #define RING_SAMPLES     (RING_SECONDS * TL_KWS_SAMPLE_RATE)
 #define SAMPLES_PER_FRAME (TL_KWS_SAMPLE_RATE / 100)
 #define RING_FRAMES      (RING_SAMPLES / SAMPLES_PER_FRAME)
-/* A candidate is proposed once the search is this many frames past its
- * end: late enough for the search to settle on the best end frame.  (The
- * verifier may then wait longer for its windows: TlKwsEngine.pending.) */
-#define SETTLE_FRAMES    TL_KWS_SETTLE_FRAMES
 /* Audio around the candidate the second pass also sees. */
 #define MARGIN_FRAMES    5
 /* The verifier also sees its window shifted by these many frames (the
  * trainer shifts by up to ±3); with the default window (ending
  * TL_KWS_VERIFIER_AFTER frames after the word) the latest ends no later
- * than the search settles (SETTLE_FRAMES), so deciding waits no longer;
+ * than the search settles (TL_KWS_SETTLE_FRAMES), so deciding waits no longer;
  * later windows make their candidates wait for their audio. */
 static const int verify_offsets[] = TL_KWS_VERIFY_OFFSETS;
 /* Restart the keyphrase search's utterance after this long (bounded
@@ -109,9 +105,15 @@ struct _TlKwsEngine
   int           n_windows;
   int          *window_ends;    /* [n_windows]: frames from the word's end to the window's */
   int          *member_window;  /* [member][verify_offsets]: index into window_ends */
+  int           window_lo;      /* the earliest and latest of window_ends */
+  int           window_hi;
   float        *features;       /* [n_windows][TL_KWS_VERIFIER_FRAMES][TL_KWS_MEL_BANDS] */
   GQueue       *pending;        /* Batch: proposed, waiting for the verifier's audio */
-  int           settle_frames;  /* SETTLE_FRAMES unless set */
+  /* A candidate is proposed once the search is this many frames past its
+   * end (TL_KWS_SETTLE_FRAMES unless set): late enough for the search to
+   * settle on the best end frame.  The verifier may then wait longer for
+   * its windows (pending). */
+  int           settle_frames;
   cmd_ln_t     *config;
   cmd_ln_t     *vconfig;
   GArray       *phrases;   /* Phrase */
@@ -421,6 +423,12 @@ plan_windows (TlKwsEngine *self)
   self->member_window = g_new (int, n_members * n_offsets);
   self->n_windows = (int) tl_kws_verifier_plan_windows (self->net, verify_offsets, n_offsets,
                                                         self->window_ends, self->member_window);
+  self->window_lo = self->window_hi = self->window_ends[0];
+  for (int w = 1; w < self->n_windows; w++)
+    {
+      self->window_lo = MIN (self->window_lo, self->window_ends[w]);
+      self->window_hi = MAX (self->window_hi, self->window_ends[w]);
+    }
   self->features = g_new (float, (gsize) self->n_windows * TL_KWS_VERIFIER_INPUT);
 }
 
@@ -452,7 +460,7 @@ tl_kws_engine_new_full (const char          *model_dir,
   self = g_new0 (TlKwsEngine, 1);
   self->model_dir = g_strdup (model_dir ? model_dir : DEFAULT_MODEL_DIR);
   self->candidate_floor = TL_KWS_DEFAULT_FLOOR;
-  self->settle_frames = SETTLE_FRAMES;
+  self->settle_frames = TL_KWS_SETTLE_FRAMES;
   if (verifier_paths != NULL)
     {
       self->net = tl_kws_verifier_load_ensemble (verifier_paths, error);
@@ -926,7 +934,7 @@ static void
 verify (TlKwsEngine    *self,
         TlKwsCandidate *c)
 {
-  int lo = self->window_ends[0], hi = self->window_ends[0];
+  int lo = self->window_lo, hi = self->window_hi;
   gint64 len, last;
   gint64 oldest = MAX (0, self->n_fed - RING_SAMPLES);
   g_autofree gint16 *audio = NULL;
@@ -945,11 +953,6 @@ verify (TlKwsEngine    *self,
   /* The audio of all the windows at once, their features computed once
    * per frame: exactly the audio the trainer cuts from the file, samples
    * outside the stream (before its start) silence. */
-  for (int w = 1; w < self->n_windows; w++)
-    {
-      lo = MIN (lo, self->window_ends[w]);
-      hi = MAX (hi, self->window_ends[w]);
-    }
   last = c->end_sample + (gint64) hi * TL_KWS_MEL_HOP;
   len = TL_KWS_MEL_WIN + (gint64) (TL_KWS_VERIFIER_FRAMES - 1 + hi - lo) * TL_KWS_MEL_HOP;
   audio = g_new (gint16, len);
@@ -1236,7 +1239,6 @@ collect (TlKwsEngine *self,
 {
   g_autoptr (GArray) fresh = g_array_new (FALSE, TRUE, sizeof (Detection));
   Batch *batch;
-  int window_end = 0;
   logmath_t *lmath = ps_get_logmath (self->ps);
   int n_frames = ps_get_n_frames (self->ps);
   int settled_lo = G_MAXINT, settled_hi = G_MININT;
@@ -1273,8 +1275,6 @@ collect (TlKwsEngine *self,
   batch = g_new0 (Batch, 1);
   batch->cands = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_kws_candidate_free);
   batch->verify = g_array_new (FALSE, FALSE, sizeof (gboolean));
-  for (int w = 0; w < self->n_windows; w++)
-    window_end = MAX (window_end, self->window_ends[w]);
 
   for (guint i = 0; i < fresh->len; i++)
     {
@@ -1312,10 +1312,10 @@ collect (TlKwsEngine *self,
             second_pass (self, c, s0, s1);
           decide (self, c, p);
         }
-      /* the verifier's latest window ends window_end frames after the word */
+      /* the verifier's latest window ends window_hi frames after the word */
       verify_it = needs_verifier (self, c);
       if (verify_it)
-        batch->need = MAX (batch->need, s1 + (gint64) window_end * TL_KWS_MEL_HOP);
+        batch->need = MAX (batch->need, s1 + (gint64) self->window_hi * TL_KWS_MEL_HOP);
       g_ptr_array_add (batch->cands, c);
       g_array_append_val (batch->verify, verify_it);
     }
