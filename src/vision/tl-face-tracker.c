@@ -77,6 +77,7 @@ worker_main (gpointer data)
     {
       g_autoptr (TlImage) frame = NULL;
       Delivery *d;
+      GSource *source;
       gint64 t0;
 
       g_mutex_lock (&self->lock);
@@ -99,7 +100,15 @@ worker_main (gpointer data)
       g_mutex_lock (&self->lock);
       self->n_analysed++;
       g_mutex_unlock (&self->lock);
-      g_main_context_invoke (self->context, deliver, d);
+      /* a source the context's own thread dispatches: g_main_context_invoke ()
+       * would run deliver () here when the default context is idle, and its
+       * unref could dispose the tracker on this thread, which then joins
+       * itself */
+      source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, deliver, d, NULL);
+      g_source_attach (source, self->context);
+      g_source_unref (source);
     }
   return NULL;
 }

@@ -113,12 +113,21 @@ emit (TlKeywordSpotter *self,
       const char       *message)
 {
   Emission *e = g_new0 (Emission, 1);
+  GSource *source;
 
   e->self = g_object_ref (self);
   e->signal = signal;
   e->event = event;
   e->message = g_strdup (message);
-  g_main_context_invoke_full (self->context, G_PRIORITY_HIGH, emit_on_main, e, emission_free);
+  /* Always through a source dispatched by the context's own thread: with
+   * g_main_context_invoke () the worker, finding the default context
+   * idle, would emit on its own thread, and its unref could dispose the
+   * spotter there (joining itself). */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, emit_on_main, e, emission_free);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
 }
 
 /* Stream time → monotonic time through the capture time of the chunk the
