@@ -987,9 +987,9 @@ test_ctl_train (void)
   }
 }
 
-/* `kws train --after`: the model says its window, its cache is refused
- * for another window, and a window past TL_KWS_VERIFIER_MAX_AFTER is an
- * error that names the option. */
+/* `kws train --after`, `--settle-frames`: the model says its window, its
+ * cache is refused for another window or settle time, and values out of
+ * range are errors that name the option. */
 static void
 test_ctl_train_after (void)
 {
@@ -997,12 +997,16 @@ test_ctl_train_after (void)
   g_autofree char *dir = make_train_corpus (train_files, G_N_ELEMENTS (train_files), train_lines);
   g_autofree char *model = g_build_filename (dir, "after.tlnn", NULL);
   g_autofree char *cache = g_build_filename (dir, "after.bin", NULL);
-  const char *runs[][16] = {
+  const char *runs[][18] = {
     { ctl, "kws", "train", dir, "-o", model, "--epochs", "1", "--batch", "4", "--after", "16", "--cache", cache, NULL },
     { ctl, "kws", "train", dir, "-o", model, "--epochs", "1", "--batch", "4", "--cache", cache, NULL },
     { ctl, "kws", "train", dir, "-o", model, "--after", "31", NULL },
+    /* the cache holds the candidates of the default settle time */
+    { ctl, "kws", "train", dir, "-o", model, "--epochs", "1", "--batch", "4", "--after", "16", "--settle-frames", "20", "--cache", cache, NULL },
+    { ctl, "kws", "train", dir, "-o", model, "--settle-frames", "4", NULL },
+    { ctl, "kws", "train", dir, "-o", model, "--epochs", "1", "--batch", "4", "--settle-frames", "20", NULL },
   };
-  const char *said[] = { NULL, "--after", "--after must be" };
+  const char *said[] = { NULL, "--after", "--after must be", "--settle-frames", "--settle-frames must be", NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (TlKwsVerifier) v = NULL;
 

@@ -31,7 +31,9 @@
  * example caches hold features only, so they serve any width.  --after
  * moves the window: it ends that many frames after the candidate (the
  * saved model says so, and the engine cuts its windows there); a cache
- * holds the windows of one such position.
+ * holds the windows of one such position.  --settle-frames trains on the
+ * candidates the search proposes that much later (kws eval's option of
+ * the same name); a cache holds the candidates of one settle time.
  */
 #include "config.h"
 
@@ -78,6 +80,9 @@ typedef struct
 /* Frames from the end of the candidate to the end of the window
  * (--after); fixed for a run. */
 static int window_after = TL_KWS_VERIFIER_AFTER;
+/* Frames the search settles before it proposes a candidate
+ * (--settle-frames); fixed for a run. */
+static int search_settle = TL_KWS_SETTLE_FRAMES;
 
 /* The window the engine sees, cropped from an example at @shift frames
  * (SHIFT = the engine's own), each band minus its mean again: the same
@@ -215,6 +220,7 @@ collect_examples (GPtrArray   *items,
     return FALSE;
   tl_kws_engine_set_stages (engine, 0);
   tl_kws_engine_set_candidate_floor (engine, floor_log10);
+  tl_kws_engine_set_settle_frames (engine, search_settle);  /* in range: checked by the caller */
   for (guint i = 0; i < items->len; i++)
     {
       Item *it = items->pdata[i];
@@ -291,7 +297,7 @@ select_examples (GPtrArray  *items,
       if (ex->item >= items->len || ex->label < 0 || ex->label >= TL_KWS_N_CLASSES)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       _("The example cache does not belong to this corpus; remove it"));
+                       _("The example cache does not belong to this corpus; delete it to have it made again"));
           return FALSE;
         }
       ex->excluded = voice_excluded (items->pdata[ex->item], exclude);
@@ -312,9 +318,11 @@ select_examples (GPtrArray  *items,
 }
 
 /* TLKWSEX1 caches (before --after) hold windows at TL_KWS_VERIFIER_AFTER,
- * with the header up to floor_x1000. */
+ * with the header up to floor_x1000; TLKWSEX2 (before --settle-frames) the
+ * candidates of TL_KWS_SETTLE_FRAMES, with the header up to after. */
 #define CACHE_MAGIC_1 "TLKWSEX1"
-#define CACHE_MAGIC   "TLKWSEX2"
+#define CACHE_MAGIC_2 "TLKWSEX2"
+#define CACHE_MAGIC   "TLKWSEX3"
 
 typedef struct
 {
@@ -324,9 +332,11 @@ typedef struct
   guint32 ex_floats;
   gint32  floor_x1000;
   gint32  after;
+  gint32  settle;
 } CacheHeader;
 
 #define CACHE_HEADER_1 G_STRUCT_OFFSET (CacheHeader, after)
+#define CACHE_HEADER_2 G_STRUCT_OFFSET (CacheHeader, settle)
 
 /* The examples of a corpus, to train again without running the search:
  * a header, the Example records, the features. */
@@ -338,7 +348,8 @@ cache_save (const char  *path,
             GError     **error)
 {
   CacheHeader h = { CACHE_MAGIC, items->len, data->examples->len, EX_FLOATS,
-                    (gint32) lround (floor_log10 * 1000), window_after };
+                    (gint32) lround (floor_log10 * 1000), window_after,
+                    search_settle };
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
 
   g_byte_array_append (bytes, (const guint8 *) &h, sizeof h);
@@ -366,15 +377,21 @@ cache_load (const char  *path,
     goto bad;
   memcpy (&h, contents, CACHE_HEADER_1);
   h.after = TL_KWS_VERIFIER_AFTER;
+  h.settle = TL_KWS_SETTLE_FRAMES;
   if (memcmp (h.magic, CACHE_MAGIC_1, 8) == 0)
     header = CACHE_HEADER_1;
+  else if (memcmp (h.magic, CACHE_MAGIC_2, 8) == 0 && len >= CACHE_HEADER_2)
+    {
+      header = CACHE_HEADER_2;
+      memcpy (&h, contents, CACHE_HEADER_2);
+    }
   else if (memcmp (h.magic, CACHE_MAGIC, 8) != 0 || len < sizeof h)
     goto bad;
   else
     memcpy (&h, contents, sizeof h);
   if (h.n_items != items->len ||
       h.ex_floats != EX_FLOATS || h.floor_x1000 != (gint32) lround (floor_log10 * 1000) ||
-      h.after != window_after ||
+      h.after != window_after || h.settle != search_settle ||
       len != header + (gsize) h.n_examples * (sizeof (Example) + EX_FLOATS * sizeof (float)))
     goto bad;
   g_array_append_vals (data->examples, contents + header, h.n_examples);
@@ -385,8 +402,9 @@ cache_load (const char  *path,
 
 bad:
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-               _("“%s” is not an example cache of this corpus, candidate floor and window (--after); "
-                 "remove it"), path);
+               _("“%s” is not an example cache of this corpus with this candidate floor, window "
+                 "(--after) and settle time (--settle-frames); give another --cache file, or delete "
+                 "this one to have it made again"), path);
   return FALSE;
 }
 
@@ -711,7 +729,7 @@ tl_ctl_kws_train (int    argc,
   g_auto (GStrv) exclude = NULL;
   g_auto (GStrv) caches = NULL;
   int epochs = 25, batch = 64, seed = 1, confusable_repeat = 1, noisy_repeat = 1, threads = 0;
-  int width = TL_KWS_VERIFIER_WIDTH, after = TL_KWS_VERIFIER_AFTER;
+  int width = TL_KWS_VERIFIER_WIDTH, after = TL_KWS_VERIFIER_AFTER, settle = TL_KWS_SETTLE_FRAMES;
   double lr = 2e-3, floor_log10 = NAN;
   gboolean ok = TRUE, augment = FALSE;
   Data data;
@@ -730,6 +748,7 @@ tl_ctl_kws_train (int    argc,
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Threads of the network's arithmetic (default: all cores)"), N_("N") },
     { "width", 0, 0, G_OPTION_ARG_INT, &width, N_("Channels of the first convolution; the others have 2 and 4 times as many (default 16)"), N_("N") },
     { "after", 0, 0, G_OPTION_ARG_INT, &after, N_("End the window N frames of 10 ms after the candidate's end (default 8)"), N_("N") },
+    { "settle-frames", 0, 0, G_OPTION_ARG_INT, &settle, N_("The keyphrase search proposes a detection N frames of 10 ms after its end (default 10)"), N_("N") },
     { NULL }
   };
 
@@ -752,6 +771,10 @@ tl_ctl_kws_train (int    argc,
   if (after < 0 || after > TL_KWS_VERIFIER_MAX_AFTER)
     return tl_ctl_fail (_("--after must be 0…%d"), TL_KWS_VERIFIER_MAX_AFTER);
   window_after = after;
+  if (settle < TL_KWS_MIN_SETTLE_FRAMES || settle > TL_KWS_MAX_SETTLE_FRAMES)
+    return tl_ctl_fail (_("--settle-frames must be %d…%d"), TL_KWS_MIN_SETTLE_FRAMES,
+                        TL_KWS_MAX_SETTLE_FRAMES);
+  search_settle = settle;
   if (caches != NULL && g_strv_length (caches) != (guint) argc - 1)
     return tl_ctl_fail (_("give one --cache per corpus (%d corpora, %u caches)"),
                         argc - 1, g_strv_length (caches));
