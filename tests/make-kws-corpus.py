@@ -31,7 +31,9 @@ noise (pink, brown or white, or LibriVox babble) is mixed by sox at 20 and
 microphone does.  Ordinary speech is read from the licence texts in
 /usr/share/common-licenses (plain English prose that every Debian system
 has); the LibriVox clips of Debian's pocketsphinx-testdata are added as they
-are.  Nothing here is committed: the corpus is rebuilt from this script.
+are.  Nothing here is committed: the corpus is rebuilt from this script,
+byte for byte from the same seed and options (sox runs in its repeatable
+mode, -R, and each file cuts its noise from one track per kind).
 
 `--texts train` builds a corpus to train and calibrate on, disjoint in text
 from the default (evaluation) one: other carrier phrases, other confusable
@@ -417,7 +419,7 @@ def say(text, voice, rate, pitch, tmp):
             run(["flite", "-voice", voice[len("flite:"):], "-f", txt, "-o", raw])
         else:
             run(["text2wave", "-eval", "(%s)" % FESTIVAL[voice], "-o", raw, txt])
-        run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", out,
+        run(["sox", "-R", raw, "-r", str(RATE), "-c", "1", "-b", "16", out,
              "tempo", "%.2f" % (rate / 100.0), "pitch", str(pitch)])
     else:
         # pitch is an espeak-ng pitch, or "P+C": that, then a sox shift of C cents
@@ -425,27 +427,41 @@ def say(text, voice, rate, pitch, tmp):
         run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", p.group(1),
              "-w", raw, "--", text])
         shift = ["pitch", str(int(p.group(2)))] if p.group(2) else []
-        run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", out] + shift)
+        run(["sox", "-R", raw, "-r", str(RATE), "-c", "1", "-b", "16", out] + shift)
     samples, _ = read_wav(out)
     a, b = extent(samples)
     return samples[a:b]
 
 
-def noise(kind, n, tmp, rnd, babble):
-    if kind == "babble":
-        start = rnd.randrange(0, max(1, len(babble) - n))
-        out = babble[start:start + n]
-        while len(out) < n:
-            out.extend(babble[:n - len(out)])
-        return out
-    path = os.path.join(tmp, "noise.wav")
-    run(["sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", path,
-         "synth", "%.3f" % (n / RATE + 0.1), kind + "noise", "vol", "0.3"])
-    samples, _ = read_wav(path)
-    return samples[:n]
+# Seconds of each synthetic noise that a corpus cuts its pieces from.
+NOISE_S = 120
 
 
-def mix(speech, pre, post, condition, tmp, rnd, babble):
+def noise_tracks(tmp):
+    """One track of each synthetic noise, made by sox in its repeatable mode
+    (-R): the same samples on every run, so that a corpus is rebuilt
+    byte for byte from its seed."""
+    tracks = {}
+    for kind in ("pink", "brown", "white"):
+        path = os.path.join(tmp, kind + ".wav")
+        run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", path,
+             "synth", str(NOISE_S), kind + "noise", "vol", "0.3"])
+        tracks[kind], _ = read_wav(path)
+    return tracks
+
+
+def noise(kind, n, rnd, tracks):
+    """n samples of a noise from a random place in its track (the LibriVox
+    babble or a synthetic one), wrapping round at its end."""
+    track = tracks[kind]
+    start = rnd.randrange(0, max(1, len(track) - n))
+    out = track[start:start + n]
+    while len(out) < n:
+        out.extend(track[:n - len(out)])
+    return out
+
+
+def mix(speech, pre, post, condition, tmp, rnd, tracks):
     """Pads speech with pauses and adds noise at the condition's SNR; the
     SNR is measured against the speech's own RMS.  sox does the mixing."""
     n = pre + len(speech) + post
@@ -455,10 +471,11 @@ def mix(speech, pre, post, condition, tmp, rnd, babble):
         # a -70 dBFS floor regardless of the speech level
         kind, target = "pink", 32768 * 10 ** (-70 / 20)
     else:
-        kind = rnd.choice(["pink", "brown", "white", "babble"])
+        kind = rnd.choice(["pink", "brown", "white", "babble"] if tracks["babble"]
+                          else ["pink", "brown", "white"])
         snr = float(condition.rstrip("dB"))
         target = s_rms / 10 ** (snr / 20)
-    nz = noise(kind, n, tmp, rnd, babble)
+    nz = noise(kind, n, rnd, tracks)
     gain = target / (rms(nz) or 1.0)
     a = os.path.join(tmp, "a.wav")
     b = os.path.join(tmp, "b.wav")
@@ -468,7 +485,7 @@ def mix(speech, pre, post, condition, tmp, rnd, babble):
     # -m sums the inputs; the gains keep the mix below clipping.
     peak = max(1, max(abs(x) for x in body))
     scale = min(1.0, 30000.0 / (peak + 3 * target))
-    run(["sox", "-m", "-v", "%.6f" % scale, a, "-v", "%.6f" % (gain * scale), b,
+    run(["sox", "-R", "-m", "-v", "%.6f" % scale, a, "-v", "%.6f" % (gain * scale), b,
          "-b", "16", out])
     mixed, _ = read_wav(out)
     return mixed[:n]
@@ -757,6 +774,9 @@ def main():
                 s, r = read_wav(os.path.join(LIBRIVOX, f))
                 if r == RATE:
                     babble.extend(s)
+    with tempfile.TemporaryDirectory() as tmp:
+        tracks = noise_tracks(tmp)
+    tracks["babble"] = babble
 
     jobs = []  # (relpath, class, phrase, text, voice, rate, pitch, condition, seed)
     conds = ["clean", "20dB", "10dB"]
@@ -860,7 +880,7 @@ def main():
                 k0, k1 = 0, len(speech)
             pre = int(RATE * r.uniform(0.3, 1.0))
             post = int(RATE * r.uniform(0.5, 1.0))
-            mixed = mix(speech, pre, post, cond, tmp, r, babble)
+            mixed = mix(speech, pre, post, cond, tmp, r, tracks)
             write_wav(os.path.join(out, rel), mixed)
         return "\t".join([rel, cls, phrase, "%.3f" % (len(mixed) / RATE),
                           "%.3f" % ((pre + k0) / RATE), "%.3f" % ((pre + k1) / RATE),

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Checks tests/make-kws-corpus.py: the same seed and options give the same
+corpus byte for byte, whatever the number of jobs, and `twinlockctl kws
+eval` reads what it writes.
+
+    check-kws-corpus.py MAKE_KWS_CORPUS TWINLOCKCTL
+"""
+import filecmp
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+make, ctl = sys.argv[1], sys.argv[2]
+
+# a small corpus of the evaluation texts, and a training one with the
+# spread voices, Festival and Flite
+VARIANTS = [
+    ["--scale", "0.01"],
+    ["--texts", "initial", "--spread", "--seed", "5", "--festival-share", "0.4",
+     "--flite-share", "0.3", "--no-librivox", "--scale", "0.01"],
+]
+
+
+def build(out, options, jobs):
+    subprocess.run([sys.executable, make, out, "--jobs", str(jobs)] + options,
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def same_tree(a, b):
+    """The relative paths of every file that differs or exists in one only."""
+    bad = []
+    for top, _, files in os.walk(a):
+        for f in files:
+            rel = os.path.relpath(os.path.join(top, f), a)
+            other = os.path.join(b, rel)
+            if not os.path.exists(other) or not filecmp.cmp(os.path.join(a, rel), other,
+                                                            shallow=False):
+                bad.append(rel)
+    for top, _, files in os.walk(b):
+        for f in files:
+            rel = os.path.relpath(os.path.join(top, f), b)
+            if not os.path.exists(os.path.join(a, rel)):
+                bad.append(rel)
+    return bad
+
+
+failed = False
+with tempfile.TemporaryDirectory() as tmp:
+    for k, options in enumerate(VARIANTS):
+        one, two = os.path.join(tmp, "one%d" % k), os.path.join(tmp, "two%d" % k)
+        build(one, options, 1)
+        build(two, options, 2)
+        bad = same_tree(one, two)
+        with open(os.path.join(one, "manifest.tsv")) as f:
+            lines = [line for line in f if not line.startswith("#")]
+        n_pos = sum(line.split("\t")[1] == "positive" for line in lines)
+        print("%s: %d files, %d positives; %d differ between two builds"
+              % (" ".join(options), len(lines), n_pos, len(bad)))
+        if bad or n_pos == 0:
+            print("  differ: %s" % ", ".join(bad[:10]))
+            failed = True
+            continue
+        r = subprocess.run([ctl, "kws", "eval", one, "--json"], check=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        report = json.loads(r.stdout)
+        print("  kws eval: %d files, %.1f s of audio" % (report["files"], report["audio_s"]))
+        if report["files"] != len(lines):
+            print("  kws eval read %d files of %d" % (report["files"], len(lines)))
+            failed = True
+sys.exit(1 if failed else 0)
