@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Checks tests/make-kws-corpus.py: the same seed and options give the same
 corpus byte for byte, whatever the number of jobs, and `twinlockctl kws
-eval` reads what it writes.
+eval` reads what it writes.  Then tests/make-kws-recorded.py on a few
+prompts: their classes and spoken keyphrases come from the transcripts,
+and kws eval reads that corpus too.
 
     check-kws-corpus.py MAKE_KWS_CORPUS TWINLOCKCTL
 """
@@ -70,4 +72,27 @@ with tempfile.TemporaryDirectory() as tmp:
         if report["files"] != len(lines):
             print("  kws eval read %d files of %d" % (report["files"], len(lines)))
             failed = True
+    # the recorded corpus: a prompt without keyphrases or confusable words,
+    # one that says "unlocked", and the menus that say "lock or unlock"
+    recorded = os.path.join(tmp, "recorded")
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(make), "make-kws-recorded.py"),
+                    recorded, "--only", "activated", "--only", "conf-unlockednow",
+                    "--only", "conf-adminmenu*"], check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(recorded, "manifest.tsv")) as f:
+        got = {line.split("\t")[7]: tuple(line.split("\t")[1:3])
+               for line in f if not line.startswith("#")}
+    want = {"asterisk:allison/activated": ("ordinary", "-"),
+            "asterisk:allison/conf-unlockednow": ("confusable", "-"),
+            "asterisk:allison/conf-adminmenu": ("confusable", "lock,unlock"),
+            "asterisk:allison/conf-adminmenu-18": ("confusable", "lock,unlock")}
+    for voice, classes in want.items():
+        print("%s: %s" % (voice, got.get(voice)))
+        if got.get(voice) != classes:
+            print("  expected %s" % (classes,))
+            failed = True
+    r = subprocess.run([ctl, "kws", "eval", recorded, "--json"], check=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    if json.loads(r.stdout)["files"] != len(got):
+        print("kws eval did not read every recorded file")
+        failed = True
 sys.exit(1 if failed else 0)

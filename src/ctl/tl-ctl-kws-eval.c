@@ -461,7 +461,9 @@ report (GPtrArray  *items,
                                     by_source = text_by_source (&sources, &t),
                                     h_ord > 0 ? t.fa_ord / h_ord : NAN,
                                     h_conf > 0 ? t.fa_conf / h_conf : NAN, t.fa_pos);
-            if (best_det >= 0)
+            if (t.n_pos == 0)
+              g_string_append (out, "no positives of this phrase\n");
+            else if (best_det >= 0)
               g_string_append_printf (out, "%.5f: %.1f%%, %.2f / %.2f FA/h\n", best_thr, best_det,
                                       bt.fa_ord / h_ord, bt.fa_conf / h_conf);
             else
