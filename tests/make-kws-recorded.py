@@ -116,12 +116,16 @@ def main():
         for i, rel in enumerate(prompts):
             name = rel[:-len(".g722")]
             decoded = os.path.join(tmp, "decoded.wav")
-            subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "g722", "-i",
-                            os.path.join(args.prompts, rel), "-ar", str(rate), "-ac", "1",
-                            "-sample_fmt", "s16", decoded], check=True)
+            done = subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "g722", "-i",
+                                   os.path.join(args.prompts, rel), "-ar", str(rate), "-ac", "1",
+                                   "-sample_fmt", "s16", decoded],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if done.returncode != 0:
+                sys.exit("%s: ffmpeg could not decode it: %s" % (rel, done.stderr.strip()))
             speech, r = corpus.read_wav(decoded)
             if r != rate or len(speech) < rate // 10:
-                sys.exit("%s: not 16 kHz speech after decoding" % rel)
+                sys.exit("%s: decodes to %d samples at %d Hz, not 0.1 s or more at %d Hz"
+                         % (rel, len(speech), r, rate))
             cls, spoken = classify(texts[name], confusable_words)
             pre = int(rate * rnd.uniform(0.3, 1.0))
             post = int(rate * rnd.uniform(0.5, 1.0))
