@@ -66,7 +66,7 @@ def classify(text, confusable_words):
     """(class, spoken keyphrases) of a transcript."""
     words = " " + re.sub(r"[^a-z' ]+", " ", text.lower()) + " "
     spoken = [k for k in ("lock", "unlock") if " %s " % k in words]
-    close = re.search(r"lock", words) or any(" %s " % w in words for w in confusable_words)
+    close = "lock" in words or any(" %s " % w in words for w in confusable_words)
     return ("confusable" if close or spoken else "ordinary"), ",".join(spoken) or "-"
 
 
