@@ -1206,6 +1206,12 @@ test_ctl_eval_sources (void)
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   g_assert_nonnull (strstr (text, "Flite   0.0%, espeak-ng 100.0%, nancy 100.0%)"));
+  /* what cannot be measured here ("lock" has no positives, there is no
+   * confusable speech) is a dash, not "nan" */
+  g_assert_nonnull (strstr (text, "no positives of this phrase"));
+  g_assert_nonnull (strstr (text, "no confusable speech to count false alarms in"));
+  g_assert_null (strstr (text, "nan%"));
+  g_assert_null (strstr (text, " nan "));
   /* the columns after the sources line up with the header: each row's
    * count of false alarms in positives ends where "FA pos" does */
   {

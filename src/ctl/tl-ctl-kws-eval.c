@@ -284,7 +284,7 @@ source_label (const char *name)
 }
 
 /* "(Festival 53.4%, Flite 50.0%, espeak-ng 68.8%)": the sources that
- * spoke positives of the phrase. */
+ * spoke positives of the phrase; empty where there are none. */
 static char *
 text_by_source (const Sources *sources,
                 const Tally   *t)
@@ -295,7 +295,10 @@ text_by_source (const Sources *sources,
     if (t->n_pos_s[i] > 0)
       g_string_append_printf (out, "%s%s %5.1f%%", out->len > 1 ? ", " : "",
                               source_label (sources->name[i]), 100.0 * t->n_hit_s[i] / t->n_pos_s[i]);
-  g_string_append_c (out, ')');
+  if (out->len == 1)
+    g_string_truncate (out, 0);  /* no positives: nothing to break down */
+  else
+    g_string_append_c (out, ')');
   return g_string_free (out, FALSE);
 }
 
@@ -336,6 +339,20 @@ json_number (GPtrArray *keep,
              int        digits)
 {
   char *text = isfinite (x) ? g_strdup_printf ("%.*f", digits, x) : g_strdup ("null");
+
+  g_ptr_array_add (keep, text);
+  return text;
+}
+
+/* @x printed with @format for the text table, or "-" where there is no
+ * measurement (NAN: no positives of the phrase, no speech of a class);
+ * the text lives as long as @keep. */
+static const char *
+text_number (GPtrArray  *keep,
+             double      x,
+             const char *format)
+{
+  char *text = isfinite (x) ? g_strdup_printf (format, x) : g_strdup ("-");
 
   g_ptr_array_add (keep, text);
   return text;
@@ -389,14 +406,17 @@ report (GPtrArray  *items,
   else
     g_string_append_printf (out, "corpus: %u files, %.1f min audio; ordinary speech %.1f min, confusable %.1f min\n"
                             "real-time factor: %.4f (wall), %.4f (CPU)\n"
-                            "latency, event after the detected word end: median %.0f ms, 95%% %.0f ms (n=%u)\n"
-                            "latency, event after the spoken word (bare-word clips): median %.0f ms, 90%% %.0f ms, 95%% %.0f ms (n=%u)\n"
-                            "  the same with the deciding thread's CPU time instead of wall time: median %.0f ms, 90%% %.0f ms, 95%% %.0f ms\n\n"
+                            "latency, event after the detected word end: median %s, 95%% %s (n=%u)\n"
+                            "latency, event after the spoken word (bare-word clips): median %s, 90%% %s, 95%% %s (n=%u)\n"
+                            "  the same with the deciding thread's CPU time instead of wall time: median %s, 90%% %s, 95%% %s\n\n"
                             "%-20s %-7s %9s %8s %-*s %9s %9s %7s   %s\n",
                             items->len, audio_s / 60, h_ord * 60, h_conf * 60,
                             wall_s / audio_s, cpu_s / audio_s,
-                            p50_end, p95_end, latency_end->len, p50_word, p90_word, p95_word,
-                            latency_word->len, p50_cpu, p90_cpu, p95_cpu,
+                            text_number (keep, p50_end, "%.0f ms"), text_number (keep, p95_end, "%.0f ms"),
+                            latency_end->len, text_number (keep, p50_word, "%.0f ms"),
+                            text_number (keep, p90_word, "%.0f ms"), text_number (keep, p95_word, "%.0f ms"),
+                            latency_word->len, text_number (keep, p50_cpu, "%.0f ms"),
+                            text_number (keep, p90_cpu, "%.0f ms"), text_number (keep, p95_cpu, "%.0f ms"),
                             "stage", "phrase", "threshold", "detect%", by_source_width (&sources), "",
                             "FA/h ord", "FA/h conf", "FA pos",
                             "best threshold with ≤1 FA/h ordinary, ≤5 FA/h confusable");
@@ -454,15 +474,19 @@ report (GPtrArray  *items,
                                   (s == last_stage && eval_phrases[k + 1] == NULL) ? "" : ",");
         else
           {
-            g_string_append_printf (out, "%-20s %-7s %9.5f %7.1f%% %-*s %9.2f %9.2f %7d   ",
+            g_string_append_printf (out, "%-20s %-7s %9.5f %8s %-*s %9s %9s %7d   ",
                                     st->name, phrase, thr,
-                                    t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN,
+                                    text_number (keep, t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN, "%.1f%%"),
                                     by_source_width (&sources),
                                     by_source = text_by_source (&sources, &t),
-                                    h_ord > 0 ? t.fa_ord / h_ord : NAN,
-                                    h_conf > 0 ? t.fa_conf / h_conf : NAN, t.fa_pos);
+                                    text_number (keep, h_ord > 0 ? t.fa_ord / h_ord : NAN, "%.2f"),
+                                    text_number (keep, h_conf > 0 ? t.fa_conf / h_conf : NAN, "%.2f"),
+                                    t.fa_pos);
             if (t.n_pos == 0)
               g_string_append (out, "no positives of this phrase\n");
+            else if (h_ord <= 0 || h_conf <= 0)
+              g_string_append_printf (out, "no %s speech to count false alarms in\n",
+                                      h_ord <= 0 ? "ordinary" : "confusable");
             else if (best_det >= 0)
               g_string_append_printf (out, "%.5f: %.1f%%, %.2f / %.2f FA/h\n", best_thr, best_det,
                                       bt.fa_ord / h_ord, bt.fa_conf / h_conf);
