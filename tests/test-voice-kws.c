@@ -1144,10 +1144,13 @@ test_ctl_eval_sources (void)
   const char * const files[] = { "kws-unlock.wav", "kws-lock.wav", "speech-no-keyword.wav" };
   const char *lines = "# path\tclass\tphrase\tduration_s\tword_start_s\tword_end_s\tcondition\tvoice\ttext\n"
                       "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\tfestival:slt/s100/p0\tunlock\n"
-                      "kws-lock.wav\tpositive\tunlock\t1.8\t0.5\t1.2\tclean\tflite:awb/s100/p0\tunlock\n"
-                      "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\ten-us+m3/s150/p50\tunlock\n"
+                      /* the texts: the keyphrase not in it ("unlocked" is
+                       * another word), with words after it, with a word
+                       * before it (the audio is the same "unlock") */
+                      "kws-lock.wav\tpositive\tunlock\t1.8\t0.5\t1.2\tclean\tflite:awb/s100/p0\tUnlocked.\n"
+                      "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\ten-us+m3/s150/p50\tUnlock it\n"
                       /* a source whose name begins like "nan" */
-                      "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\tnancy:a/s100/p0\tunlock\n"
+                      "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\tnancy:a/s100/p0\tplease, unlock!\n"
                       "speech-no-keyword.wav\tordinary\t-\t3.4\t0\t3.4\trecorded\tlibrivox\tsome speech\n";
   g_autofree char *dir = make_train_corpus (files, G_N_ELEMENTS (files), lines);
   const char *argv[] = { ctl, "kws", "eval", dir, "--json", NULL };
@@ -1194,6 +1197,24 @@ test_ctl_eval_sources (void)
       g_assert_cmpfloat (det[1], ==, 0.0);
       g_assert_cmpfloat (json_object_get_double_member (st, "detection_espeak"), ==, det[2]);
       g_assert_cmpfloat (json_object_get_double_member (st, "detection_festival"), ==, det[0]);
+      /* by place: Festival's "unlock" alone, espeak-ng's with words
+       * after, nancy's with a word before, Flite's not in its text */
+      {
+        const char * const places[] = { "alone", "words after", "words before", "not in the text" };
+        const double place_det[] = { det[0], det[2], det[3], det[1] };
+
+        by = json_object_get_array_member (st, "detection_by_place");
+        g_assert_nonnull (by);
+        g_assert_cmpuint (json_array_get_length (by), ==, 4);
+        for (guint k = 0; k < 4; k++)
+          {
+            JsonObject *o = json_array_get_object_element (by, k);
+
+            g_assert_cmpstr (json_object_get_string_member (o, "place"), ==, places[k]);
+            g_assert_cmpint (json_object_get_int_member (o, "positives"), ==, 1);
+            g_assert_cmpfloat (json_object_get_double_member (o, "detection"), ==, place_det[k]);
+          }
+      }
       seen |= det[0] == 100.0;
     }
   /* at some stage (the raw search's default at least) the "unlock" clip
@@ -1210,19 +1231,24 @@ test_ctl_eval_sources (void)
    * confusable speech) is a dash, not "nan" */
   g_assert_nonnull (strstr (text, "no positives of this phrase"));
   g_assert_nonnull (strstr (text, "no confusable speech to count false alarms in"));
+  g_assert_nonnull (strstr (text, "by where the keyphrase sits in what was said:\n  unlock at 0.99800: alone "));
+  g_assert_nonnull (strstr (text, ", words after "));
+  g_assert_nonnull (strstr (text, ", words before "));
+  g_assert_nonnull (strstr (text, ", not in the text 0.0% (0 of 1)\n"));
   g_assert_null (strstr (text, "nan%"));
   g_assert_null (strstr (text, " nan "));
   /* the columns after the sources line up with the header: each row's
-   * count of false alarms in positives ends where "FA pos" does */
+   * count of false alarms in positives ends where "FA pos" does (the
+   * table ends at the first empty line) */
   {
     g_auto (GStrv) rows = g_strsplit (text, "\n", -1);
     gssize end = -1;
     guint n_rows = 0;
 
-    for (guint i = 0; rows[i] != NULL; i++)
+    for (guint i = 0; rows[i] != NULL && !(end >= 0 && rows[i][0] == '\0'); i++)
       if (end < 0 && g_str_has_prefix (rows[i], "stage "))
         end = strstr (rows[i], "FA pos") + strlen ("FA pos") - rows[i];
-      else if (end >= 0 && rows[i][0] != '\0')
+      else if (end >= 0)
         {
           g_test_message ("%s", rows[i]);
           g_assert_cmpint (strlen (rows[i]), >, end);

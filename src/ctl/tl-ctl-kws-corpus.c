@@ -95,6 +95,7 @@ tl_kws_corpus_load (const char  *dir,
       it->source = tl_kws_voice_source (f[7]);
       it->voice = g_strdup (f[7]);
       it->text = g_strdup (f[8]);
+      it->place = it->klass == CLASS_POSITIVE ? tl_kws_keyphrase_place (it->text, it->phrase) : PLACE_UNKNOWN;
       g_ptr_array_add (items, it);
     }
   if (items->len == 0)
@@ -114,3 +115,54 @@ tl_kws_item_allows (const Item *it,
   return g_strv_contains ((const char * const *) list, phrase);
 }
 
+
+static gboolean
+has_letter (const char *s,
+            gsize       n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (g_ascii_isalpha (s[i]) || (guchar) s[i] >= 0x80)
+      return TRUE;
+  return FALSE;
+}
+
+KeyphrasePlace
+tl_kws_keyphrase_place (const char *text,
+                        const char *phrase)
+{
+  g_autofree char *t = g_ascii_strdown (text, -1);
+  gsize n = strlen (phrase), len = strlen (t);
+
+  if (n == 0)
+    return PLACE_UNKNOWN;
+  for (const char *at = strstr (t, phrase); at != NULL; at = strstr (at + 1, phrase))
+    {
+      gsize pos = (gsize) (at - t);
+
+      /* a word of its own: "unlock" is not in "unlocked", "lock" not in "unlock" */
+      if ((pos > 0 && has_letter (at - 1, 1)) || (pos + n < len && has_letter (at + n, 1)))
+        continue;
+      if (has_letter (t, pos))
+        return PLACE_WORDS_BEFORE;
+      return has_letter (at + n, len - pos - n) ? PLACE_WORDS_AFTER : PLACE_ALONE;
+    }
+  return PLACE_UNKNOWN;
+}
+
+const char *
+tl_kws_place_name (KeyphrasePlace place)
+{
+  switch (place)
+    {
+    case PLACE_ALONE:
+      return "alone";
+    case PLACE_WORDS_AFTER:
+      return "words after";
+    case PLACE_WORDS_BEFORE:
+      return "words before";
+    case PLACE_UNKNOWN:
+    case N_PLACES:
+    default:
+      return "not in the text";
+    }
+}

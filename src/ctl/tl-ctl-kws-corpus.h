@@ -11,6 +11,11 @@ G_BEGIN_DECLS
 
 typedef enum { CLASS_POSITIVE, CLASS_ORDINARY, CLASS_CONFUSABLE } FileClass;
 
+/* Where a positive's keyphrase sits in what was said (its text): alone
+ * ("unlock"), followed by words only ("unlock it"), after a word ("please
+ * unlock"; also with words after it), or not found in the text. */
+typedef enum { PLACE_ALONE, PLACE_WORDS_AFTER, PLACE_WORDS_BEFORE, PLACE_UNKNOWN, N_PLACES } KeyphrasePlace;
+
 typedef struct
 {
   char      *path;
@@ -24,6 +29,7 @@ typedef struct
   char      *voice;       /* e.g. "festival:slt/s100/p0", "flite:awb/s120/p0",
                              "en-us+m3/s150/p50", "librivox" */
   char      *text;
+  KeyphrasePlace place;   /* positives: tl_kws_keyphrase_place () of text and phrase */
   GPtrArray *candidates;  /* TlKwsCandidate */
 } Item;
 
@@ -37,6 +43,12 @@ GPtrArray *tl_kws_corpus_load (const char  *dir,
  * other "NAME:…" gives NAME (letters, digits, '-' and '_'; else
  * "unknown").  Interned: compare pointers. */
 const char *tl_kws_voice_source (const char *voice);
+/* Where @phrase first occurs in @text as a word of its own (case and
+ * punctuation aside): see KeyphrasePlace. */
+KeyphrasePlace tl_kws_keyphrase_place (const char *text,
+                                       const char *phrase);
+/* "alone", "words after", "words before", "not in the text". */
+const char *tl_kws_place_name (KeyphrasePlace place);
 /* Whether a negative file legitimately speaks @phrase ("and lock the door"). */
 gboolean   tl_kws_item_allows (const Item  *it,
                                const char  *phrase);

@@ -34,6 +34,7 @@ typedef struct
 {
   int    n_pos, n_hit;        /* positives of the phrase, detected */
   int    n_pos_s[MAX_SOURCES], n_hit_s[MAX_SOURCES]; /* the same per source */
+  int    n_pos_p[N_PLACES], n_hit_p[N_PLACES];       /* and per place in what was said */
   int    fa_ord, fa_conf;     /* false alarms of the phrase */
   int    fa_pos;              /* false alarms inside positive files (other phrase / wrong place) */
 } Tally;
@@ -130,6 +131,8 @@ tally (GPtrArray         *items,
           t->n_hit += hit;
           t->n_pos_s[source_index (sources, it->source)]++;
           t->n_hit_s[source_index (sources, it->source)] += hit;
+          t->n_pos_p[it->place]++;
+          t->n_hit_p[it->place] += hit;
         }
     }
 }
@@ -316,6 +319,36 @@ by_source_width (const Sources *sources)
   return width;
 }
 
+/* "alone 81.6 % (80 of 98), words after 79.8 % (83 of 104), …": the
+ * detection by where the keyphrase sits in what was said, the places
+ * that have positives. */
+static char *
+text_by_place (const Tally *t)
+{
+  GString *out = g_string_new (NULL);
+
+  for (int k = 0; k < N_PLACES; k++)
+    if (t->n_pos_p[k] > 0)
+      g_string_append_printf (out, "%s%s %.1f%% (%d of %d)", out->len > 0 ? ", " : "",
+                              tl_kws_place_name (k), 100.0 * t->n_hit_p[k] / t->n_pos_p[k],
+                              t->n_hit_p[k], t->n_pos_p[k]);
+  return g_string_free (out, FALSE);
+}
+
+/* The same as JSON objects: place, positives, detection. */
+static char *
+json_by_place (const Tally *t)
+{
+  GString *out = g_string_new (NULL);
+
+  for (int k = 0; k < N_PLACES; k++)
+    if (t->n_pos_p[k] > 0)
+      g_string_append_printf (out, "%s{\"place\": \"%s\", \"positives\": %d, \"detection\": %.2f}",
+                              out->len > 0 ? ", " : "", tl_kws_place_name (k), t->n_pos_p[k],
+                              100.0 * t->n_hit_p[k] / t->n_pos_p[k]);
+  return g_string_free (out, FALSE);
+}
+
 /* The same as JSON objects: source, positives, detection. */
 static char *
 json_by_source (const Sources *sources,
@@ -344,15 +377,16 @@ json_number (GPtrArray *keep,
   return text;
 }
 
-/* @x printed with @format for the text table, or "-" where there is no
- * measurement (NAN: no positives of the phrase, no speech of a class);
- * the text lives as long as @keep. */
+/* @x with @digits decimals and @unit for the text table, or "-" where
+ * there is no measurement (NAN: no positives of the phrase, no speech of
+ * a class); the text lives as long as @keep. */
 static const char *
 text_number (GPtrArray  *keep,
              double      x,
-             const char *format)
+             int         digits,
+             const char *unit)
 {
-  char *text = isfinite (x) ? g_strdup_printf (format, x) : g_strdup ("-");
+  char *text = isfinite (x) ? g_strdup_printf ("%.*f%s", digits, x, unit) : g_strdup ("-");
 
   g_ptr_array_add (keep, text);
   return text;
@@ -373,6 +407,7 @@ report (GPtrArray  *items,
         GArray     *latency_cpu)
 {
   g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GString) places = g_string_new (NULL);
   g_autoptr (GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GString) csv = g_string_new ("stage,phrase,threshold,detection,fa_per_hour_ordinary,fa_per_hour_confusable,fa_in_positives\n");
   double p50_end = median (latency_end), p95_end = percentile (latency_end, 0.95);
@@ -412,11 +447,11 @@ report (GPtrArray  *items,
                             "%-20s %-7s %9s %8s %-*s %9s %9s %7s   %s\n",
                             items->len, audio_s / 60, h_ord * 60, h_conf * 60,
                             wall_s / audio_s, cpu_s / audio_s,
-                            text_number (keep, p50_end, "%.0f ms"), text_number (keep, p95_end, "%.0f ms"),
-                            latency_end->len, text_number (keep, p50_word, "%.0f ms"),
-                            text_number (keep, p90_word, "%.0f ms"), text_number (keep, p95_word, "%.0f ms"),
-                            latency_word->len, text_number (keep, p50_cpu, "%.0f ms"),
-                            text_number (keep, p90_cpu, "%.0f ms"), text_number (keep, p95_cpu, "%.0f ms"),
+                            text_number (keep, p50_end, 0, " ms"), text_number (keep, p95_end, 0, " ms"),
+                            latency_end->len, text_number (keep, p50_word, 0, " ms"),
+                            text_number (keep, p90_word, 0, " ms"), text_number (keep, p95_word, 0, " ms"),
+                            latency_word->len, text_number (keep, p50_cpu, 0, " ms"),
+                            text_number (keep, p90_cpu, 0, " ms"), text_number (keep, p95_cpu, 0, " ms"),
                             "stage", "phrase", "threshold", "detect%", by_source_width (&sources), "",
                             "FA/h ord", "FA/h conf", "FA pos",
                             "best threshold with ≤1 FA/h ordinary, ≤5 FA/h confusable");
@@ -431,6 +466,7 @@ report (GPtrArray  *items,
         double other_thr = tl_kws_default_threshold (other, st->stages);
         double best_thr = NAN, best_det = -1;
         g_autofree char *by_source = NULL;
+        g_autofree char *by_place = NULL;
         Tally t, bt = { 0 };
 
         for (double x = st->lo; x <= st->hi + 1e-9; x = next_threshold (st, x))
@@ -460,6 +496,7 @@ report (GPtrArray  *items,
           g_string_append_printf (out, "    {\"stage\": \"%s\", \"phrase\": \"%s\", \"threshold\": %s, "
                                   "\"positives\": %d, \"detection\": %s, \"detection_festival\": %s, "
                                   "\"detection_espeak\": %s, \"detection_by_source\": [%s], "
+                                  "\"detection_by_place\": [%s], "
                                   "\"fa_per_hour_ordinary\": %s, "
                                   "\"fa_per_hour_confusable\": %s, \"fa_in_positives\": %d, "
                                   "\"best_threshold\": %s, \"best_detection\": %s}%s\n",
@@ -468,6 +505,7 @@ report (GPtrArray  *items,
                                   json_number (keep, source_detection (&sources, &t, "festival"), 2),
                                   json_number (keep, source_detection (&sources, &t, "espeak-ng"), 2),
                                   by_source = json_by_source (&sources, &t),
+                                  by_place = json_by_place (&t),
                                   json_number (keep, h_ord > 0 ? t.fa_ord / h_ord : NAN, 2),
                                   json_number (keep, h_conf > 0 ? t.fa_conf / h_conf : NAN, 2), t.fa_pos,
                                   json_number (keep, best_thr, 5), json_number (keep, best_det, 2),
@@ -476,11 +514,11 @@ report (GPtrArray  *items,
           {
             g_string_append_printf (out, "%-20s %-7s %9.5f %8s %-*s %9s %9s %7d   ",
                                     st->name, phrase, thr,
-                                    text_number (keep, t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN, "%.1f%%"),
+                                    text_number (keep, t.n_pos ? 100.0 * t.n_hit / t.n_pos : NAN, 1, "%"),
                                     by_source_width (&sources),
                                     by_source = text_by_source (&sources, &t),
-                                    text_number (keep, h_ord > 0 ? t.fa_ord / h_ord : NAN, "%.2f"),
-                                    text_number (keep, h_conf > 0 ? t.fa_conf / h_conf : NAN, "%.2f"),
+                                    text_number (keep, h_ord > 0 ? t.fa_ord / h_ord : NAN, 2, ""),
+                                    text_number (keep, h_conf > 0 ? t.fa_conf / h_conf : NAN, 2, ""),
                                     t.fa_pos);
             if (t.n_pos == 0)
               g_string_append (out, "no positives of this phrase\n");
@@ -492,10 +530,16 @@ report (GPtrArray  *items,
                                       bt.fa_ord / h_ord, bt.fa_conf / h_conf);
             else
               g_string_append (out, "none reaches it\n");
+            if (s == last_stage && t.n_pos > 0)
+              g_string_append_printf (places, "  %s at %.5f: %s\n", phrase, thr,
+                                      by_place = text_by_place (&t));
           }
       }
   if (json)
     g_string_append (out, "  ]\n}\n");
+  else if (places->len > 0)
+    g_string_append_printf (out, "\ndetection at the defaults of the last stage, by where the keyphrase sits in what was said:\n%s",
+                            places->str);
   g_print ("%s", out->str);
 
   if (det_png)
