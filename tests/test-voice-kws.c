@@ -1133,6 +1133,29 @@ test_ctl_train_repeat (void)
   remove_train_corpus (dir, train_files, G_N_ELEMENTS (train_files), made);
 }
 
+/* The four entries of a stage's breakdown @member: each names @names[k]
+ * in @key and has one positive; their detections into @det. */
+static void
+breakdown (JsonObject         *stage,
+           const char         *member,
+           const char         *key,
+           const char * const *names,
+           double             *det)
+{
+  JsonArray *by = json_object_get_array_member (stage, member);
+
+  g_assert_nonnull (by);
+  g_assert_cmpuint (json_array_get_length (by), ==, 4);
+  for (guint k = 0; k < 4; k++)
+    {
+      JsonObject *o = json_array_get_object_element (by, k);
+
+      g_assert_cmpstr (json_object_get_string_member (o, key), ==, names[k]);
+      g_assert_cmpint (json_object_get_int_member (o, "positives"), ==, 1);
+      det[k] = json_object_get_double_member (o, "detection");
+    }
+}
+
 /* `twinlockctl kws eval` breaks detection down by who spoke the
  * positives, from the manifest's voice column: Festival, Flite and
  * espeak-ng each on their own (a Flite clip that says "lock" where the
@@ -1174,23 +1197,13 @@ test_ctl_eval_sources (void)
   for (guint i = 0; i < json_array_get_length (stages); i++)
     {
       JsonObject *st = json_array_get_object_element (stages, i);
-      JsonArray *by;
-      double det[4];
+      double det[4], by_place[4];
       const char * const names[] = { "festival", "flite", "espeak-ng", "nancy" };
+      const char * const places[] = { "alone", "words after", "words before", "not in the text" };
 
       if (!g_str_equal (json_object_get_string_member (st, "phrase"), "unlock"))
         continue;
-      by = json_object_get_array_member (st, "detection_by_source");
-      g_assert_nonnull (by);
-      g_assert_cmpuint (json_array_get_length (by), ==, 4);
-      for (guint k = 0; k < 4; k++)
-        {
-          JsonObject *o = json_array_get_object_element (by, k);
-
-          g_assert_cmpstr (json_object_get_string_member (o, "source"), ==, names[k]);
-          g_assert_cmpint (json_object_get_int_member (o, "positives"), ==, 1);
-          det[k] = json_object_get_double_member (o, "detection");
-        }
+      breakdown (st, "detection_by_source", "source", names, det);
       /* the same clip for Festival and espeak-ng; Flite's says "lock" */
       g_assert_cmpfloat (det[0], ==, det[2]);
       g_assert_cmpfloat (det[0], ==, det[3]);
@@ -1199,22 +1212,11 @@ test_ctl_eval_sources (void)
       g_assert_cmpfloat (json_object_get_double_member (st, "detection_festival"), ==, det[0]);
       /* by place: Festival's "unlock" alone, espeak-ng's with words
        * after, nancy's with a word before, Flite's not in its text */
-      {
-        const char * const places[] = { "alone", "words after", "words before", "not in the text" };
-        const double place_det[] = { det[0], det[2], det[3], det[1] };
-
-        by = json_object_get_array_member (st, "detection_by_place");
-        g_assert_nonnull (by);
-        g_assert_cmpuint (json_array_get_length (by), ==, 4);
-        for (guint k = 0; k < 4; k++)
-          {
-            JsonObject *o = json_array_get_object_element (by, k);
-
-            g_assert_cmpstr (json_object_get_string_member (o, "place"), ==, places[k]);
-            g_assert_cmpint (json_object_get_int_member (o, "positives"), ==, 1);
-            g_assert_cmpfloat (json_object_get_double_member (o, "detection"), ==, place_det[k]);
-          }
-      }
+      breakdown (st, "detection_by_place", "place", places, by_place);
+      g_assert_cmpfloat (by_place[0], ==, det[0]);
+      g_assert_cmpfloat (by_place[1], ==, det[2]);
+      g_assert_cmpfloat (by_place[2], ==, det[3]);
+      g_assert_cmpfloat (by_place[3], ==, det[1]);
       seen |= det[0] == 100.0;
     }
   /* at some stage (the raw search's default at least) the "unlock" clip
