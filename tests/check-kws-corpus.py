@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Checks tests/make-kws-corpus.py: the same seed and options give the same
 corpus byte for byte, whatever the number of jobs, and `twinlockctl kws
-eval` reads what it writes.  Then tests/make-kws-recorded.py on a few
+eval` reads what it writes; a positive's extent is the keyphrase's.  Then tests/make-kws-recorded.py on a few
 prompts: their classes and spoken keyphrases come from the transcripts,
 and kws eval reads that corpus too.
 
     check-kws-corpus.py MAKE_KWS_CORPUS TWINLOCKCTL
 """
 import filecmp
+import importlib.util
 import json
 import os
 import subprocess
@@ -59,6 +60,14 @@ with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(one, "manifest.tsv")) as f:
             lines = [line for line in f if not line.startswith("#")]
         n_pos = sum(line.split("\t")[1] == "positive" for line in lines)
+        if k == 0:
+            n_pos0 = n_pos
+            # carriers ("please unlock") give the keyphrase alone its extent
+            short = [line for line in lines if line.split("\t")[1] == "positive" and
+                     line.split("\t")[8].rstrip("\n").lower() != line.split("\t")[2] and
+                     len(line.split("\t")[8].split()) > 1]
+            print("  %d positives with a carrier phrase" % len(short))
+            failed |= not short
         print("%s: %d files, %d positives; %d differ between two builds"
               % (" ".join(options), len(lines), n_pos, len(bad)))
         if bad or n_pos == 0:
@@ -72,6 +81,30 @@ with tempfile.TemporaryDirectory() as tmp:
         if report["files"] != len(lines):
             print("  kws eval read %d files of %d" % (report["files"], len(lines)))
             failed = True
+    # a positive's extent is the keyphrase's, not its carrier's: the rule,
+    # then --fix-extents on a corpus that has them already changes nothing
+    spec = importlib.util.spec_from_file_location("make_kws_corpus", make)
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    cases = [("unlock", "unlock", (0, 100)), ("Unlock!", "unlock", (0, 100)),
+             ("please unlock", "unlock", (60, 100)), ("computer, unlock.", "unlock", (60, 100)),
+             ("Unlock the screen", "unlock", (0, 40)), ("lock it", "lock", (0, 40)),
+             ("could you unlock it", "unlock", (0, 100)), ("unlock", "lock", (0, 100))]
+    for text, phrase, want in cases:
+        got = corpus.keyphrase_extent(text, phrase, 100, lambda: 40)
+        if got != want:
+            print("keyphrase_extent(%r, %r): %s, expected %s" % (text, phrase, got, want))
+            failed = True
+    one = os.path.join(tmp, "one0")
+    r = subprocess.run([sys.executable, make, one, "--fix-extents"], check=True,
+                       stdout=subprocess.PIPE, text=True)
+    print(r.stdout.strip())
+    if not r.stdout.strip().endswith(": 0 of %d positives given the keyphrase's extent"
+                                     % n_pos0) or \
+            not filecmp.cmp(os.path.join(one, "manifest.tsv"),
+                            os.path.join(one, "manifest.tsv.orig"), shallow=False):
+        print("  --fix-extents changed a corpus built with the keyphrases' extents")
+        failed = True
     # the recorded corpus: a prompt without keyphrases or confusable words,
     # one that says "unlocked", and the menus that say "lock or unlock"
     recorded = os.path.join(tmp, "recorded")

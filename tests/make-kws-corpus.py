@@ -19,8 +19,12 @@ class is `positive` (exactly one spoken keyphrase, named in phrase),
 `confusable` (speech full of words that sound like the keyphrases; phrase
 then lists keyphrases that are legitimately spoken in it, e.g. "lock" in
 "and lock the door", or "-").  word_start/end_s is the spoken extent of the
-synthesised text inside the file (the keyphrase itself for bare-word
-positives).
+synthesised text inside the file; for a positive, that of the keyphrase:
+all of it for the bare keyphrase, and where a carrier phrase opens or
+closes with the keyphrase ("please unlock", "unlock the door"), as long as
+the keyphrase spoken alone by the same voice, from the end or the start.
+(Before, a carrier's positive had the whole text's extent, so `kws train`
+labelled windows of "please" alone as "unlock".)
 
 Speech comes from espeak-ng with many voices, variants, rates and pitches,
 and (half of the files) from Festival's American voices with sox tempo and
@@ -433,6 +437,25 @@ def say(text, voice, rate, pitch, tmp):
     return samples[a:b]
 
 
+def keyphrase_extent(text, phrase, n, alone):
+    """The samples [k0, k1) of the keyphrase in a positive spoken as one
+    (n samples, trimmed): all of them for the keyphrase alone, else, where
+    the text opens or closes with it ("unlock the door", "please
+    unlock"), as long as the keyphrase spoken alone by the same voice
+    (alone() gives that length) from the start or the end.  A keyphrase
+    inside the text keeps the whole extent."""
+    words = re.findall(r"[a-z']+", text.lower())
+    key = phrase.split()
+    if words == key or len(words) <= len(key):
+        return 0, n
+    d = min(n, alone())
+    if words[-len(key):] == key:
+        return n - d, n
+    if words[:len(key)] == key:
+        return 0, d
+    return 0, n
+
+
 # Seconds of each synthetic noise that a corpus cuts its pieces from.
 NOISE_S = 120
 
@@ -718,6 +741,43 @@ def initial_jobs(rnd, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp):
     return jobs
 
 
+def fix_extents(outdir, n_jobs):
+    """--fix-extents: rewrites OUTDIR/manifest.tsv (the old one kept as
+    manifest.tsv.orig) with each carrier positive's extent narrowed to the
+    keyphrase (keyphrase_extent), from the voice, rate and pitch in its
+    voice column; every other line stays as it was."""
+    path = os.path.join(outdir, "manifest.tsv")
+    if not os.path.exists(path):
+        sys.exit("make-kws-corpus: %s is missing: is %s a corpus?" % (path, outdir))
+    with open(path) as f:
+        lines = f.read().split("\n")
+
+    def fix(line):
+        f = line.split("\t")
+        if line.startswith("#") or len(f) < 9 or f[1] != "positive" or "|" in f[8]:
+            return line
+        voice, rate, pitch = f[7].rsplit("/", 2)
+        if not (rate.startswith("s") and pitch.startswith("p")):
+            sys.exit("make-kws-corpus: %s: no voice/sRATE/pPITCH in “%s”" % (f[0], f[7]))
+        ws, we = float(f[4]), float(f[5])
+        n = int(round((we - ws) * RATE))
+        with tempfile.TemporaryDirectory() as tmp:
+            k0, k1 = keyphrase_extent(f[8], f[2], n, lambda: len(
+                say(f[2], voice, int(rate[1:]), pitch[1:], tmp)))
+        f[4], f[5] = "%.3f" % (ws + k0 / RATE), "%.3f" % (ws + k1 / RATE)
+        return "\t".join(f)
+
+    with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as pool:
+        fixed = list(pool.map(fix, lines))
+    shutil.copy(path, path + ".orig")
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(fixed))
+    os.replace(path + ".tmp", path)
+    changed = sum(a != b for a, b in zip(lines, fixed))
+    print("%s: %d of %d positives given the keyphrase's extent" % (
+        path, changed, sum(1 for l in lines if "\tpositive\t" in l)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("outdir", nargs="?", default="/tmp/kws-corpus")
@@ -735,6 +795,10 @@ def main():
                     "and confusable words opening an utterance, then a pause")
     ap.add_argument("--spread", action="store_true",
                     help="wider tempo, pitch and SNR ranges (for training)")
+    ap.add_argument("--fix-extents", action="store_true",
+                    help="build nothing: give the positives of the corpus in OUTDIR, "
+                    "made by an earlier version of this script, the keyphrase's "
+                    "own extent (see the header); the audio is not touched")
     ap.add_argument("--unlock", type=int, help="positives of \"unlock\" (300 × scale)")
     ap.add_argument("--lock", type=int, help="positives of \"lock\" (120 × scale)")
     ap.add_argument("--ordinary-words", type=int,
@@ -749,6 +813,9 @@ def main():
     ap.add_argument("--no-librivox", action="store_true",
                     help="leave the LibriVox clips out of the corpus")
     args = ap.parse_args()
+    if args.fix_extents:
+        fix_extents(args.outdir, args.jobs)
+        return
     train = args.texts in ("train", "train2")
     train2 = args.texts == "train2"
     held = args.texts == "held"
@@ -878,6 +945,9 @@ def main():
             else:
                 speech = say(text, voice, rate, pitch, tmp)
                 k0, k1 = 0, len(speech)
+                if cls == "positive":
+                    k0, k1 = keyphrase_extent(text, phrase, len(speech),
+                                              lambda: len(say(phrase, voice, rate, pitch, tmp)))
             pre = int(RATE * r.uniform(0.3, 1.0))
             post = int(RATE * r.uniform(0.5, 1.0))
             mixed = mix(speech, pre, post, cond, tmp, r, tracks)
