@@ -105,6 +105,38 @@ with tempfile.TemporaryDirectory() as tmp:
                             os.path.join(one, "manifest.tsv.orig"), shallow=False):
         print("  --fix-extents changed a corpus built with the keyphrases' extents")
         failed = True
+    # --fix-extents on lines of the old kind: the carrier's whole extent
+    # becomes the keyphrase's, measured by the same synthesis
+    old = os.path.join(tmp, "old")
+    os.makedirs(old)
+
+    def length(text):
+        return len(corpus.say(text, "en-us", 150, "50", tmp)) / corpus.RATE
+    rows = [("unlock", "please unlock", 0.5), ("lock", "lock it", 0.3), ("unlock", "unlock", 0.4)]
+    with open(os.path.join(old, "manifest.tsv"), "w") as f:
+        f.write("# path\tclass\tphrase\tduration_s\tword_start_s\tword_end_s\tcondition\tvoice\ttext\n")
+        for k, (phrase, text, ws) in enumerate(rows):
+            f.write("positive/p%d.wav\tpositive\t%s\t3.000\t%.3f\t%.3f\tclean\ten-us/s150/p50\t%s\n"
+                    % (k, phrase, ws, ws + length(text), text))
+    want = [(0.5 + length("please unlock") - length("unlock"), 0.5 + length("please unlock")),
+            (0.3, 0.3 + length("lock")), (0.4, 0.4 + length("unlock"))]
+    for run in (1, 2):
+        r = subprocess.run([sys.executable, make, old, "--fix-extents"], check=True,
+                           stdout=subprocess.PIPE, text=True)
+        print(r.stdout.strip())
+        with open(os.path.join(old, "manifest.tsv")) as f:
+            got = [tuple(float(x) for x in line.split("\t")[4:6])
+                   for line in f if not line.startswith("#")]
+        if not r.stdout.strip().endswith(": %d of 3 positives given the keyphrase's extent"
+                                         % (2 if run == 1 else 0)) \
+                or any(abs(g - w) > 0.0015 for gs, ws in zip(got, want) for g, w in zip(gs, ws)):
+            print("  run %d: extents %s, expected %s" % (run, got, want))
+            failed = True
+    with open(os.path.join(old, "manifest.tsv.orig")) as f:
+        first = [line.split("\t")[4] for line in f if not line.startswith("#")]
+    if first != ["0.500", "0.300", "0.400"]:
+        print("  manifest.tsv.orig is not the manifest before the first run: %s" % first)
+        failed = True
     # the recorded corpus: a prompt without keyphrases or confusable words,
     # one that says "unlocked", and the menus that say "lock or unlock"
     recorded = os.path.join(tmp, "recorded")

@@ -444,7 +444,8 @@ def keyphrase_extent(text, phrase, n, alone):
     unlock"), as long as the keyphrase spoken alone by the same voice
     (alone() gives that length) from the start or the end.  A keyphrase
     inside the text keeps the whole extent."""
-    words = re.findall(r"[a-z']+", text.lower())
+    # words as kws eval finds them: letters and digits (apostrophes inside)
+    words = re.findall(r"[^\W_]+(?:'[^\W_]+)*", text.lower())
     key = phrase.split()
     if words == key or len(words) <= len(key):
         return 0, n
@@ -741,11 +742,19 @@ def initial_jobs(rnd, n_unlock, n_lock, n_words, conf_scale, conds, fs, sp):
     return jobs
 
 
+# --fix-extents leaves an extent alone that is within this many samples
+# (20 ms) of the keyphrase spoken alone: the manifest's times are rounded
+# to 1 ms, and a keyphrase extent of the new rule is that length already.
+FIX_TOLERANCE = RATE // 50
+
+
 def fix_extents(outdir, n_jobs):
-    """--fix-extents: rewrites OUTDIR/manifest.tsv (the old one kept as
-    manifest.tsv.orig) with each carrier positive's extent narrowed to the
-    keyphrase (keyphrase_extent), from the voice, rate and pitch in its
-    voice column; every other line stays as it was."""
+    """--fix-extents: rewrites OUTDIR/manifest.tsv (the first run keeps the
+    old one as manifest.tsv.orig) with each carrier positive's extent
+    narrowed to the keyphrase (keyphrase_extent), from the voice, rate and
+    pitch in its voice column; every other line stays as it was.  Meant
+    for corpora of the eval, train, train2 and held texts: those of the
+    random and initial texts have the keyphrase's extent already."""
     path = os.path.join(outdir, "manifest.tsv")
     if not os.path.exists(path):
         sys.exit("make-kws-corpus: %s is missing: is %s a corpus?" % (path, outdir))
@@ -754,22 +763,28 @@ def fix_extents(outdir, n_jobs):
 
     def fix(line):
         f = line.split("\t")
-        if line.startswith("#") or len(f) < 9 or f[1] != "positive" or "|" in f[8]:
+        if line.startswith("#") or len(f) < 9 or f[1] != "positive":
             return line
-        voice, rate, pitch = f[7].rsplit("/", 2)
-        if not (rate.startswith("s") and pitch.startswith("p")):
-            sys.exit("make-kws-corpus: %s: no voice/sRATE/pPITCH in “%s”" % (f[0], f[7]))
+        parts = f[7].rsplit("/", 2)
+        if len(parts) != 3 or not parts[1].startswith("s") or not parts[2].startswith("p") \
+                or not parts[1][1:].isdigit():
+            sys.exit("make-kws-corpus: %s: no VOICE/sRATE/pPITCH in “%s”: not a corpus "
+                     "of this script" % (f[0], f[7]))
+        voice, rate, pitch = parts
         ws, we = float(f[4]), float(f[5])
         n = int(round((we - ws) * RATE))
         with tempfile.TemporaryDirectory() as tmp:
             k0, k1 = keyphrase_extent(f[8], f[2], n, lambda: len(
                 say(f[2], voice, int(rate[1:]), pitch[1:], tmp)))
+        if n - (k1 - k0) <= FIX_TOLERANCE:
+            return line
         f[4], f[5] = "%.3f" % (ws + k0 / RATE), "%.3f" % (ws + k1 / RATE)
         return "\t".join(f)
 
     with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as pool:
         fixed = list(pool.map(fix, lines))
-    shutil.copy(path, path + ".orig")
+    if not os.path.exists(path + ".orig"):
+        shutil.copy(path, path + ".orig")
     with open(path + ".tmp", "w") as f:
         f.write("\n".join(fixed))
     os.replace(path + ".tmp", path)

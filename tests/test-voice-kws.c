@@ -1166,10 +1166,11 @@ test_ctl_eval_sources (void)
   const char *ctl = g_getenv ("TWINLOCKCTL");
   const char * const files[] = { "kws-unlock.wav", "kws-lock.wav", "speech-no-keyword.wav" };
   const char *lines = "# path\tclass\tphrase\tduration_s\tword_start_s\tword_end_s\tcondition\tvoice\ttext\n"
-                      "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\tfestival:slt/s100/p0\tunlock\n"
-                      /* the texts: the keyphrase not in it ("unlocked" is
-                       * another word), with words after it, with a word
-                       * before it (the audio is the same "unlock") */
+                      /* the texts: the keyphrase alone (in curly quotes),
+                       * not in it ("unlocked" is another word), with words
+                       * after it, with a word before it (the audio is the
+                       * same "unlock") */
+                      "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\tfestival:slt/s100/p0\t\xe2\x80\x9cUnlock\xe2\x80\x9d\n"
                       "kws-lock.wav\tpositive\tunlock\t1.8\t0.5\t1.2\tclean\tflite:awb/s100/p0\tUnlocked.\n"
                       "kws-unlock.wav\tpositive\tunlock\t1.9\t0.72\t1.10\tclean\ten-us+m3/s150/p50\tUnlock it\n"
                       /* a source whose name begins like "nan" */

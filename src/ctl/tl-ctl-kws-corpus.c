@@ -116,12 +116,23 @@ tl_kws_item_allows (const Item *it,
 }
 
 
+/* Whether the character at @p (UTF-8; invalid bytes are no character)
+ * belongs to a word: a letter or a digit. */
 static gboolean
-has_letter (const char *s,
-            gsize       n)
+word_char_at (const char *p)
 {
-  for (gsize i = 0; i < n; i++)
-    if (g_ascii_isalpha (s[i]) || (guchar) s[i] >= 0x80)
+  gunichar c = g_utf8_get_char_validated (p, -1);
+
+  return c != (gunichar) -1 && c != (gunichar) -2 && g_unichar_isalnum (c);
+}
+
+/* Whether [@p, @end) holds a word character. */
+static gboolean
+has_word (const char *p,
+          const char *end)
+{
+  for (; p < end; p = g_utf8_next_char (p))
+    if (word_char_at (p))
       return TRUE;
   return FALSE;
 }
@@ -130,21 +141,26 @@ KeyphrasePlace
 tl_kws_keyphrase_place (const char *text,
                         const char *phrase)
 {
-  g_autofree char *t = g_ascii_strdown (text, -1);
-  gsize n = strlen (phrase), len = strlen (t);
+  g_autofree char *t = NULL, *key = NULL;
+  const char *end;
+  gsize n;
 
+  if (!g_utf8_validate (text, -1, NULL) || !g_utf8_validate (phrase, -1, NULL))
+    return PLACE_UNKNOWN;
+  t = g_utf8_strdown (text, -1);
+  key = g_utf8_strdown (phrase, -1);
+  n = strlen (key);
+  end = t + strlen (t);
   if (n == 0)
     return PLACE_UNKNOWN;
-  for (const char *at = strstr (t, phrase); at != NULL; at = strstr (at + 1, phrase))
+  for (const char *at = strstr (t, key); at != NULL; at = strstr (at + 1, key))
     {
-      gsize pos = (gsize) (at - t);
-
       /* a word of its own: "unlock" is not in "unlocked", "lock" not in "unlock" */
-      if ((pos > 0 && has_letter (at - 1, 1)) || (pos + n < len && has_letter (at + n, 1)))
+      if ((at > t && word_char_at (g_utf8_find_prev_char (t, at))) || word_char_at (at + n))
         continue;
-      if (has_letter (t, pos))
+      if (has_word (t, at))
         return PLACE_WORDS_BEFORE;
-      return has_letter (at + n, len - pos - n) ? PLACE_WORDS_AFTER : PLACE_ALONE;
+      return has_word (at + n, end) ? PLACE_WORDS_AFTER : PLACE_ALONE;
     }
   return PLACE_UNKNOWN;
 }

@@ -319,7 +319,7 @@ by_source_width (const Sources *sources)
   return width;
 }
 
-/* "alone 81.6 % (80 of 98), words after 79.8 % (83 of 104), …": the
+/* "alone 81.6% (80 of 98), words after 78.8% (82 of 104), …": the
  * detection by where the keyphrase sits in what was said, the places
  * that have positives. */
 static char *
@@ -524,7 +524,8 @@ report (GPtrArray  *items,
               g_string_append (out, "no positives of this phrase\n");
             else if (h_ord <= 0 || h_conf <= 0)
               g_string_append_printf (out, "no %s speech to count false alarms in\n",
-                                      h_ord <= 0 ? "ordinary" : "confusable");
+                                      h_ord <= 0 && h_conf <= 0 ? "ordinary or confusable"
+                                      : h_ord <= 0 ? "ordinary" : "confusable");
             else if (best_det >= 0)
               g_string_append_printf (out, "%.5f: %.1f%%, %.2f / %.2f FA/h\n", best_thr, best_det,
                                       bt.fa_ord / h_ord, bt.fa_conf / h_conf);
