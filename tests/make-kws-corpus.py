@@ -447,7 +447,7 @@ def keyphrase_extent(text, phrase, n, alone):
     # words as kws eval finds them: letters and digits (apostrophes inside)
     words = re.findall(r"[^\W_]+(?:'[^\W_]+)*", text.lower())
     key = phrase.split()
-    if words == key or len(words) <= len(key):
+    if len(words) <= len(key):
         return 0, n
     d = min(n, alone())
     if words[-len(key):] == key:

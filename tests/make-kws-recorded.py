@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Builds a corpus of recorded speech without the keyphrases, for
-`twinlockctl kws eval`: false alarms on a human voice instead of a
-synthesiser's.
+"""Builds a corpus of recorded speech for `twinlockctl kws eval`: false
+alarms on a human voice instead of a synthesiser's, and the few prompts
+that say the keyphrases in a sentence.
 
     tests/make-kws-recorded.py [OUTDIR] [--seed N] [--prompts DIR]
                                [--transcripts FILE] [--only GLOB]…
